@@ -1,0 +1,76 @@
+# crmlab — two commands: `make lab` (open the course) and `make test` (run everything).
+# Every target bootstraps .venv from pyproject.toml + constraints.txt on a bare machine
+# with python3 and pip; a stamp file skips the install when nothing changed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.crmlab-installed
+WORKERS ?= 2
+SUBMISSIONS ?= submissions
+GRADES ?= grades.csv
+export PYTHONHASHSEED := 0
+
+.PHONY: help install lab test unit nbtest notebooks data exercises grade lock bench lint clean
+
+help:
+	@echo "make lab        open JupyterLab on the course (installs on first run)"
+	@echo "make test       run the whole suite: unit, recovery, replication, notebooks, exercises"
+	@echo "make notebooks  re-execute every notebook in place (deterministic)"
+	@echo "make data       regenerate datasets/ from the generator (default seed)"
+	@echo "make exercises  build student copies and autograders into build/exercises"
+	@echo "make grade      grade SUBMISSIONS=dir of notebooks into GRADES=grades.csv"
+	@echo "make bench      run the benchmarks (not part of the tests)"
+	@echo "make lock       re-resolve constraints.txt (exact versions) on purpose"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name crmlab --display-name "Python 3 (crmlab)" > /dev/null
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00-welcome-and-data-tour.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests notebooks \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests
+
+nbtest: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile notebooks \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+notebooks: $(STAMP)
+	$(BIN)/crmlab notebooks
+
+data: $(STAMP)
+	$(BIN)/crmlab generate --out datasets
+
+exercises: $(STAMP)
+	$(BIN)/crmlab exercises build --out build/exercises
+
+grade: $(STAMP)
+	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_synth.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check crmlab tests benchmarks
+
+lock:
+	rm -rf build/lockenv
+	$(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/python -m pip install --quiet --upgrade "pip>=24"
+	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading]"
+	build/lockenv/bin/python -m pip freeze --exclude-editable | grep -v "^crmlab" > constraints.txt
+	rm -rf build/lockenv
+
+clean:
+	rm -rf build .pytest_cache

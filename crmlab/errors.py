@@ -1,0 +1,65 @@
+"""Errors raised by crmlab.
+
+Every public function in crmlab checks its inputs and raises a :class:`CrmlabError`
+(or a subclass) whose message says *what* is wrong and *how to fix it*, in the spirit
+of scikit-learn's input checks. Catch ``CrmlabError`` to handle any of them.
+
+>>> from crmlab.errors import CrmlabError
+>>> try:
+...     raise ColumnError("missing column 'amount' in transactions",
+...                       fix="pass the spend column as amount=")
+... except CrmlabError as err:
+...     print(err)
+missing column 'amount' in transactions. Fix: pass the spend column as amount=
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrmlabError",
+    "ColumnError",
+    "DataValidationError",
+    "ParameterError",
+    "ConvergenceError",
+    "DatasetNotFoundError",
+]
+
+
+class CrmlabError(ValueError):
+    """Base class of every error crmlab raises on purpose.
+
+    Subclasses ``ValueError`` so that code written against scikit-learn-style
+    ``except ValueError`` keeps working. ``fix`` is appended as a hint.
+    """
+
+    def __init__(self, message: str, *, fix: str | None = None):
+        self.problem = message
+        self.fix = fix
+        text = message if fix is None else f"{message.rstrip('.')}. Fix: {fix}"
+        super().__init__(text)
+
+
+class ColumnError(CrmlabError, KeyError):
+    """A required column is missing or has the wrong type."""
+
+    def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
+        return self.args[0]
+
+
+class DataValidationError(CrmlabError):
+    """Values in a frame break a rule (NaN, negative, out of range, bad dates...)."""
+
+
+class ParameterError(CrmlabError):
+    """A function argument is invalid (wrong type, out of range, inconsistent)."""
+
+
+class ConvergenceError(CrmlabError):
+    """A model fit did not converge; the message says what to try."""
+
+
+class DatasetNotFoundError(CrmlabError, FileNotFoundError):
+    """A shipped dataset could not be found on disk."""
+
+    def __str__(self) -> str:
+        return self.args[0]

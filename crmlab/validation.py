@@ -1,0 +1,356 @@
+"""Shared input checks for crmlab's public functions.
+
+Each check either returns the (possibly converted) input or raises a
+:class:`~crmlab.errors.CrmlabError` subclass naming the table, the column and the fix.
+Topic modules call these instead of writing their own ``if`` chains.
+
+>>> import pandas as pd
+>>> from crmlab.validation import check_frame
+>>> tx = pd.DataFrame({"customer_id": [1, 2], "amount": [10.0, -3.0]})
+>>> check_frame(tx, "transactions", required=["customer_id", "amount"],
+...             non_negative=["amount"])
+Traceback (most recent call last):
+...
+crmlab.errors.DataValidationError: transactions['amount'] has 1 negative value(s) (first at row 1: -3.0). Fix: drop or correct refunds/negative rows before calling, e.g. df = df[df['amount'] >= 0]
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ColumnError, DataValidationError, ParameterError
+
+__all__ = [
+    "require_columns",
+    "check_frame",
+    "check_not_empty",
+    "check_numeric",
+    "check_no_nan",
+    "check_non_negative",
+    "check_in_range",
+    "check_binary",
+    "check_in_set",
+    "check_dates",
+    "check_date_order",
+    "check_unique",
+    "check_scalar",
+    "check_probability",
+    "check_weights",
+    "check_random_state",
+]
+
+
+def _listify(columns: str | Iterable[str] | None) -> list[str]:
+    if columns is None:
+        return []
+    if isinstance(columns, str):
+        return [columns]
+    return list(columns)
+
+
+def _check_is_frame(df, name: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(
+            f"{name} must be a pandas DataFrame, got {type(df).__name__}",
+            fix=f"pass a DataFrame, e.g. pd.DataFrame(...) or crmlab.datasets.load('{name}')",
+        )
+
+
+def require_columns(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
+    """Raise :class:`ColumnError` if any of ``columns`` is absent from ``df``."""
+    _check_is_frame(df, name)
+    missing = [c for c in _listify(columns) if c not in df.columns]
+    if missing:
+        have = ", ".join(map(str, df.columns[:12])) + (" ..." if df.shape[1] > 12 else "")
+        raise ColumnError(
+            f"{name} is missing required column(s) {missing}; it has [{have}]",
+            fix="rename your columns to these names or pass the column names as arguments",
+        )
+
+
+def check_not_empty(df: pd.DataFrame, name: str = "data", min_rows: int = 1) -> None:
+    """Raise :class:`DataValidationError` if ``df`` has fewer than ``min_rows`` rows."""
+    _check_is_frame(df, name)
+    if len(df) < min_rows:
+        what = "is empty" if len(df) == 0 else f"has only {len(df)} row(s)"
+        raise DataValidationError(
+            f"{name} {what}; at least {min_rows} row(s) are needed",
+            fix="check the filters applied before this call (dates, segment, branch)",
+        )
+
+
+def _first_bad(series: pd.Series, mask: np.ndarray) -> str:
+    idx = np.flatnonzero(mask)[0]
+    return f"first at row {series.index[idx]!r}: {series.iloc[idx]!r}"
+
+
+def check_numeric(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
+    """Every column in ``columns`` must have a numeric (or boolean) dtype."""
+    for col in _listify(columns):
+        s = df[col]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+            raise ColumnError(
+                f"{name}[{col!r}] must be numeric, got dtype {s.dtype}",
+                fix=f"convert it first, e.g. df[{col!r}] = pd.to_numeric(df[{col!r}], errors='coerce')",
+            )
+
+
+def check_no_nan(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
+    """Raise if any of ``columns`` contains a missing value."""
+    for col in _listify(columns):
+        mask = df[col].isna().to_numpy()
+        if mask.any():
+            raise DataValidationError(
+                f"{name}[{col!r}] has {int(mask.sum())} missing value(s) "
+                f"(first at row {df.index[np.flatnonzero(mask)[0]]!r})",
+                fix=f"drop them (df.dropna(subset=[{col!r}])) or impute them before calling",
+            )
+
+
+def check_non_negative(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
+    """Raise if any of ``columns`` holds a negative value (NaN is checked separately)."""
+    for col in _listify(columns):
+        s = df[col]
+        mask = (s < 0).fillna(False).to_numpy(dtype=bool)
+        if mask.any():
+            raise DataValidationError(
+                f"{name}[{col!r}] has {int(mask.sum())} negative value(s) ({_first_bad(s, mask)})",
+                fix=f"drop or correct refunds/negative rows before calling, e.g. df = df[df[{col!r}] >= 0]",
+            )
+
+
+def check_in_range(
+    df: pd.DataFrame,
+    column: str,
+    low: float | None = None,
+    high: float | None = None,
+    name: str = "data",
+    what: str = "values",
+) -> None:
+    """Raise if ``df[column]`` has values outside ``[low, high]`` (NaN ignored)."""
+    s = df[column]
+    mask = np.zeros(len(s), dtype=bool)
+    if low is not None:
+        mask |= (s < low).fillna(False).to_numpy(dtype=bool)
+    if high is not None:
+        mask |= (s > high).fillna(False).to_numpy(dtype=bool)
+    if mask.any():
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise DataValidationError(
+            f"{name}[{column!r}] has {int(mask.sum())} {what} outside [{lo}, {hi}] ({_first_bad(s, mask)})",
+            fix=f"recode or drop them; {what} must lie in [{lo}, {hi}]",
+        )
+
+
+def check_binary(df: pd.DataFrame, column: str, name: str = "data") -> None:
+    """``df[column]`` must hold only 0/1 (or True/False), no NaN."""
+    check_no_nan(df, column, name)
+    s = df[column]
+    ok = s.isin([0, 1, True, False]).to_numpy()
+    if not ok.all():
+        bad = sorted(pd.unique(s[~ok]).tolist())[:5]
+        raise DataValidationError(
+            f"{name}[{column!r}] must be 0/1, found {bad}",
+            fix=f"recode it, e.g. df[{column!r}] = (df[{column!r}] == 'yes').astype(int)",
+        )
+
+
+def check_in_set(
+    df: pd.DataFrame, column: str, allowed: Iterable, name: str = "data"
+) -> None:
+    """Every non-missing value of ``df[column]`` must be one of ``allowed``."""
+    allowed = list(allowed)
+    s = df[column].dropna()
+    bad = s[~s.isin(allowed)]
+    if len(bad):
+        raise DataValidationError(
+            f"{name}[{column!r}] has unexpected value(s) {sorted(map(str, pd.unique(bad)))[:5]}",
+            fix=f"use only {allowed}",
+        )
+
+
+def check_dates(
+    df: pd.DataFrame,
+    column: str,
+    name: str = "data",
+    not_after: str | pd.Timestamp | None = None,
+    not_before: str | pd.Timestamp | None = None,
+    allow_nat: bool = False,
+) -> pd.Series:
+    """Parse ``df[column]`` to datetimes and check it; returns the parsed series.
+
+    Unparseable strings, missing dates (unless ``allow_nat``) and dates outside
+    ``[not_before, not_after]`` raise :class:`DataValidationError`.
+    """
+    raw = df[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        parsed = pd.to_datetime(raw, errors="coerce")
+        unparsed = (parsed.isna() & raw.notna()).to_numpy()
+        if unparsed.any():
+            raise DataValidationError(
+                f"{name}[{column!r}] has {int(unparsed.sum())} value(s) that are not dates "
+                f"({_first_bad(raw, unparsed)})",
+                fix="use ISO dates like '2024-03-31', or parse them with pd.to_datetime(..., format=...)",
+            )
+    if not allow_nat:
+        nat = parsed.isna().to_numpy()
+        if nat.any():
+            raise DataValidationError(
+                f"{name}[{column!r}] has {int(nat.sum())} missing date(s)",
+                fix=f"drop those rows (df.dropna(subset=[{column!r}])) or fill the dates",
+            )
+    if not_after is not None:
+        limit = pd.Timestamp(not_after)
+        late = (parsed > limit).fillna(False).to_numpy(dtype=bool)
+        if late.any():
+            raise DataValidationError(
+                f"{name}[{column!r}] has {int(late.sum())} date(s) after {limit.date()} "
+                f"({_first_bad(parsed, late)})",
+                fix="remove future-dated rows or move the as-of/observation-end date later",
+            )
+    if not_before is not None:
+        limit = pd.Timestamp(not_before)
+        early = (parsed < limit).fillna(False).to_numpy(dtype=bool)
+        if early.any():
+            raise DataValidationError(
+                f"{name}[{column!r}] has {int(early.sum())} date(s) before {limit.date()} "
+                f"({_first_bad(parsed, early)})",
+                fix="remove those rows or move the window start earlier",
+            )
+    return parsed
+
+
+def check_date_order(
+    df: pd.DataFrame, start: str, end: str, name: str = "data", strict: bool = False
+) -> None:
+    """Raise if ``df[end]`` is before ``df[start]`` (rows with a missing end are ignored)."""
+    s = check_dates(df, start, name)
+    e = check_dates(df, end, name, allow_nat=True)
+    bad = ((e < s) if not strict else (e <= s)).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        i = np.flatnonzero(bad)[0]
+        raise DataValidationError(
+            f"{name} has {int(bad.sum())} row(s) where {end!r} is {'not after' if strict else 'before'} "
+            f"{start!r} (first at row {df.index[i]!r}: {s.iloc[i].date()} -> {e.iloc[i].date()})",
+            fix=f"swap or correct those dates; {end!r} must come after {start!r}",
+        )
+
+
+def check_unique(df: pd.DataFrame, columns: str | Sequence[str], name: str = "data") -> None:
+    """Raise if the key ``columns`` has duplicate rows."""
+    cols = _listify(columns)
+    dup = df.duplicated(subset=cols, keep=False).to_numpy()
+    if dup.any():
+        raise DataValidationError(
+            f"{name} has {int(dup.sum())} rows with a duplicated key {cols}",
+            fix="aggregate or de-duplicate first, e.g. df.drop_duplicates(subset=...)",
+        )
+
+
+def check_frame(
+    df: pd.DataFrame,
+    name: str = "data",
+    *,
+    required: Iterable[str] = (),
+    numeric: Iterable[str] = (),
+    no_nan: Iterable[str] = (),
+    non_negative: Iterable[str] = (),
+    dates: Iterable[str] = (),
+    min_rows: int = 1,
+) -> pd.DataFrame:
+    """Run the common checks in one call and return ``df`` unchanged.
+
+    ``numeric`` and ``non_negative`` columns are also checked for NaN when listed in
+    ``no_nan``; ``dates`` columns must parse and may not be missing.
+    """
+    _check_is_frame(df, name)
+    required = list(required)
+    all_cols = list(dict.fromkeys([*required, *numeric, *no_nan, *non_negative, *dates]))
+    require_columns(df, all_cols, name)
+    check_not_empty(df, name, min_rows)
+    check_numeric(df, list(dict.fromkeys([*numeric, *non_negative])), name)
+    check_no_nan(df, no_nan, name)
+    check_non_negative(df, non_negative, name)
+    for col in dates:
+        check_dates(df, col, name)
+    return df
+
+
+def check_scalar(
+    x,
+    name: str,
+    kind: type | tuple[type, ...] = numbers.Real,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+):
+    """Check a scalar argument's type and range; returns it.
+
+    >>> check_scalar(0.5, "alpha", low=0, high=1)
+    0.5
+    """
+    if isinstance(x, bool) and kind is not bool or not isinstance(x, kind):
+        kinds = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ParameterError(f"{name} must be {kinds}, got {x!r} ({type(x).__name__})",
+                             fix=f"pass {name} as a {kinds}")
+    if isinstance(x, numbers.Real) and not np.isfinite(x):
+        raise ParameterError(f"{name} must be finite, got {x!r}", fix=f"pass a finite {name}")
+    if low is not None and (x < low or (x == low and not low_inclusive)):
+        op = ">=" if low_inclusive else ">"
+        raise ParameterError(f"{name} must be {op} {low}, got {x!r}", fix=f"choose {name} {op} {low}")
+    if high is not None and (x > high or (x == high and not high_inclusive)):
+        op = "<=" if high_inclusive else "<"
+        raise ParameterError(f"{name} must be {op} {high}, got {x!r}", fix=f"choose {name} {op} {high}")
+    return x
+
+
+def check_probability(x, name: str, *, open_interval: bool = False) -> float:
+    """A number in [0, 1] (or (0, 1) with ``open_interval``)."""
+    return float(check_scalar(x, name, numbers.Real, 0, 1,
+                              low_inclusive=not open_interval, high_inclusive=not open_interval))
+
+
+def check_weights(weights, name: str = "weights", tol: float = 1e-6) -> np.ndarray:
+    """Non-negative finite weights that sum to one; returns them as a float array.
+
+    >>> check_weights([0.5, 0.3, 0.2])
+    array([0.5, 0.3, 0.2])
+    """
+    w = np.asarray(list(weights.values()) if isinstance(weights, dict) else weights, dtype=float)
+    if w.ndim != 1 or w.size == 0:
+        raise ParameterError(f"{name} must be a non-empty 1-D list of numbers",
+                             fix="pass one weight per criterion")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ParameterError(f"{name} must be finite and non-negative, got {w.tolist()}",
+                             fix="use weights >= 0")
+    total = w.sum()
+    if abs(total - 1.0) > tol:
+        raise ParameterError(
+            f"{name} must sum to 1, they sum to {total:.6g}",
+            fix=f"normalise them first: w / w.sum() (here: {np.round(w / total, 4).tolist() if total > 0 else 'all zero'})",
+        )
+    return w
+
+
+def check_random_state(seed) -> np.random.Generator:
+    """Turn ``seed`` (int, None or Generator) into a :class:`numpy.random.Generator`.
+
+    ``None`` is refused: crmlab is deterministic, so every random call needs a seed.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise ParameterError(
+        f"seed must be a non-negative int or a numpy Generator, got {seed!r}",
+        fix="pass an integer such as seed=42 so results are reproducible",
+    )

@@ -1,0 +1,34 @@
+"""Shared fixtures: the default world generated in memory and the shipped copy on disk."""
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+os.environ["TQDM_DISABLE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def world():
+    """The default world (seed 2024, 5,000 customers, 36 months), generated in memory."""
+    from crmlab.synth import generate_world
+
+    return generate_world()
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The world shipped in datasets/, read through crmlab.datasets."""
+    from crmlab import datasets
+
+    return datasets.load_world()
+
+
+@pytest.fixture(scope="session")
+def big_world():
+    """A larger world (seed 11, 30,000 customers) for tighter sanity checks against truth."""
+    from crmlab.synth import generate_world
+
+    return generate_world(seed=11, n_customers=30_000)

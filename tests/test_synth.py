@@ -1,0 +1,255 @@
+"""The synthetic world: shapes, keys, dates, censoring, determinism, and sanity against truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.special import hyp2f1
+
+from crmlab.errors import CrmlabError, ParameterError
+from crmlab.synth import SEGMENTS, TABLE_NAMES, WorldParams, acsi_structure, generate_world
+from crmlab.datasets import SCHEMA
+
+WINDOW_START = pd.Timestamp("2023-01-01")
+WINDOW_END = pd.Timestamp("2026-01-01")
+
+
+# --- shapes, dtypes, keys --------------------------------------------------------------------
+def test_every_table_is_there_with_documented_columns(world):
+    assert tuple(world.tables) == TABLE_NAMES
+    for name, df in world.tables.items():
+        assert list(df.columns) == list(SCHEMA[name]), name
+        assert len(df) > 0, name
+
+
+def test_default_world_size(world):
+    assert len(world.customers) == 5000
+    assert world.customers["customer_type"].value_counts()["B2B"] == 300
+    assert len(world.branches) == 12
+    assert len(world.branch_kpis) == 12 * 36
+    assert 15_000 < len(world.transactions) < 25_000
+    assert 1_500 < len(world.survey) < 3_000
+
+
+def test_dtypes_follow_the_schema(world):
+    kinds = {"int": "i", "float": "f", "bool": "b", "str": "O", "date": "M", "datetime": "M"}
+    for name, df in world.tables.items():
+        for col, (kind, *_rest) in SCHEMA[name].items():
+            assert df[col].dtype.kind == kinds[kind], (name, col, df[col].dtype)
+
+
+@pytest.mark.parametrize("table,key", [("customers", "customer_id"), ("transactions", "transaction_id"),
+                                       ("memberships", "membership_id"), ("survey", "response_id"),
+                                       ("tickets", "ticket_id"), ("branches", "branch_id")])
+def test_primary_keys_are_unique(world, table, key):
+    assert world[table][key].is_unique
+
+
+def test_keys_join_with_no_orphans(world):
+    ids = set(world.customers["customer_id"])
+    for table in ("transactions", "memberships", "survey", "tickets", "campaigns"):
+        assert set(world[table]["customer_id"]) <= ids, table
+    assert set(world.b2b_accounts["account_id"]) <= set(
+        world.customers.loc[world.customers["customer_type"] == "B2B", "customer_id"])
+    assert set(world.customers["branch_id"]) == set(world.branches["branch_id"])
+    assert set(world.branch_kpis["branch_id"]) == set(world.branches["branch_id"])
+    # transactions and memberships belong to consumers only
+    b2c = set(world.customers.loc[world.customers["customer_type"] == "B2C", "customer_id"])
+    assert set(world.transactions["customer_id"]) <= b2c
+    assert set(world.memberships["customer_id"]) <= b2c
+    assert set(world.campaigns["customer_id"]) <= set(world.memberships["customer_id"])
+    m = world.silo_matches
+    assert set(m["customer_id"]) <= ids
+    for system in ("sales", "service", "web"):
+        assert set(m.loc[m["system"] == system, "record_id"]) == set(world[f"silo_{system}"]["record_id"])
+
+
+def test_dates_in_range(world):
+    legacy_start = WINDOW_START - pd.DateOffset(months=24)
+    s = world.customers["signup_date"]
+    assert s.min() >= legacy_start and s.max() < WINDOW_END
+    for table, col in (("transactions", "date"), ("tickets", "opened_at"), ("survey", "response_date")):
+        d = world[table][col]
+        assert d.min() >= WINDOW_START and d.max() < WINDOW_END, table
+    tx = world.transactions.merge(world.customers[["customer_id", "signup_date"]], on="customer_id")
+    assert (tx["date"] >= tx["signup_date"]).all()
+    tk = world.tickets.merge(world.customers[["customer_id", "signup_date"]], on="customer_id")
+    assert (tk["opened_at"] >= tk["signup_date"]).all()
+
+
+def test_censoring_is_consistent(world):
+    m = world.memberships
+    assert (m["churned"] == m["end_date"].notna()).all()
+    assert (m["cancel_reason"].notna() == m["churned"]).all()
+    ended = m[m["churned"]]
+    assert (ended["end_date"] >= ended["start_date"]).all()
+    assert ended["end_date"].min() >= WINDOW_START and ended["end_date"].max() < WINDOW_END
+    # left truncation: spells that started before the window were still active at its start
+    assert (m["start_date"] < WINDOW_START).any()
+    # the campaign outcome agrees with the membership table
+    c = world.campaigns.merge(m[["customer_id", "end_date"]], on="customer_id")
+    horizon = pd.Timestamp(world.truth["campaign"]["start_date"]) + pd.DateOffset(months=6)
+    retained = c["end_date"].isna() | (c["end_date"] >= horizon - pd.Timedelta(days=1))
+    assert (retained.astype(int) == c["retained_6m"]).mean() > 0.995
+
+
+def test_value_ranges(world):
+    s = world.survey
+    for col, (kind, unit, *_rest) in SCHEMA["survey"].items():
+        if unit in ("1-10", "1-5", "1-7", "0-10"):
+            lo, hi = map(int, unit.split("-"))
+            assert s[col].between(lo, hi).all(), col
+    assert (world.transactions["amount"] > 0).all()
+    tk = world.tickets
+    assert (tk["first_response_hours"] > 0).all()
+    assert (tk["resolution_hours"] >= tk["first_response_hours"]).all()
+    assert tk["post_ticket_csat"].dropna().between(1, 5).all()
+    b = world.b2b_accounts
+    assert b["share_of_wallet"].between(0, 1).all() and b["account_satisfaction"].between(0, 100).all()
+    assert world.branch_kpis["retention_rate"].between(0, 1).all()
+
+
+# --- determinism ---------------------------------------------------------------------------
+def test_same_seed_gives_identical_tables(world):
+    again = generate_world()
+    for name in TABLE_NAMES:
+        pd.testing.assert_frame_equal(world[name], again[name])
+    assert world.truth == again.truth
+
+
+def test_other_seed_gives_other_data(world):
+    other = generate_world(seed=2025)
+    assert not world.customers["name"].equals(other.customers["name"])
+    assert world.transactions["amount"].sum() != other.transactions["amount"].sum()
+    assert world.truth["bgnbd"] == other.truth["bgnbd"]  # same planted parameters
+
+
+def test_small_and_long_worlds_work():
+    w = generate_world(seed=1, n_customers=300, months=12)
+    assert len(w.branch_kpis) == 12 * 12 and len(w.customers) == 300
+    w = generate_world(seed=1, n_customers=500, months=60, start="2020-07-01")
+    assert w.meta["window_end"] == "2025-07-01"
+
+
+# --- sanity against the planted truth -----------------------------------------------------
+def test_purchases_match_bgnbd_expectation(big_world):
+    """Mean repeat purchases of the in-window cohort = BG/NBD E[X(T)] under the planted (r, alpha, a, b)."""
+    t = big_world.truth["bgnbd"]
+    r, al, a, b = t["r"], t["alpha"], t["a"], t["b"]
+    cu = big_world.customers
+    coh = cu[(cu["customer_type"] == "B2C") & (cu["signup_date"] >= WINDOW_START)]
+    T = ((WINDOW_END - coh["signup_date"]).dt.days / 7).to_numpy()
+    n = big_world.transactions.groupby("customer_id").size().reindex(coh["customer_id"], fill_value=0)
+    x = n.to_numpy() - 1
+    expected = (a + b - 1) / (a - 1) * (1 - (al / (al + T)) ** r * hyp2f1(r, b, a + b - 1, T / (al + T)))
+    se = x.std() / np.sqrt(len(x))
+    assert abs(x.mean() - expected.mean()) < 3 * se
+
+
+def test_spend_matches_gamma_gamma_mean(big_world):
+    g = big_world.truth["gamma_gamma"]
+    amounts = big_world.transactions["amount"]
+    assert amounts.mean() == pytest.approx(g["p"] * g["gamma"] / (g["q"] - 1), rel=0.05)
+
+
+def test_observed_membership_survival_matches_latent_durations(big_world):
+    """Kaplan-Meier on the observed (censored) spells of new members agrees with the uncensored truth."""
+    from lifelines import KaplanMeierFitter
+
+    m = big_world.memberships
+    new = m[m["start_date"] >= WINDOW_START]
+    stop = new["end_date"].fillna(WINDOW_END)
+    dur = (stop - new["start_date"]).dt.days / 30.4375
+    km = KaplanMeierFitter().fit(dur, new["churned"])
+    truth = big_world.truth["membership"]["implied_survival_new_members"]
+    for months in (6, 12, 24):
+        assert km.predict(months) == pytest.approx(truth[str(months)], abs=0.02)
+
+
+def test_complaints_follow_satisfaction(big_world):
+    tk = big_world.tickets.merge(big_world.latent[["customer_id", "satisfaction"]], on="customer_id")
+    tk = tk[tk["satisfaction"].notna()]
+    c = big_world.truth["service"]["complaint_logit"]
+    expected = 1 / (1 + np.exp(-(c["intercept"] + c["satisfaction"] * tk["satisfaction"])))
+    assert (tk["type"] == "complaint").mean() == pytest.approx(expected.mean(), abs=0.01)
+
+
+def test_survey_items_load_on_their_latents(big_world):
+    s = big_world.survey[big_world.survey["wave"] == 1]
+    lat = s[["customer_id"]].merge(big_world.latent, on="customer_id")
+    assert np.corrcoef(s["sat_overall"], lat["satisfaction"])[0, 1] == pytest.approx(0.90, abs=0.05)
+    assert np.corrcoef(s["q_wait_too_long"], lat["driver_efficiency"])[0, 1] < -0.5  # reverse-keyed
+
+
+def test_nps_matches_expected_for_respondents(big_world):
+    s = big_world.survey[big_world.survey["wave"] == 1]["recommend_0_10"]
+    nps = 100 * ((s >= 9).mean() - (s <= 6).mean())
+    se = 100 * np.sqrt(((s >= 9).mean() + (s <= 6).mean() - ((s >= 9).mean() - (s <= 6).mean()) ** 2) / len(s))
+    assert abs(nps - big_world.truth["survey"]["nps"]["wave1"]["respondents_expected"]) < 3.5 * se
+
+
+def test_campaign_difference_matches_planted_uplift(big_world):
+    c = big_world.campaigns
+    diff = c.loc[c["treatment"] == 1, "retained_6m"].mean() - c.loc[c["treatment"] == 0, "retained_6m"].mean()
+    p = c["retained_6m"].mean()
+    se = np.sqrt(p * (1 - p) * (1 / (c["treatment"] == 1).sum() + 1 / (c["treatment"] == 0).sum()))
+    assert abs(diff - big_world.truth["campaign"]["expected_uplift"]) < 3 * se
+    assert big_world.truth["campaign"]["expected_uplift_by_segment"]["premium_quality"] == 0
+
+
+def test_golive_raises_branch_retention(big_world):
+    k = big_world.branch_kpis
+    assert k.loc[k["crm_live"] == 1, "retention_rate"].mean() > k.loc[k["crm_live"] == 0, "retention_rate"].mean()
+    assert big_world.truth["golive"]["expected_att_retention"] > 0
+
+
+def test_acsi_structure_standardises_every_latent():
+    st = acsi_structure()
+    assert np.allclose(np.diag(st["cov"]), 1)
+    assert (st["resid_sd"][7:] > 0).all()
+
+
+def test_truth_is_complete_and_marked_synthetic(world):
+    t = world.truth
+    assert t["synthetic"] is True
+    for key in ("bgnbd", "gamma_gamma", "membership", "campaign", "golive", "acsi", "survey", "service",
+                "supply_chain", "referrals", "segments"):
+        assert key in t, key
+    assert set(t["campaign"]["expected_uplift_by_segment"]) == {s for s, _ in SEGMENTS}
+    assert t["acsi"]["driver_rank"][0] == "product"
+    assert world.latent["latent_segment"].isin([s for s, _ in SEGMENTS] + ["b2b"]).all()
+
+
+# --- bad arguments --------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs,match", [
+    ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"seed": True}, "seed"),
+    ({"n_customers": 10}, "n_customers"), ({"n_customers": "5000"}, "n_customers"),
+    ({"months": 6}, "months"), ({"months": 36.0}, "months"),
+    ({"start": "2023-02-15"}, "first day of a month"), ({"start": "not a date"}, "start"),
+    ({"params": {"purchase": 1}}, "WorldParams"),
+])
+def test_bad_arguments_raise_crmlab_error(kwargs, match):
+    with pytest.raises(CrmlabError, match=match):
+        generate_world(**kwargs)
+
+
+@pytest.mark.parametrize("changes,match", [
+    ({"purchase.rr": 1}, "unknown world parameter"),
+    ({"purchase.r": -1}, "purchase.r must be > 0"),
+    ({"spend.q": 0.5}, "spend.q must be > 1"),
+    ({"customers.segment_shares": [0.5, 0.5, 0.5, 0.5]}, "sum to 1"),
+    ({"customers.segment_shares": [1, 0]}, "list of 4"),
+    ({"purchase.r": "abc"}, "must be a number"),
+    ({"satisfaction.paths.PQ->SAT": 1.5}, "explain"),
+])
+def test_bad_parameter_overrides_raise(changes, match):
+    with pytest.raises(ParameterError, match=match):
+        p = WorldParams().override(changes)
+        generate_world(n_customers=300, months=12, params=p)
+
+
+def test_override_changes_the_truth():
+    p = WorldParams().override({"churn.log_hr.satisfaction": -0.9, "purchase.r": 0.5})
+    w = generate_world(n_customers=400, months=12, params=p)
+    assert w.truth["membership"]["log_hazard_ratios"]["satisfaction"] == -0.9
+    assert w.truth["bgnbd"]["r"] == 0.5

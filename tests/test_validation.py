@@ -1,0 +1,105 @@
+"""Shared validators: each bad input raises a CrmlabError that names the column and the fix."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab.errors import ColumnError, CrmlabError, DataValidationError, ParameterError
+from crmlab import validation as v
+
+
+@pytest.fixture
+def tx():
+    return pd.DataFrame({"customer_id": [1, 2, 3], "amount": [10.0, 5.0, 7.5],
+                         "date": ["2024-01-01", "2024-02-01", "2024-03-01"]})
+
+
+def test_good_frame_passes(tx):
+    assert v.check_frame(tx, "transactions", required=["customer_id"], numeric=["amount"],
+                         no_nan=["amount"], non_negative=["amount"], dates=["date"]) is tx
+
+
+def test_missing_column(tx):
+    with pytest.raises(ColumnError, match=r"transactions is missing required column\(s\) \['spend'\].*Fix"):
+        v.require_columns(tx, ["spend"], "transactions")
+
+
+def test_not_a_frame():
+    with pytest.raises(ParameterError, match="must be a pandas DataFrame"):
+        v.check_frame([1, 2], "transactions")
+
+
+def test_empty(tx):
+    with pytest.raises(DataValidationError, match="transactions is empty"):
+        v.check_not_empty(tx.iloc[:0], "transactions")
+
+
+def test_negative(tx):
+    tx.loc[1, "amount"] = -3
+    with pytest.raises(DataValidationError, match=r"transactions\['amount'\] has 1 negative.*Fix: drop or correct"):
+        v.check_non_negative(tx, "amount", "transactions")
+
+
+def test_nan(tx):
+    tx.loc[0, "amount"] = np.nan
+    with pytest.raises(DataValidationError, match=r"1 missing value.*dropna"):
+        v.check_no_nan(tx, "amount", "transactions")
+
+
+def test_non_numeric(tx):
+    tx["amount"] = ["a", "b", "c"]
+    with pytest.raises(ColumnError, match="must be numeric.*to_numeric"):
+        v.check_numeric(tx, "amount", "transactions")
+
+
+def test_dates_unparseable_future_and_missing(tx):
+    bad = tx.assign(date=["2024-01-01", "yesterday", "2024-03-01"])
+    with pytest.raises(DataValidationError, match="not dates.*'yesterday'"):
+        v.check_dates(bad, "date", "transactions")
+    with pytest.raises(DataValidationError, match="after 2024-02-15.*future"):
+        v.check_dates(tx, "date", "transactions", not_after="2024-02-15")
+    with pytest.raises(DataValidationError, match="before 2024-01-15"):
+        v.check_dates(tx, "date", "transactions", not_before="2024-01-15")
+    with pytest.raises(DataValidationError, match="missing date"):
+        v.check_dates(tx.assign(date=[None, "2024-01-01", "2024-01-02"]), "date", "transactions")
+
+
+def test_date_order():
+    df = pd.DataFrame({"start": ["2024-01-01", "2024-05-01"], "stop": ["2024-02-01", "2024-04-01"]})
+    with pytest.raises(DataValidationError, match="'stop' is before 'start'"):
+        v.check_date_order(df, "start", "stop", "memberships")
+
+
+def test_binary_range_set_unique():
+    df = pd.DataFrame({"event": [0, 1, 2], "score": [1, 5, 11], "plan": ["a", "b", "z"], "k": [1, 1, 2]})
+    with pytest.raises(DataValidationError, match="must be 0/1, found \\[2\\]"):
+        v.check_binary(df, "event", "memberships")
+    with pytest.raises(DataValidationError, match=r"outside \[0, 10\]"):
+        v.check_in_range(df, "score", 0, 10, "survey", "NPS scores")
+    with pytest.raises(DataValidationError, match="unexpected value"):
+        v.check_in_set(df, "plan", ["a", "b"], "memberships")
+    with pytest.raises(DataValidationError, match="duplicated key"):
+        v.check_unique(df, "k", "customers")
+
+
+def test_scalars_weights_and_seeds():
+    assert v.check_scalar(3, "k", int, 1, 10) == 3
+    with pytest.raises(ParameterError, match="k must be >= 1"):
+        v.check_scalar(0, "k", int, 1)
+    with pytest.raises(ParameterError, match="must be int"):
+        v.check_scalar(2.5, "k", int)
+    with pytest.raises(ParameterError, match="finite"):
+        v.check_scalar(float("nan"), "alpha")
+    assert v.check_probability(0.3, "p") == 0.3
+    with pytest.raises(ParameterError, match="sum to 1.*normalise"):
+        v.check_weights([0.5, 0.4])
+    with pytest.raises(ParameterError, match="non-negative"):
+        v.check_weights([1.5, -0.5])
+    assert isinstance(v.check_random_state(3), np.random.Generator)
+    with pytest.raises(ParameterError, match="seed"):
+        v.check_random_state(None)
+
+
+def test_errors_are_value_errors_and_carry_the_fix():
+    err = CrmlabError("bad thing", fix="do this")
+    assert isinstance(err, ValueError) and str(err) == "bad thing. Fix: do this" and err.fix == "do this"
