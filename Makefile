@@ -36,14 +36,14 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00-welcome-and-data-tour.ipynb
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests notebooks \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests notebooks crmlab --doctest-modules \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests crmlab --doctest-modules
 
 nbtest: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile notebooks \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope notebooks \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 notebooks: $(STAMP)

@@ -9,7 +9,7 @@ produce the same outputs run after run (nbval compares them).
 >>> from crmlab import plots
 >>> plots.course_style()
 >>> fig, ax = plots.subplots()
->>> plots.finish(ax, title="Monthly churn", xlabel="month", ylabel="churn rate")
+>>> ax = plots.finish(ax, title="Monthly churn", xlabel="month", ylabel="churn rate")
 """
 
 from __future__ import annotations

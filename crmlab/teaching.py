@@ -30,6 +30,8 @@ def deterministic_env():
     os.environ["TQDM_DISABLE"] = "1"
     os.environ.pop("MPLBACKEND", None)
     os.environ.pop("CRMLAB_DATA", None)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"  # fixed summation order in BLAS, so printed floats are stable
     try:
         yield
     finally:

@@ -83,9 +83,14 @@ def check_not_empty(df: pd.DataFrame, name: str = "data", min_rows: int = 1) -> 
         )
 
 
+def _plain(value):
+    """numpy scalars print as np.float64(...) since numpy 2; show the plain value."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _first_bad(series: pd.Series, mask: np.ndarray) -> str:
     idx = np.flatnonzero(mask)[0]
-    return f"first at row {series.index[idx]!r}: {series.iloc[idx]!r}"
+    return f"first at row {_plain(series.index[idx])!r}: {_plain(series.iloc[idx])!r}"
 
 
 def check_numeric(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
