@@ -79,7 +79,47 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Execute notebooks top to bottom in a fresh kernel and save their outputs.")
     nbk.add_argument("paths", nargs="*", help="notebooks (default: every notebooks/*.ipynb)")
     nbk.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (default 600)")
+    _add_exercises_parser(sub)
     return parser
+
+
+def _add_exercises_parser(sub) -> None:
+    exe = sub.add_parser(
+        "exercises", help="build, check and grade the auto-graded exercises (otter-grader, offline)",
+        description="Exercises are otter-grader master notebooks in exercises/NN-topic/. `build` writes "
+                    "student copies and autograders, `check` proves the student copies give nothing "
+                    "away, `grade` grades a folder of submitted notebooks into a CSV (no Docker).",
+        epilog="Examples: crmlab exercises build; crmlab exercises check 00; "
+               "crmlab exercises grade submissions --out grades.csv --seed-map seeds.csv")
+    actions = exe.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (("build", "write student copies and autograders (make exercises)"),
+                         ("check", "build, then check that no student copy holds solutions or hidden tests")):
+        act = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        act.add_argument("names", nargs="*", metavar="NAME",
+                         help="exercises to build: folder names or their numbers (default: all)")
+        act.add_argument("--out", default="build/exercises",
+                         help="build folder; each exercise goes to OUT/NAME (default build/exercises)")
+        act.add_argument("--exercises-dir", default="exercises",
+                         help="folder of the master notebooks (default exercises)")
+        if action == "check":
+            act.add_argument("--no-build", action="store_true",
+                             help="check the copies already in --out instead of building first")
+    grade = actions.add_parser(
+        "grade", help="grade a folder of submitted notebooks into a CSV (make grade)",
+        description="Grade every notebook under SUBMISSIONS (one CSV row each; files that are not "
+                    "exercise notebooks get a row with the reason). The exercise is read from the "
+                    "notebook's metadata, so file names do not matter.")
+    grade.add_argument("submissions", help="folder of submissions (searched recursively) or one notebook")
+    grade.add_argument("--out", default="grades.csv", help="CSV to write (default grades.csv)")
+    grade.add_argument("--build", default="build/exercises",
+                       help="where `crmlab exercises build` wrote the autograders (default build/exercises)")
+    grade.add_argument("--seed-map", default=None, metavar="CSV",
+                       help="CSV with columns submission,seed: grade each listed submission against "
+                            "the world generated with its seed")
+    grade.add_argument("--worlds", default="build/worlds",
+                       help="cache of the worlds generated for --seed-map (default build/worlds)")
+    grade.add_argument("--timeout", type=_positive_int, default=300,
+                       help="seconds one cell may run before grading of that notebook stops (default 300)")
 
 
 def write_world(world, out: Path) -> None:
@@ -147,6 +187,51 @@ def _notebooks(args) -> int:
     return 0
 
 
+def _exercises(args) -> int:
+    from . import grading
+
+    if args.action == "grade":
+        table = grading.grade_submissions(args.submissions, build_dir=args.build, out_csv=args.out,
+                                          seed_map=args.seed_map, worlds_dir=args.worlds,
+                                          timeout=args.timeout)
+        failed = int((table["error"] != "").sum())
+        graded = table["percent"].dropna()
+        mean = f"; mean score {graded.mean():.1f}%" if len(graded) else ""
+        print(f"graded {len(table)} submission(s) into {args.out} ({len(graded)} scored, "
+              f"{failed} with an error or note){mean}")
+        return 0
+    if args.action == "check" and args.no_build:
+        masters = grading.discover_masters(args.exercises_dir, args.names or None)
+        builds = []
+        for master in masters:
+            name = grading.read_assignment_config(master)["name"]
+            student = Path(args.out) / name / "student" / f"{master.stem}.ipynb"
+            if not student.exists():
+                raise ParameterError(f"{student} does not exist", fix="build first: drop --no-build")
+            builds.append((name, master, student))
+    else:
+        built = grading.build_all(args.exercises_dir, args.out, args.names or None)
+        builds = [(b.name, b.master, b.student_notebook) for b in built]
+        for b in built:
+            print(f"built {b.name}: {b.student_notebook} (student copy), {b.autograder_zip} (autograder), "
+                  f"{b.possible:g} points")
+    leaky = 0
+    for name, master, student in builds:
+        problems = grading.check_student_copy(student, master)
+        if problems:
+            leaky += 1
+            print(f"{name}: {len(problems)} problem(s) in the student copy:", file=sys.stderr)
+            for problem in problems:
+                print(f"  - {problem}", file=sys.stderr)
+        elif args.action == "check":
+            print(f"{name}: student copy clean (no solutions, no hidden tests, no markers)")
+    if leaky:
+        print(f"crmlab exercises {args.action}: {leaky} student copy(ies) give answers away; "
+              "do not distribute them (see exercises/README.md)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -156,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "notebooks":
             return _notebooks(args)
+        if args.command == "exercises":
+            return _exercises(args)
         return _generate(args)
     except CrmlabError as err:
         print(f"crmlab {args.command}: error: {err}", file=sys.stderr)

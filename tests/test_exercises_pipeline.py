@@ -1,0 +1,450 @@
+"""The exercise pipeline itself: grading a class into a CSV, per-student seeds, leak detection,
+the `crmlab exercises` command line and its errors.
+
+Built on the welcome exercise (00); per-exercise checks are in test_exercises.py.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pandas as pd
+import pytest
+
+from crmlab import datasets, grading
+from crmlab.cli import main
+from crmlab.errors import CrmlabError
+
+REPO = Path(__file__).resolve().parents[1]
+WELCOME = "00-welcome-and-data-tour"
+MASTER = REPO / "exercises" / WELCOME / f"{WELCOME}.ipynb"
+
+
+def run_cli(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    return SimpleNamespace(code=code, out=out.getvalue(), err=err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def build00(tmp_path_factory):
+    """`crmlab exercises build --out DIR 00` (once per worker)."""
+    out = tmp_path_factory.mktemp("build00")
+    result = run_cli(["exercises", "build", "--exercises-dir", str(REPO / "exercises"), "--out", str(out), "00"])
+    ex = out / WELCOME
+    return SimpleNamespace(dir=out, cli=result, student=ex / "student" / f"{WELCOME}.ipynb",
+                           solution=ex / "autograder" / f"{WELCOME}.ipynb")
+
+
+def _answer_cell(nb, variable):
+    return next(c for c in nb.cells if c.cell_type == "code" and c.source.lstrip().startswith(f"{variable} ="))
+
+
+def test_cli_build_writes_the_copies(build00):
+    assert build00.cli.code == 0, build00.cli.err
+    assert f"built {WELCOME}" in build00.cli.out and "7 points" in build00.cli.out
+    assert build00.student.is_file() and build00.solution.is_file()
+    assert len(list((build00.dir / WELCOME / "autograder").glob("*-autograder_*.zip"))) == 1
+    assert build00.cli.err == "", "a clean build reports no problem"
+
+
+def test_cli_check_existing_build(build00):
+    result = run_cli(["exercises", "check", "--no-build", "--exercises-dir", str(REPO / "exercises"),
+                      "--out", str(build00.dir), WELCOME])
+    assert result.code == 0 and f"{WELCOME}: student copy clean" in result.out
+
+
+def test_rebuild_replaces_previous_build(build00, tmp_path):
+    out = tmp_path / WELCOME
+    shutil.copytree(build00.dir / WELCOME, out)
+    (out / "student" / "stale.txt").write_text("from an old build")
+    (out / "autograder" / f"{WELCOME}-autograder_2000_01_01T00_00_00_000000.zip").write_bytes(b"old")
+    again = grading.build_exercise(MASTER, out)
+    assert not (out / "student" / "stale.txt").exists()
+    assert sorted((out / "autograder").glob("*.zip")) == [again.autograder_zip]
+    assert again.points == {"q1": 2, "q2": 1, "q3": 2, "q4": 1, "q5": 1} and again.possible == 7
+
+
+def test_cli_grade_writes_csv(build00, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "notes.txt").write_text("not a notebook")
+    (subs / "empty.ipynb").write_text("")
+    out = tmp_path / "grades.csv"
+    result = run_cli(["exercises", "grade", str(subs), "--out", str(out), "--build", str(build00.dir)])
+    assert result.code == 0 and "graded 2 submission(s)" in result.out
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["submission"].tolist() == ["empty.ipynb", "notes.txt"]
+    assert all("not a Jupyter notebook" in e for e in table["error"])
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["exercises"], "required: ACTION"),
+    (["exercises", "grade", "subs", "--timeout", "0"], "must be positive"),
+    (["exercises", "frobnicate"], "invalid choice"),
+])
+def test_cli_usage_errors_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_bad_values_report_the_fix(build00, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.ipynb").write_text("{}")
+    (tmp_path / "bad_seeds.csv").write_text("student,seed\na.ipynb,7\n")
+    cases = [
+        (["exercises", "build", "--out", str(tmp_path / "b"), "nope"], "no exercise named 'nope'"),
+        (["exercises", "build", "--exercises-dir", str(tmp_path / "none")], "is not a folder"),
+        (["exercises", "check", "--no-build", "--exercises-dir", str(REPO / "exercises"),
+          "--out", str(tmp_path / "empty"), "00"], "does not exist"),
+        (["exercises", "grade", str(tmp_path / "missing"), "--build", str(build00.dir)], "does not exist"),
+        (["exercises", "grade", str(subs), "--build", str(tmp_path)], "no built exercises"),
+        (["exercises", "grade", str(subs), "--build", str(build00.dir), "--seed-map", str(tmp_path / "x.csv")],
+         "seed map"),
+        (["exercises", "grade", str(subs), "--build", str(build00.dir), "--seed-map",
+          str(tmp_path / "bad_seeds.csv")], "needs the columns submission and seed"),
+    ]
+    for argv, message in cases:
+        result = run_cli(argv)
+        assert result.code == 2, argv
+        assert message in result.err and "Fix:" in result.err, (argv, result.err)
+
+
+def _make_class(build00, folder: Path):
+    """A small class: perfect, blank, crashing, foreign and garbage submissions."""
+    folder.mkdir()
+    perfect = nbformat.read(build00.solution, as_version=4)
+    # a kernel name the grading machine does not have: grading must not depend on it
+    perfect.metadata["kernelspec"] = {"name": "students-laptop-env", "display_name": "x", "language": "python"}
+    nbformat.write(perfect, folder / "alice.ipynb")
+    shutil.copy(build00.student, folder / "bob.ipynb")
+    crash = nbformat.read(build00.solution, as_version=4)
+    setup = next(c for c in crash.cells if c.cell_type == "code")
+    setup.source = 'raise RuntimeError("boom")\n' + setup.source
+    (folder / "carol").mkdir()
+    nbformat.write(crash, folder / "carol" / "homework final (2).ipynb")
+    (folder / "dave.txt").write_text("I could not open Jupyter, here is my answer: 300")
+    (folder / "erin.ipynb").write_text("{not json")
+    foreign = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(foreign, folder / "frank.ipynb")
+    (folder / "hal.ipynb").write_text('{"cells": [], "metadata": {"otter": "oops"}, "nbformat": 4, '
+                                      '"nbformat_minor": 5}')
+    (folder / "ida.ipynb").write_text("{}")
+    with zipfile.ZipFile(folder / "jack.zip", "w") as zf:
+        zf.write(build00.student, "a.ipynb")
+        zf.write(build00.student, "b.ipynb")
+    other = nbformat.read(build00.student, as_version=4)
+    other.metadata["otter"]["assignment_name"] = "99-not-built"
+    nbformat.write(other, folder / "gina.ipynb")
+    (folder / ".ipynb_checkpoints").mkdir()
+    shutil.copy(build00.student, folder / ".ipynb_checkpoints" / "bob-checkpoint.ipynb")
+    (folder / ".DS_Store").write_bytes(b"\x00\x01")
+
+
+@pytest.fixture(scope="class")
+def class_grades(build00, tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    _make_class(build00, root / "subs")
+    out = root / "out" / "grades.csv"
+    table = grading.grade_submissions(root / "subs", build_dir=build00.dir, out_csv=out)
+    return SimpleNamespace(table=table.set_index("submission"), csv=out)
+
+
+class TestGradeAClass:
+    def test_one_row_per_submission_hidden_files_skipped(self, class_grades):
+        assert sorted(class_grades.table.index) == [
+            "alice.ipynb", "bob.ipynb", "carol/homework final (2).ipynb", "dave.txt", "erin.ipynb",
+            "frank.ipynb", "gina.ipynb", "hal.ipynb", "ida.ipynb", "jack.zip"]
+
+    def test_csv_columns_and_round_trip(self, class_grades):
+        assert list(pd.read_csv(class_grades.csv).columns) == [
+            "submission", "exercise", "seed", "q1", "q2", "q3", "q4", "q5",
+            "total", "possible", "percent", "error"]
+        again = pd.read_csv(class_grades.csv).set_index("submission")
+        assert again.loc["alice.ipynb", "total"] == 7.0 and pd.isna(again.loc["erin.ipynb", "total"])
+        assert again.loc["erin.ipynb", "error"].startswith("not a Jupyter notebook")
+
+    def test_perfect_submission_full_marks_whatever_its_kernel(self, class_grades):
+        alice = class_grades.table.loc["alice.ipynb"]
+        assert alice["exercise"] == WELCOME and alice["error"] == ""
+        assert (alice["total"], alice["possible"], alice["percent"]) == (7.0, 7.0, 100.0)
+        assert [alice[q] for q in ("q1", "q2", "q3", "q4", "q5")] == [2, 1, 2, 1, 1]
+
+    def test_blank_copy_zero(self, class_grades):
+        bob = class_grades.table.loc["bob.ipynb"]
+        assert (bob["total"], bob["possible"], bob["percent"], bob["error"]) == (0.0, 7.0, 0.0, "")
+
+    def test_crashing_notebook_is_class_grades_and_explained(self, class_grades):
+        carol = class_grades.table.loc["carol/homework final (2).ipynb"]
+        assert carol["exercise"] == WELCOME, "the exercise comes from the metadata, not the file name"
+        assert carol["possible"] == 7 and 0 <= carol["total"] < 7
+        assert carol["q1"] == 0, "without the setup cell the data are never loaded"
+        assert carol["error"].startswith("code cell 1 ") and "RuntimeError: boom" in carol["error"]
+
+    @pytest.mark.parametrize("name,message", [
+        ("dave.txt", "not a Jupyter notebook (a .txt file"),
+        ("erin.ipynb", "not a Jupyter notebook (a .ipynb file"),
+        ("frank.ipynb", "not an exercise notebook"),
+        ("gina.ipynb", "exercise '99-not-built' is not built"),
+        ("hal.ipynb", "not an exercise notebook"),
+        ("ida.ipynb", "not a Jupyter notebook"),
+        ("jack.zip", "zip file with 2 notebooks (expected exactly one)"),
+    ])
+    def test_ungradable_files_get_a_row_with_the_reason(self, class_grades, name, message):
+        row = class_grades.table.loc[name]
+        assert message in row["error"]
+        assert pd.isna(row["total"]) and pd.isna(row["percent"]) and pd.isna(row["q1"])
+
+    def test_progress_bar_unless_tqdm_disabled(self, build00, tmp_path, monkeypatch, capsys):
+        files = [tmp_path / "a.txt", tmp_path / "b.txt"]
+        for f in files:
+            f.write_text("x")
+        monkeypatch.delenv("TQDM_DISABLE", raising=False)
+        grading.grade_submissions(files, build_dir=build00.dir, out_csv=None)
+        assert "grading" in capsys.readouterr().err
+        monkeypatch.setenv("TQDM_DISABLE", "1")
+        grading.grade_submissions(files, build_dir=build00.dir, out_csv=None)
+        assert "grading" not in capsys.readouterr().err
+
+    def test_runaway_cell_times_out_with_a_row(self, build00, tmp_path):
+        nb = nbformat.read(build00.student, as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(0.05)"))
+        nbformat.write(nb, tmp_path / "loop.ipynb")
+        table = grading.grade_submissions([tmp_path / "loop.ipynb"], build_dir=build00.dir, out_csv=None,
+                                          timeout=1)
+        row = table.iloc[0]
+        assert row["exercise"] == WELCOME and "a cell ran longer than 1 s" in row["error"]
+        assert pd.isna(row["total"])
+
+
+SEED = 7
+
+
+@pytest.fixture(scope="class")
+def seed_grades(build00, tmp_path_factory):
+    root = tmp_path_factory.mktemp("seeds")
+    subs = root / "subs"
+    subs.mkdir()
+    shutil.copy(build00.solution, subs / "alice.ipynb")
+    # bob typed in the numbers of the shipped (seed 2024) world instead of computing them
+    bob = nbformat.read(build00.solution, as_version=4)
+    shipped_share = float(datasets.load("memberships")["churned"].mean())
+    _answer_cell(bob, "churn_share").source = f"churn_share = {shipped_share!r}"
+    nbformat.write(bob, subs / "bob.ipynb")
+    (subs / "carl.txt").write_text("no notebook, and not in the seed map")
+    seeds = root / "seeds.csv"
+    seeds.write_text(f"submission,seed\nalice.ipynb,{SEED}\nbob,{SEED}\nghost.ipynb,9\n")
+    worlds = root / "worlds"
+    table = grading.grade_submissions(subs, build_dir=build00.dir, out_csv=root / "g.csv",
+                                      seed_map=seeds, worlds_dir=worlds)
+    return SimpleNamespace(table=table.set_index("submission"), worlds=worlds, shipped_share=shipped_share)
+
+
+class TestSeedMap:
+    """An instructor gave alice and bob the world of seed 7: grade them against it."""
+
+    def test_world_generated_and_cached_per_seed(self, seed_grades):
+        assert sorted(p.name for p in seed_grades.worlds.iterdir()) == [f"seed-{SEED}"], \
+            "only the seeds of actual submissions are generated"
+        world = seed_grades.worlds / f"seed-{SEED}"
+        assert datasets.load_meta(world)["seed"] == SEED
+        stamp = (world / "customers.csv").stat().st_mtime_ns
+        assert grading.world_for_seed(SEED, seed_grades.worlds) == world
+        assert (world / "customers.csv").stat().st_mtime_ns == stamp, "a cached world is not regenerated"
+
+    def test_perfect_submission_full_marks_on_its_own_world(self, seed_grades):
+        alice = seed_grades.table.loc["alice.ipynb"]
+        assert alice["seed"] == SEED and alice["error"] == ""
+        assert alice["total"] == alice["possible"] == 7
+
+    def test_hard_coded_answer_fails_on_another_world(self, seed_grades):
+        seed_share = datasets.load("memberships", data_dir=seed_grades.worlds / f"seed-{SEED}")["churned"].mean()
+        assert abs(seed_share - seed_grades.shipped_share) > 1e-6, "the test needs a seed whose churn share differs"
+        bob = seed_grades.table.loc["bob.ipynb"]
+        assert bob["seed"] == SEED
+        # q2 is one public (type and range) and one hidden (value) test, half a point each
+        assert bob["q2"] == 0.5, "grading used the shipped world, not the student's seed"
+        assert bob["total"] == 6.5
+
+    def test_unmapped_submission_is_flagged(self, seed_grades):
+        carl = seed_grades.table.loc["carl.txt"]
+        assert pd.isna(carl["seed"]) and "no seed for this submission in the seed map" in carl["error"]
+
+
+def test_read_seed_map_checks_its_input(tmp_path):
+    assert grading.read_seed_map({"a.ipynb": 3}) == {"a.ipynb": 3}
+    good = tmp_path / "s.csv"
+    good.write_text("submission, seed\n alice.ipynb ,4\nbob,5\n", encoding="utf-8")
+    assert grading.read_seed_map(good) == {"alice.ipynb": 4, "bob": 5}
+    for content, message in [
+        ("submission,seed\nalice,-1\n", "seed >= 0"),
+        ("submission,seed\nalice,seven\n", "seed >= 0"),
+        ("submission,seed\n,3\n", "expected a submission name"),
+        ("submission,seed\nalice,1\nalice,2\n", "two seeds"),
+        ("name,seed\nalice,1\n", "needs the columns"),
+    ]:
+        good.write_text(content)
+        with pytest.raises(CrmlabError, match=message) as err:
+            grading.read_seed_map(good)
+        assert "Fix:" in str(err.value)
+    with pytest.raises(CrmlabError, match="seed must be a whole number"):
+        grading.world_for_seed(-3, tmp_path)
+
+
+def _write_master(path: Path, cells, kernel: bool = True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    if kernel:
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_build_exercise_rejects_bad_masters(tmp_path):
+    raw, code = nbformat.v4.new_raw_cell, nbformat.v4.new_code_cell
+    with pytest.raises(CrmlabError, match="does not exist"):
+        grading.build_exercise(tmp_path / "missing.ipynb", tmp_path / "out")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(CrmlabError, match="not an .ipynb file"):
+        grading.build_exercise(tmp_path / "notes.txt", tmp_path / "out")
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    with pytest.raises(CrmlabError, match="not a readable Jupyter notebook"):
+        grading.build_exercise(tmp_path / "broken.ipynb", tmp_path / "out")
+    plain = _write_master(tmp_path / "plain.ipynb", [code("x = 1")])
+    with pytest.raises(CrmlabError, match="no raw cell starting with `# ASSIGNMENT CONFIG`") as err:
+        grading.build_exercise(plain, tmp_path / "out")
+    assert "Fix:" in str(err.value)
+    nameless = _write_master(tmp_path / "nameless.ipynb", [raw("# ASSIGNMENT CONFIG\nrun_tests: false")])
+    with pytest.raises(CrmlabError, match="has no `name:`"):
+        grading.build_exercise(nameless, tmp_path / "out")
+    bad_yaml = _write_master(tmp_path / "yaml.ipynb", [raw("# ASSIGNMENT CONFIG\nname: [x\n")])
+    with pytest.raises(CrmlabError, match="not valid YAML"):
+        grading.build_exercise(bad_yaml, tmp_path / "out")
+    no_kernel = _write_master(tmp_path / "nk" / "nk.ipynb", [raw("# ASSIGNMENT CONFIG\nname: nk")], kernel=False)
+    with pytest.raises(CrmlabError, match="has no kernelspec"):
+        grading.build_exercise(no_kernel, tmp_path / "nk-out")
+    unbalanced = _write_master(tmp_path / "ub" / "ub.ipynb", [
+        raw("# ASSIGNMENT CONFIG\nname: ub\nrun_tests: false\ngenerate:\n  pdf: false"),
+        raw("# BEGIN QUESTION\nname: q1\npoints: 1"), raw("# BEGIN SOLUTION"), code("x = 1  # SOLUTION"),
+        raw("# END QUESTION")])
+    with pytest.raises(CrmlabError, match="otter assign failed"):
+        grading.build_exercise(unbalanced, tmp_path / "ub-out")
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.tex").write_text("do not delete")
+    with pytest.raises(CrmlabError, match="holds files that otter assign did not write"):
+        grading.build_exercise(MASTER, tmp_path / "precious")
+    assert (tmp_path / "precious" / "thesis.tex").exists()
+
+
+def test_zipped_submission_is_read_from_the_zip(build00, tmp_path):
+    with zipfile.ZipFile(tmp_path / "sub.zip", "w") as zf:
+        zf.write(build00.student, f"export/{WELCOME}.ipynb")
+        zf.writestr("export/notes.txt", "extra files are ignored")
+    nb = grading._submission_notebook(tmp_path / "sub.zip")
+    assert nb.metadata["otter"]["assignment_name"] == WELCOME
+
+
+def test_other_bad_inputs(build00, tmp_path):
+    with pytest.raises(CrmlabError, match="timeout must be a positive number"):
+        grading.grade_submissions(tmp_path, build_dir=build00.dir, timeout=0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CrmlabError, match="no submissions found"):
+        grading.grade_submissions(tmp_path / "empty", build_dir=build00.dir, out_csv=None)
+    with pytest.raises(CrmlabError, match="is not a file"):
+        grading.grade_submissions([tmp_path / "nope.ipynb"], build_dir=build00.dir, out_csv=None)
+    with pytest.raises(CrmlabError, match="student notebook .* does not exist"):
+        grading.check_student_copy(tmp_path / "nope.ipynb", MASTER)
+    with pytest.raises(CrmlabError, match="is not a folder"):
+        grading.discover_masters(tmp_path / "nowhere")
+    assert grading.discover_masters(REPO / "exercises", names=["00"]) == [MASTER]
+    assert grading.discover_masters(REPO / "exercises", names=WELCOME) == [MASTER]
+
+
+def _planted_master(path: Path) -> Path:
+    """The welcome master with two classic mistakes.
+
+    q1: the solution cell sits outside the raw BEGIN/END SOLUTION cells (they were deleted), so
+    otter ships it, `# SOLUTION` marker and all. q2: the solution line lost its `# SOLUTION`
+    marker, so otter copies it unchanged. q3-q5 are left intact.
+    """
+    nb = nbformat.read(MASTER, as_version=4)
+    cells = nb.cells
+
+    def find(start, text):
+        return next(k for k in range(start, len(cells)) if cells[k].cell_type == "raw" and cells[k].source.startswith(text))
+
+    q1 = next(k for k, c in enumerate(cells) if c.cell_type == "raw" and "name: q1" in c.source)
+    begin = find(q1, "# BEGIN SOLUTION")
+    end = find(begin, "# END SOLUTION")
+    del cells[end], cells[begin]
+    q2 = next(k for k, c in enumerate(cells) if c.cell_type == "raw" and "name: q2" in c.source)
+    answer = next(c for c in cells[q2:] if c.cell_type == "code")
+    answer.source = answer.source.replace("  # SOLUTION", "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="class")
+def planted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted")
+    _planted_master(root / "exercises" / WELCOME / f"{WELCOME}.ipynb")
+    result = run_cli(["exercises", "check", "--exercises-dir", str(root / "exercises"),
+                      "--out", str(root / "build")])
+    ex = root / "build" / WELCOME
+    return SimpleNamespace(cli=result, student=ex / "student" / f"{WELCOME}.ipynb",
+                           master=root / "exercises" / WELCOME / f"{WELCOME}.ipynb")
+
+
+class TestLeakDetection:
+    def test_cli_check_fails_on_a_leaky_copy(self, planted):
+        assert planted.cli.code == 1
+        assert "give answers away" in planted.cli.err and "q1" in planted.cli.err
+
+    def test_each_mistake_is_reported_and_nothing_else(self, planted):
+        problems = grading.check_student_copy(planted.student, planted.master)
+        text = "\n".join(problems)
+        assert "q1: no solution block" in text
+        assert "q1: the student copy already assigns the tested variable `n_b2b`" in text
+        assert "otter marker left in the student copy" in text and "# SOLUTION" in text
+        assert "q2: a solution cell has no `# SOLUTION` line" in text
+        assert "q2: solution text in the student copy" in text and "churn_share = float(" in text
+        assert not [p for p in problems if p.startswith(("q3", "q4", "q5"))], text
+
+    def test_hidden_tests_shipped_beside_the_notebook(self, planted, build00, tmp_path):
+        student_dir = tmp_path / "student"
+        shutil.copytree(build00.student.parent, student_dir)
+        student = student_dir / build00.student.name
+        assert grading.check_student_copy(student, MASTER) == []
+        # otter's `tests: files: true` style: test files next to the notebook, hidden cases included
+        (student_dir / "tests").mkdir()
+        (student_dir / "tests" / "q3.py").write_text(
+            "_expected = _datasets.load('tickets').groupby('channel')['first_response_hours'].median()\n")
+        nb = nbformat.read(student, as_version=4)
+        nb.metadata["otter"]["tests"]["q4"]["suites"][0]["cases"].append(
+            {"code": ">>> assert isinstance(q4_answer, str) and q4_answer.strip().lower() == 'b'",
+             "hidden": True, "locked": False})
+        nb.cells.append(nbformat.v4.new_raw_cell("# BEGIN SOLUTION"))
+        nbformat.write(nb, student)
+        text = "\n".join(grading.check_student_copy(student, MASTER))
+        assert "q3: hidden test code shipped to students (tests/q3.py)" in text
+        assert "q4: hidden test code shipped to students" in text and "metadata test q4" in text
+        assert "test case of q4 is marked hidden" in text
+        assert "otter marker left in the student copy" in text and "(raw)" in text
+
+    def test_solution_copy_is_recognised_as_leaky(self, build00):
+        """The autograder notebook holds every solution and hidden test: a sanity check."""
+        problems = grading.check_student_copy(build00.solution, MASTER)
+        for q in ("q1", "q2", "q3", "q4", "q5"):
+            assert any(p.startswith(f"{q}: solution text") for p in problems), q
+            assert any(p.startswith(f"{q}: hidden test code") for p in problems), q
+        assert any("*Solution.* **b.**" in p for p in problems), "markdown solution cells count too"
