@@ -721,7 +721,8 @@ GLOSSARY: tuple[Term, ...] = (
        "Partners sharing supply-chain risks so that the overall risk falls.", "S000 §6.1(4)",
        "risk sharing"),
     _t("partner selection", "合作伙伴选择", "supply_chain",
-       "Choosing partners against criteria such as size, strength and reputation.",
+       "Choosing partners against criteria such as size (规模), strength (实力) and reputation "
+       "(信誉).",
        "S000 §6.2(1)"),
     _t("win-win cooperation", "合作共赢", "supply_chain",
        "A partnership in which each side attends to the other's interests.", "S000 §6.2",
@@ -1073,6 +1074,47 @@ GLOSSARY: tuple[Term, ...] = (
        "for a service level.", EXT, "Erlang C"),
     _t("mean absolute percentage error", "平均绝对百分比误差", "methods",
        "Average of |actual - forecast| / actual; a forecast accuracy measure.", EXT, "MAPE"),
+    # ---- added with the service and performance modules (crmlab.service, crmlab.kpi) ----
+    _t("ordered logit", "有序Logit模型", "methods",
+       "Regression for ordered categories (e.g. a 1-5 CSAT answer): one latent index cut at "
+       "estimated thresholds.", EXT, "ordinal logistic regression", "proportional odds model"),
+    _t("fixed effects", "固定效应", "methods",
+       "Per-unit intercepts that absorb everything constant about a unit (an account, a "
+       "branch), so only within-unit variation identifies the effects.", EXT,
+       "fixed-effects model"),
+    _t("two-way fixed effects", "双向固定效应", "methods",
+       "Unit and period fixed effects together; the classic difference-in-differences "
+       "regression, biased under staggered adoption with changing effects.", EXT, "TWFE"),
+    _t("event study", "事件研究", "methods",
+       "Effects estimated separately for each period before and after an event; the leads "
+       "check for pre-trends.", EXT, "event-study"),
+    _t("staggered roll-out", "分批上线", "performance",
+       "Introducing a system (e.g. CRM go-live) unit by unit at different dates.", EXT,
+       "staggered adoption", "staggered rollout"),
+    _t("imputation estimator", "插补估计量", "methods",
+       "Difference-in-differences that fits untreated outcomes on never/not-yet-treated "
+       "observations and averages treated minus imputed (Borusyak-Jaravel-Spiess).", EXT,
+       "BJS estimator"),
+    _t("average handling time", "平均处理时长", "service",
+       "Mean agent time spent per contact, talk plus after-call work.", EXT, "AHT"),
+    _t("shrinkage", "人员损耗率", "service",
+       "Share of paid agent time not available for contacts (breaks, training, absence).", EXT,
+       "staff shrinkage"),
+    _t("sensitivity analysis", "敏感性分析", "methods",
+       "Re-running a calculation over a range of assumptions to see which ones change the "
+       "decision.", EXT),
+    _t("inter-rater reliability", "评分者一致性", "methods",
+       "Agreement between people who score the same items, e.g. Cohen's kappa.", EXT,
+       "interrater reliability"),
+    _t("performance indicator system", "绩效指标体系", "performance",
+       "The organised set of indicators, with weights, by which CRM performance is evaluated.",
+       "S000 §8.1", "KPI system", "indicator system"),
+    _t("rank acceptability", "排序可接受度", "methods",
+       "Share of weight draws under which an alternative takes a given rank; how robust a "
+       "ranking is to uncertain weights.", EXT, "rank acceptability index"),
+    _t("customer service strategy", "客户服务策略", "service",
+       "The firm's choice of service levels, channels and standards for each customer group.",
+       "S002 Ch1 §1"),
 )
 
 
