@@ -19,7 +19,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and autograders into build/exercises"
-	@echo "make grade      grade SUBMISSIONS=dir of notebooks into GRADES=grades.csv"
+	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds)"
 	@echo "make bench      run the benchmarks (not part of the tests)"
 	@echo "make lock       re-resolve constraints.txt (exact versions) on purpose"
 
@@ -56,7 +56,7 @@ exercises: $(STAMP)
 	$(BIN)/crmlab exercises build --out build/exercises
 
 grade: $(STAMP)
-	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES)
+	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP))
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
