@@ -49,7 +49,7 @@ def test_every_table_and_column_is_documented():
     assert "SYNTHETIC" in readme
     for table, cols in datasets.SCHEMA.items():
         assert f"`{table}`" in readme
-        for col, (kind, unit, meaning, zh, gen) in cols.items():
+        for col, (_kind, _unit, meaning, zh, _gen) in cols.items():
             assert f"`{col}`" in readme
             assert meaning and zh, (table, col)
 

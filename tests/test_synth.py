@@ -3,12 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from scipy.special import hyp2f1
 
+from crmlab.datasets import SCHEMA
 from crmlab.errors import CrmlabError, ParameterError
 from crmlab.synth import SEGMENTS, TABLE_NAMES, WorldParams, acsi_structure, generate_world
-from crmlab.datasets import SCHEMA
 
 WINDOW_START = pd.Timestamp("2023-01-01")
 WINDOW_END = pd.Timestamp("2026-01-01")
@@ -95,7 +94,7 @@ def test_censoring_is_consistent(world):
 
 def test_value_ranges(world):
     s = world.survey
-    for col, (kind, unit, *_rest) in SCHEMA["survey"].items():
+    for col, (_kind, unit, *_rest) in SCHEMA["survey"].items():
         if unit in ("1-10", "1-5", "1-7", "0-10"):
             lo, hi = map(int, unit.split("-"))
             assert s[col].between(lo, hi).all(), col

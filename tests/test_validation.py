@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlab.errors import ColumnError, CrmlabError, DataValidationError, ParameterError
 from crmlab import validation as v
+from crmlab.errors import ColumnError, CrmlabError, DataValidationError, ParameterError
 
 
 @pytest.fixture

@@ -289,16 +289,15 @@ def generate_world(
                 bar.update(1)
 
         g = _Generator(seed, n, cal, p)
-        g.customers(); done("customers")
-        g.satisfaction(); done("satisfaction")
-        g.purchases(); done("purchases")
-        g.b2b_panel(); done("b2b panel")
-        g.monthly(); done("monthly simulation")
-        g.tickets_table(); done("tickets")
-        g.survey(); done("survey")
-        g.campaign_table(); done("campaign")
-        g.silos(); done("silo extracts")
-        g.kpis(); done("kpis")
+        # order matters: each step reads what the previous ones drew
+        steps = [("customers", g.customers), ("satisfaction", g.satisfaction),
+                 ("purchases", g.purchases), ("b2b panel", g.b2b_panel),
+                 ("monthly simulation", g.monthly), ("tickets", g.tickets_table),
+                 ("survey", g.survey), ("campaign", g.campaign_table),
+                 ("silo extracts", g.silos), ("kpis", g.kpis)]
+        for name, step in steps:
+            step()
+            done(name)
     return g.world()
 
 
@@ -933,7 +932,6 @@ class _Generator:
         c, cal, n = self.c, self.cal, self.n
         ppl = c["people"]
         mem = self.mem
-        seg_names = np.array([s for s, _ in SEGMENTS])
         # referrals: zone of indifference below the threshold, rising above it
         rf = self.p.referral
         rel_end = np.where(c["is_b2b"], self.b2b_end,
@@ -1003,7 +1001,7 @@ class _Generator:
             **self.silo_tables,
         }
         for df in tables.values():  # one missing-value marker for strings: NaN (as read back from CSV)
-            for col in df.columns[df.dtypes == object]:
+            for col in df.select_dtypes(include="object").columns:
                 vals = df[col]
                 df[col] = vals.where(vals.notna() & (vals != ""), np.nan)
         latent = self._latent_table(expo, rel_end)
