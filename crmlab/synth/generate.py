@@ -670,19 +670,20 @@ class _Generator:
         k = len(who)
         seg = c["seg"][who]
         # digital segment uses chat/app more
-        chan = _pick(rng, (seg == 0).astype(int), [sv.channel_probs, (0.15, 0.40, 0.15, 0.30)])
-        stage = _pick(rng, comp.astype(int), [(0.30, 0.25, 0.45), (0.05, 0.20, 0.75)])
-        other = _labels(["inquiry", "technical", "return"])[rng.choice(3, k, p=[0.5, 0.25, 0.25])]
+        chan = _pick(rng, (seg == 0).astype(int), [sv.channel_probs, sv.digital_channel_probs])
+        stage = _pick(rng, comp.astype(int), [sv.stage_probs, sv.complaint_stage_probs])
+        other = _labels(["inquiry", "technical", "return"])[rng.choice(3, k, p=list(sv.other_type_probs))]
         ttype = np.where(comp, "complaint", other)
         month = cal.month_index(day)
         live = month >= self.mem["golive_m"][who]
         log_rt = (np.asarray(sv.channel_log_response_hours)[chan] + self.s["br_eff"][c["branch"][who]]
                   + self.s["cust_eff"][who] + sv.golive_log_response * live
-                  + 0.2 * comp + rng.normal(0, sv.ticket_sd, k))
+                  + sv.complaint_log_response * comp + rng.normal(0, sv.ticket_sd, k))
         first_resp = np.round(np.exp(log_rt), 3)
         first_resp = np.maximum(first_resp, 0.001)
         fcr = rng.random(k) < _logistic(sv.fcr_logit + sv.fcr_complaint_logit * comp)
-        work = np.exp(np.where(fcr, np.log(0.5), np.log(18.0)) + 0.5 * comp + rng.normal(0, 0.7, k))
+        work = np.exp(np.where(fcr, np.log(sv.work_hours_fcr), np.log(sv.work_hours_no_fcr))
+                      + sv.complaint_log_work * comp + rng.normal(0, sv.work_sd, k))
         resolution = np.round(first_resp + work, 2)
         sla = first_resp <= np.asarray(sv.sla_hours)[chan]
         lat = sv.csat_log_response * np.log(first_resp) + sv.csat_fcr * fcr + sv.csat_complaint * comp
@@ -1165,6 +1166,18 @@ class _Generator:
                 "satisfaction_per_log_hour_response": float(
                     -self.s["l_se"] * tot[ix["SAT"], ix["efficiency"]] / sd),
                 "golive_log_response_time": p.service.golive_log_response,
+                "log_first_response_hours": {
+                    "by_channel": dict(zip(TICKET_CHANNELS, p.service.channel_log_response_hours)),
+                    "complaint": p.service.complaint_log_response,
+                    "crm_live": p.service.golive_log_response,
+                    "sd_branch": p.service.branch_sd, "sd_customer": p.service.customer_sd,
+                    "sd_ticket": p.service.ticket_sd},
+                "first_contact_resolution_logit": {"intercept": p.service.fcr_logit,
+                                                   "complaint": p.service.fcr_complaint_logit},
+                "log_resolution_work_hours": {
+                    "fcr": float(np.log(p.service.work_hours_fcr)),
+                    "no_fcr": float(np.log(p.service.work_hours_no_fcr)),
+                    "complaint": p.service.complaint_log_work, "sd": p.service.work_sd},
             },
             "supply_chain": {
                 "satisfaction_per_point_on_time": p.supply_chain.on_time,

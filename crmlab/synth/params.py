@@ -266,9 +266,27 @@ class ServiceParams:
     """SD of ticket-level noise on log response time."""
     golive_log_response: float = -0.35
     """Change of log response time once the branch's CRM system is live."""
+    digital_channel_probs: tuple[float, float, float, float] = (0.15, 0.40, 0.15, 0.30)
+    """Channel mix of the digital segment's tickets (it uses chat and the app more)."""
+    stage_probs: tuple[float, float, float] = (0.30, 0.25, 0.45)
+    """pre_sale, in_sale, after_sale share of non-complaint tickets."""
+    complaint_stage_probs: tuple[float, float, float] = (0.05, 0.20, 0.75)
+    """... of complaints (most arise after the sale)."""
+    other_type_probs: tuple[float, float, float] = (0.5, 0.25, 0.25)
+    """inquiry, technical, return share of non-complaint tickets."""
+    complaint_log_response: float = 0.2
+    """Extra log first-response time of a complaint (complaints take longer to pick up)."""
     fcr_logit: float = 0.9
     """Logit of first-contact resolution for a non-complaint ticket."""
     fcr_complaint_logit: float = -0.8
+    work_hours_fcr: float = 0.5
+    """Median hours from first response to resolution when solved at first contact."""
+    work_hours_no_fcr: float = 18.0
+    """... when it was not."""
+    complaint_log_work: float = 0.5
+    """Extra log resolution work of a complaint."""
+    work_sd: float = 0.7
+    """SD of log resolution work."""
     csat_response_rate: float = 0.65
     """Share of tickets with a post-ticket CSAT answer (missing completely at random)."""
     csat_log_response: float = -0.55
@@ -469,7 +487,11 @@ def _check_params(p: WorldParams) -> None:
     for name, probs in (("customers.segment_shares", p.customers.segment_shares),
                         ("customers.b2b_size_shares", p.customers.b2b_size_shares),
                         ("customers.email_opt_in_shares", p.customers.email_opt_in_shares),
-                        ("service.channel_probs", p.service.channel_probs)):
+                        ("service.channel_probs", p.service.channel_probs),
+                        ("service.digital_channel_probs", p.service.digital_channel_probs),
+                        ("service.stage_probs", p.service.stage_probs),
+                        ("service.complaint_stage_probs", p.service.complaint_stage_probs),
+                        ("service.other_type_probs", p.service.other_type_probs)):
         if abs(sum(probs) - 1) > 1e-6 or min(probs) < 0:
             raise ParameterError(f"world parameter {name} must be non-negative and sum to 1, got {list(probs)}",
                                  fix="normalise the shares")
