@@ -10,6 +10,10 @@ WORKERS ?= 2
 SUBMISSIONS ?= submissions
 GRADES ?= grades.csv
 export PYTHONHASHSEED := 0
+# one BLAS thread per process: deterministic reductions, no oversubscription under pytest -n
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: help install lab test unit nbtest notebooks data exercises grade lock bench lint clean
 
@@ -59,7 +63,7 @@ grade: $(STAMP)
 	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP))
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_synth.py
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmlab tests benchmarks

@@ -8,6 +8,13 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("PYTHONHASHSEED", "0")
 os.environ["TQDM_DISABLE"] = "1"
+# one BLAS thread per pytest worker: on 2 cores, xdist workers times BLAS threads oversubscribe
+# (small SVDs ran 15x slower) and one thread also fixes the order of floating-point reductions
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+from threadpoolctl import threadpool_limits  # noqa: E402  (after the variables, before any fit)
+
+threadpool_limits(1)
 
 
 @pytest.fixture(scope="session")

@@ -240,6 +240,9 @@ def test_bad_arguments_raise_crmlab_error(kwargs, match):
     ({"customers.segment_shares": [1, 0]}, "list of 4"),
     ({"purchase.r": "abc"}, "must be a number"),
     ({"satisfaction.paths.PQ->SAT": 1.5}, "explain"),
+    ({"customers.share_b2b": 0}, "at least 10 and 100"),
+    ({"customers.share_b2b": 0.99}, "at least 10 and 100"),
+    ({"service.stage_probs": [0.5, 0.5, 0.5]}, "sum to 1"),
 ])
 def test_bad_parameter_overrides_raise(changes, match):
     with pytest.raises(ParameterError, match=match):

@@ -270,6 +270,13 @@ def generate_world(
                              fix="build one with crmlab.synth.WorldParams().override({...})")
     _check_params(p)
     seed, n, months = int(seed), int(n_customers), int(months)
+    n_b2b = int(round(n * p.customers.share_b2b))
+    # the B2B panel and the supply-chain truth need accounts, the B2C tables need consumers
+    if n_b2b < 10 or n - n_b2b < 100:
+        raise ParameterError(
+            f"customers.share_b2b={p.customers.share_b2b} with n_customers={n} gives {n_b2b} B2B "
+            f"and {n - n_b2b} B2C customers; the world needs at least 10 and 100",
+            fix="raise n_customers or choose share_b2b so that both groups are that large")
     L = p.customers.legacy_months
     bounds_ts = pd.date_range(start_ts - pd.DateOffset(months=L), periods=L + months + 1, freq="MS")
     bounds = ((bounds_ts - start_ts) / pd.Timedelta(days=1)).to_numpy(dtype=float)
@@ -1167,7 +1174,7 @@ class _Generator:
                     -self.s["l_se"] * tot[ix["SAT"], ix["efficiency"]] / sd),
                 "golive_log_response_time": p.service.golive_log_response,
                 "log_first_response_hours": {
-                    "by_channel": dict(zip(TICKET_CHANNELS, p.service.channel_log_response_hours)),
+                    "by_channel": dict(zip(TICKET_CHANNELS, p.service.channel_log_response_hours, strict=True)),
                     "complaint": p.service.complaint_log_response,
                     "crm_live": p.service.golive_log_response,
                     "sd_branch": p.service.branch_sd, "sd_customer": p.service.customer_sd,
