@@ -1,0 +1,399 @@
+"""Tests of crmlab.satisfaction_index: the ACSI-style SEM, measurement quality, the 0-100 index,
+recovery of the planted paths and loadings."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab import satisfaction_index as SI
+from crmlab.errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
+from crmlab.satisfaction import QUESTIONNAIRE
+from crmlab.synth import generate_world
+from crmlab.synth.generate import CROSS_ITEM_R2, LATENTS, SURVEY_ITEMS, acsi_structure
+from crmlab.synth.params import WorldParams
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def survey(shipped):
+    return shipped.survey
+
+
+@pytest.fixture(scope="module")
+def acsi(survey):
+    return SI.SatisfactionIndexModel("acsi").fit(survey)
+
+
+@pytest.fixture(scope="module")
+def big_acsi(big_world):
+    return SI.SatisfactionIndexModel("acsi").fit(big_world.survey)
+
+
+@pytest.fixture(scope="module")
+def big_drivers(big_world):
+    return SI.SatisfactionIndexModel("drivers").fit(big_world.survey)
+
+
+# ------------------------------------------------------------------------------------
+# specification and truth helpers
+# ------------------------------------------------------------------------------------
+def test_model_description_and_presets():
+    d = SI.model_description(SI.ACSI_MEASUREMENT, SI.ACSI_STRUCTURE)
+    assert "SAT =~ sat_overall + sat_confirm_expectations + sat_vs_ideal" in d
+    assert "LOY ~ SAT + COMP" in d
+    assert "q_service_quality" in SI.DRIVER_MEASUREMENT["attitude"]
+    assert "q_service_quality" in SI.DRIVER_MEASUREMENT["efficiency"]
+    assert set(SI.CONSTRUCT_NAMES) == set(SI.DRIVER_MEASUREMENT)
+
+
+def test_specification_errors():
+    with pytest.raises(ParameterError, match="unknown model specification"):
+        SI.SatisfactionIndexModel("ecsi")
+    with pytest.raises(ParameterError, match="pass both"):
+        SI.SatisfactionIndexModel(measurement=SI.ACSI_MEASUREMENT)
+    with pytest.raises(ParameterError, match=r"\['TRUST'\] that have no items"):
+        SI.SatisfactionIndexModel(measurement=SI.ACSI_MEASUREMENT, structure={"LOY": ["SAT", "TRUST"]})
+    with pytest.raises(ParameterError, match="has no items"):
+        SI.SatisfactionIndexModel(measurement={"A": []}, structure={})
+    with pytest.raises(ParameterError, match="index_weights"):
+        SI.SatisfactionIndexModel(index_weights="pls")
+
+
+def test_latent_covariance_matches_the_generator(world):
+    C = SI.latent_covariance(world.truth)
+    G = acsi_structure()["cov"]
+    assert list(C.index) == list(LATENTS)
+    # truth.json rounds residual SDs to 6 decimals
+    assert np.allclose(C.to_numpy(), G, atol=1e-5)
+    with pytest.raises(ParameterError, match="acsi"):
+        SI.latent_covariance({"survey": {}})
+
+
+def test_population_paths_full_and_reduced(world):
+    C = SI.latent_covariance(world.truth)
+    full = SI.population_paths(SI.DRIVER_STRUCTURE, C)
+    for key, v in world.truth["acsi"]["paths"].items():
+        src, dst = key.split("->")
+        assert full.loc[(src, dst), "population"] == pytest.approx(v, abs=1e-5)
+    red = SI.population_paths(SI.ACSI_STRUCTURE, C)
+    # SAT's equation omits nothing: equal to the planted paths
+    for src in ("EXP", "PQ", "PV"):
+        assert red.loc[(src, "SAT"), "population"] == pytest.approx(world.truth["acsi"]["paths"][f"{src}->SAT"], abs=1e-5)
+    # LOY's equation omits emotion, correlated with SAT through the drivers: SAT -> LOY absorbs part of it
+    assert red.loc[("SAT", "LOY"), "population"] > world.truth["acsi"]["paths"]["SAT->LOY"] + 0.02
+    with pytest.raises(ParameterError, match="not in cov"):
+        SI.population_paths({"SAT": ["TRUST"]}, C)
+
+
+def test_discretised_loading():
+    # a fine scale barely attenuates; a coarse 1-5 scale does
+    assert SI.discretised_loading(0.8, 50, 15, 0, 100) == pytest.approx(0.8, abs=0.002)
+    assert SI.discretised_loading(0.85, 3.7, 0.9, 1, 5) < 0.82
+    with pytest.raises(ParameterError, match="sd > 0"):
+        SI.discretised_loading(0.8, 3, 0, 1, 5)
+
+
+def test_htmt_simple_structure():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(2000, 2))
+    f[:, 1] = 0.5 * f[:, 0] + np.sqrt(0.75) * f[:, 1]
+    d = pd.DataFrame({f"a{i}": f[:, 0] + rng.normal(size=2000) for i in range(3)}
+                     | {f"b{i}": f[:, 1] + rng.normal(size=2000) for i in range(3)})
+    h = SI.htmt(d, {"A": ["a0", "a1", "a2"], "B": ["b0", "b1", "b2"]})
+    # with parallel items HTMT estimates the latent correlation (0.5)
+    assert h.loc["A", "B"] == pytest.approx(0.5, abs=0.05) and h.loc["A", "B"] == h.loc["B", "A"]
+    assert np.isnan(h.loc["A", "A"])
+
+
+# ------------------------------------------------------------------------------------
+# the fitted model
+# ------------------------------------------------------------------------------------
+def test_fit_results(acsi, survey):
+    assert acsi.n_ == len(survey) and acsi.n_free_ == 41
+    assert list(acsi.paths_.index) == [(x, y) for y, xs in SI.ACSI_STRUCTURE.items() for x in xs]
+    p = acsi.paths_
+    assert ((p["ci_low"] < p["std_estimate"]) & (p["std_estimate"] < p["ci_high"])).all()
+    assert acsi.fit_indices_["cfi"] > 0.95 and acsi.fit_indices_["rmsea"] < 0.05
+    assert set(acsi.summary.columns) >= {"std_estimate", "ci_low", "ci_high", "p_value"}
+    assert acsi.r2_.between(0, 1).all()
+    assert list(acsi.latent_corr_.index) == list(SI.ACSI_MEASUREMENT)
+    assert np.allclose(np.diag(acsi.latent_corr_), 1)
+
+
+def test_measurement_quality(acsi):
+    rel = acsi.reliability_
+    for c, its in SI.ACSI_MEASUREMENT.items():
+        lam = acsi.loadings_.loc[c, "std_loading"].to_numpy()
+        th = 1 - lam ** 2  # single-loading items: standardised residual = 1 - loading^2
+        assert rel.loc[c, "composite_reliability"] == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + th.sum()), abs=1e-3)
+        assert rel.loc[c, "ave"] == pytest.approx(np.mean(lam ** 2))
+        assert rel.loc[c, "k"] == len(its)
+    # the planted measurement is good: CR > 0.7, AVE > 0.5, discriminant validity holds
+    assert (rel["composite_reliability"] > 0.7).all() and (rel["ave"] > 0.5).all()
+    assert rel["fornell_larcker_ok"].all()
+    h = acsi.htmt_
+    assert np.allclose(h.fillna(0), h.T.fillna(0)) and np.nanmax(h.to_numpy()) < 0.85
+
+
+def test_index_weights_and_scores(acsi, survey):
+    w = acsi.weights_
+    assert np.allclose(w.groupby("construct")["weight"].sum(), 1.0)
+    assert (w["weight"] > 0).all()
+    # all-lowest answers -> 0, all-highest -> 100
+    lo = survey.head(2).copy()
+    hi = survey.head(2).copy()
+    for it in acsi.items:
+        lo[it], hi[it] = QUESTIONNAIRE.loc[it, "low"], QUESTIONNAIRE.loc[it, "high"]
+    assert np.allclose(acsi.index_scores(lo), 0) and np.allclose(acsi.index_scores(hi), 100)
+    sc = acsi.index_scores(survey)
+    assert acsi.index_.loc["SAT", "index"] == pytest.approx(sc["SAT"].mean())
+    eq = SI.SatisfactionIndexModel("acsi", index_weights="equal").fit(survey)
+    pomp = ((survey[SI.ACSI_MEASUREMENT["SAT"]] - 1) / 9 * 100).mean(axis=1)
+    assert eq.index_.loc["SAT", "index"] == pytest.approx(pomp.mean())
+    # the model weights follow the loadings: the best SAT item gets the largest weight
+    best = acsi.loadings_.loc["SAT", "std_loading"].idxmax()
+    assert acsi.weights_.loc["SAT", "weight"].idxmax() == best
+    t = acsi.index_table(survey, by="wave")
+    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_low"] < t["index"]).all()
+    with pytest.raises(ColumnError, match="no column"):
+        acsi.index_table(survey, by="segment")
+
+
+def test_bootstrap_is_seeded(acsi, survey):
+    m = SI.SatisfactionIndexModel("acsi").fit(survey)
+    a = m.bootstrap(survey, 25, seed=3)
+    b = SI.SatisfactionIndexModel("acsi").fit(survey).bootstrap(survey, 25, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert {"boot_ci_low", "boot_ci_high"} <= set(m.summary.columns)
+    # bootstrap and delta-method intervals agree in width (within a factor of 2; 25 resamples only)
+    wb = m.paths_["boot_ci_high"] - m.paths_["boot_ci_low"]
+    wd = m.paths_["ci_high"] - m.paths_["ci_low"]
+    assert ((wb / wd).between(0.5, 1.5)).all()
+
+
+def test_path_diagram_and_driver_importance(acsi):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse, FancyArrowPatch
+
+    ax = acsi.plot_path_diagram()
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    nodes = [p for p in ax.patches if isinstance(p, Ellipse)]
+    assert len(arrows) == len(acsi.paths_) and len(nodes) == 6
+    labels = [t.get_text() for t in ax.texts]
+    assert any(t.startswith(f"{acsi.paths_.loc[('SAT', 'LOY'), 'std_estimate']:.2f}") for t in labels)
+    te = acsi.driver_importance("SAT")
+    assert list(te.index) == ["EXP"]
+    # total effect of EXP on SAT = direct + via PQ + via PV + via PQ -> PV
+    p = acsi.paths_["std_estimate"]
+    total = (p[("EXP", "SAT")] + p[("EXP", "PQ")] * p[("PQ", "SAT")] + p[("EXP", "PV")] * p[("PV", "SAT")]
+             + p[("EXP", "PQ")] * p[("PQ", "PV")] * p[("PV", "SAT")])
+    assert te["EXP"] == pytest.approx(total)
+    with pytest.raises(ParameterError, match="unknown construct"):
+        acsi.driver_importance("NPS")
+    plt.close("all")
+
+
+def test_custom_model_layout(survey):
+    m = SI.SatisfactionIndexModel(measurement={"Q": SI.ACSI_MEASUREMENT["PQ"], "S": SI.ACSI_MEASUREMENT["SAT"],
+                                               "L": SI.ACSI_MEASUREMENT["LOY"]},
+                                  structure={"S": ["Q"], "L": ["S"]}).fit(survey)
+    assert m.spec == "custom" and len(m.paths_) == 2
+    ax = m.plot_path_diagram()
+    assert ax.get_title().startswith("Custom model")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# ------------------------------------------------------------------------------------
+# bad input
+# ------------------------------------------------------------------------------------
+def test_bad_inputs(survey):
+    m = SI.SatisfactionIndexModel("acsi")
+    with pytest.raises(DataValidationError, match=r"'sat_overall'.*outside \[1, 10\].*Fix"):
+        m.fit(survey.assign(sat_overall=survey["sat_overall"] + 1))
+    with pytest.raises(DataValidationError, match="missing value.*Fix"):
+        m.fit(survey.assign(pq_overall=survey["pq_overall"].where(survey.index != 5)))
+    with pytest.raises(DataValidationError, match=r"constant.*Fix: drop constant items"):
+        m.fit(survey.assign(exp_overall=7))
+    with pytest.raises(DataValidationError, match="only 150 respondents.*41 free parameters.*Fix: pool waves"):
+        m.fit(survey.head(150))
+    with pytest.raises(ColumnError, match="missing item column"):
+        m.fit(survey.drop(columns="comp_voiced"))
+    with pytest.raises(ParameterError, match="DataFrame"):
+        m.fit(survey.to_numpy())
+    with pytest.raises(ConvergenceError, match="did not converge.*Fix: raise max_iter"):
+        SI.SatisfactionIndexModel("acsi", max_iter=2).fit(survey)
+    dup = survey.assign(pv_quality_given_price=survey["pv_price_given_quality"])
+    with pytest.raises(ConvergenceError, match="(Heywood|did not converge).*Fix"):  # duplicate items
+        m.fit(dup)
+    with pytest.raises(ParameterError, match="not fitted"):
+        SI.SatisfactionIndexModel("acsi").index_weights()
+    with pytest.raises(ParameterError, match="max_iter"):
+        SI.SatisfactionIndexModel(max_iter=0)
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda s, m: SI.htmt(s, {"SAT": SI.ACSI_MEASUREMENT["SAT"]}), ParameterError, "at least two constructs"),
+    (lambda s, m: SI.htmt(s.drop(columns="sat_overall"), SI.ACSI_MEASUREMENT), ColumnError, "sat_overall"),
+    (lambda s, m: SI.htmt(s.assign(sat_overall=np.nan), SI.ACSI_MEASUREMENT), DataValidationError, "missing"),
+    (lambda s, m: SI.htmt(s.assign(sat_overall=5), SI.ACSI_MEASUREMENT), DataValidationError, "constant"),
+    (lambda s, m: SI.htmt(s.assign(sat_overall="high"), SI.ACSI_MEASUREMENT), ColumnError, "numeric"),
+    (lambda s, m: SI.compare_with_truth("acsi", {}), ParameterError, "fitted SatisfactionIndexModel"),
+    (lambda s, m: SI.compare_with_truth(m, {"survey": {}}), ParameterError, "acsi"),
+    (lambda s, m: SI.population_paths(SI.ACSI_STRUCTURE, np.eye(6)), ParameterError, "DataFrame"),
+    (lambda s, m: SI.discretised_loading(0.8, 3, 1, 5, 1), ParameterError, "high > low"),
+    (lambda s, m: SI.discretised_loading(float("nan"), 3, 1, 1, 5), ParameterError, "finite"),
+    (lambda s, m: m.index_table(s, by=[1, 2]), ParameterError, "by has 2 entries"),
+    (lambda s, m: m.index_scores(s.drop(columns="loy_repurchase")), ColumnError, "loy_repurchase"),
+    (lambda s, m: m.index_scores(s.assign(loy_repurchase=11)), DataValidationError, "outside"),
+    (lambda s, m: m.bootstrap(s, n_boot=5), ParameterError, "n_boot"),
+    (lambda s, m: SI.SatisfactionIndexModel().plot_path_diagram(), ParameterError, "not fitted"),
+    (lambda s, m: SI.SatisfactionIndexModel(measurement={"A": ["x1", "x2"]}, structure={}).fit(s),
+     ColumnError, "missing item column"),
+    (lambda s, m: SI.SatisfactionIndexModel(measurement={"A": ["age", "wave"], "B": ["sat_overall", "sat_vs_ideal"]},
+                                            structure={"B": ["A"]}, min_respondents=10).fit(
+        s.assign(age=np.where(s.index == 0, np.nan, 30.0))), DataValidationError, "missing"),
+    (lambda s, m: SI.SatisfactionIndexModel(min_ratio=-1), ParameterError, "min_ratio"),
+    (lambda s, m: SI.SatisfactionIndexModel(ci=95), ParameterError, "ci"),
+])
+def test_bad_inputs_name_the_problem_and_the_fix(call, exc, msg, survey, acsi):
+    with pytest.raises(exc, match=msg) as e:
+        call(survey, acsi)
+    assert "Fix:" in str(e.value)
+
+
+def test_custom_items_without_a_scale_need_scales_for_the_index(survey):
+    noise = np.random.default_rng(3).integers(-2, 3, len(survey))
+    d = survey.assign(extra=np.clip(2.0 * survey["sat_overall"] + noise, 2, 20))  # a 2-20 item
+    spec = {"measurement": {"Q": SI.ACSI_MEASUREMENT["PQ"], "S": [*SI.ACSI_MEASUREMENT["SAT"], "extra"]},
+            "structure": {"S": ["Q"]}}
+    with pytest.raises(ParameterError, match=r"scale of \['extra'\] is unknown.*Fix: pass scales="):
+        SI.SatisfactionIndexModel(**spec).fit(d)
+    m = SI.SatisfactionIndexModel(**spec).fit(d, scales={"extra": (2, 20)})
+    assert m.index_.loc["S", "index"] == pytest.approx(m.index_scores(d)["S"].mean())
+
+
+# ------------------------------------------------------------------------------------
+# recovery of the planted truth (30,000-customer world, ~13,700 responses)
+# ------------------------------------------------------------------------------------
+# Tolerance for standardised paths: 3 standard errors + 0.02. The 0.02 allows for what the
+# population target ignores: respondents are selected on satisfaction (non-response,
+# truth.survey.response_satisfaction_logit) and wave 2 shifts service efficiency in live
+# branches; regressing the respondents' TRUE latents shows these move the coefficients by
+# up to ~0.015 (seeds 11-13).
+def _tol(se):
+    return 3 * se + 0.02
+
+
+def test_acsi_paths_recover_population_targets(big_acsi, big_world):
+    cmp = SI.compare_with_truth(big_acsi, big_world.truth)
+    se = big_acsi.paths_["std_se"]
+    bad = cmp[(cmp["difference"].abs() > _tol(se))]
+    assert bad.empty, cmp
+    # the reduced model's SAT -> LOY is above the planted 0.55 (absorbs emotion), as the target says
+    assert cmp.loc[("SAT", "LOY"), "std_estimate"] > cmp.loc[("SAT", "LOY"), "planted"]
+
+
+def _loading_targets(model, truth) -> pd.DataFrame:
+    """Estimated standardised loadings next to the planted ones (truth.acsi.loadings, which
+    already include params.survey.loading_scale) attenuated by rounding to whole answers
+    (``discretised_loading`` with the generator's item means and SDs)."""
+    planted = truth["acsi"]["loadings"]
+    rows = []
+    for (_c, it), row in model.loadings_.iterrows():
+        if it not in planted:  # the cross-loading item has no single planted loading
+            continue
+        _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS[it]
+        lam = abs(planted[it]["loading"])
+        rows.append((it, row["std_loading"], lam, SI.discretised_loading(lam, mean, sd, lo, hi)))
+    return pd.DataFrame(rows, columns=["item", "estimate", "planted", "target"])
+
+
+def test_loadings_recover_planted_loadings(big_acsi, big_drivers, big_world):
+    """Tolerance 0.03: 3 SE of a loading at n = 13,700 is ~0.015, plus selection on
+    satisfaction (respondents have a narrower range of satisfaction, which lowers
+    standardised loadings a little)."""
+    t = pd.concat([_loading_targets(m, big_world.truth) for m in (big_acsi, big_drivers)])
+    assert (t["estimate"] - t["target"]).abs().max() < 0.03, t
+    assert len(t) == 16 + 31  # 16 ACSI items, then 31 items of the driver model
+    # the item written to span two drivers: x* = sum_k w_k * latent_k * sqrt(R2 / w'Cw) + noise,
+    # so its standardised loadings are w_k * sqrt(R2 / w'Cw), attenuated by rounding like the others
+    spec = big_world.truth["acsi"]["items"]["q_service_quality"]["latents"]
+    names = list(spec)
+    w = np.array([spec[k] for k in names])
+    C = SI.latent_covariance(big_world.truth).loc[names, names].to_numpy()
+    _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS["q_service_quality"]
+    target = w * np.sqrt(CROSS_ITEM_R2 / (w @ C @ w)) * SI.discretised_loading(1.0, mean, sd, lo, hi)
+    est = big_drivers.loadings_.xs("q_service_quality", level="item").loc[names, "std_loading"].to_numpy()
+    assert np.abs(est - target).max() < 0.03, (est, target)
+
+
+def test_driver_model_recovers_planted_paths_and_ranks(big_drivers, big_world):
+    cmp = SI.compare_with_truth(big_drivers, big_world.truth)
+    assert cmp["planted"].notna().all()
+    assert np.allclose(cmp["planted"], cmp["population"], atol=1e-5)  # the full model = the planted one
+    se = big_drivers.paths_["std_se"]
+    assert (cmp["difference"].abs() <= _tol(se)).all(), cmp
+    te = big_drivers.driver_importance("SAT")
+    truth = big_world.truth["acsi"]
+    planted = pd.Series(truth["driver_total_effects_on_satisfaction"])
+    drivers = [d for d in te.index if d in planted.index]
+    assert list(te[drivers].sort_values(ascending=False).index) == truth["driver_rank"]
+    assert (te[drivers] - planted[drivers]).abs().max() < 0.03
+
+
+# the generator's latent names (world.latent columns) of the model's constructs
+_LATENT_COLUMNS = {"EXP": "expectation", "product": "driver_product", "attitude": "driver_attitude",
+                   "efficiency": "driver_efficiency", "purchase": "driver_purchase", "price": "driver_price",
+                   "emotion": "driver_emotion", "PQ": "perceived_quality", "PV": "perceived_value",
+                   "SAT": "satisfaction", "COMP": "complaint_intent", "LOY": "loyalty"}
+
+
+@pytest.mark.parametrize("spec", ["acsi", "drivers"])
+def test_paths_recover_the_respondents_true_latent_regression(spec, big_acsi, big_drivers, big_world):
+    """A sharper target with no allowance: the standardised regressions of the respondents'
+    TRUE latent scores (world.latent, one row per response). This target already contains
+    what the population target ignores (selection of respondents on satisfaction, which
+    customers were sampled), so the SEM estimate, which sees only the noisy 1-10 and 1-5
+    answers, must land within 3 of its standard errors of it. (Baseline latents: the
+    go-live shift of wave 2 is left out; it moves no path by more than 0.01.)"""
+    model = big_acsi if spec == "acsi" else big_drivers
+    sv = big_world.survey
+    lat = big_world.latent.set_index("customer_id").loc[sv["customer_id"], list(_LATENT_COLUMNS.values())]
+    lat.columns = list(_LATENT_COLUMNS)
+    z = (lat - lat.mean()) / lat.std()
+    target = {}
+    for y, xs in model.structure.items():
+        b = np.linalg.lstsq(z[xs].to_numpy(), z[y].to_numpy(), rcond=None)[0]
+        target.update({(x, y): v for x, v in zip(xs, b, strict=True)})
+    target = pd.Series(target).reindex(model.paths_.index)
+    dev = (model.paths_["std_estimate"] - target) / model.paths_["std_se"]
+    assert dev.abs().max() < 3, pd.DataFrame({"estimate": model.paths_["std_estimate"], "target": target, "z": dev})
+
+
+def test_recovery_checks_fail_against_a_wrong_truth(world):
+    """The recovery checks read the truth of the world they are given and can fail: a world
+    planted with other paths and weaker loadings passes them against its own truth and
+    fails them against the default world's truth."""
+    p = WorldParams().override({"satisfaction.paths.SAT->LOY": 0.35, "satisfaction.paths.PQ->SAT": 0.30,
+                                "satisfaction.paths.PV->SAT": 0.50, "survey.loading_scale": 0.9})
+    other = generate_world(seed=7, n_customers=12_000, params=p)
+    m = SI.SatisfactionIndexModel("acsi").fit(other.survey)
+    tol = _tol(m.paths_["std_se"])
+    own = SI.compare_with_truth(m, other.truth)
+    assert (own["difference"].abs() <= tol).all(), own
+    wrong = SI.compare_with_truth(m, world.truth)
+    off = wrong.index[wrong["difference"].abs() > tol]
+    assert set(off) == {("PQ", "SAT"), ("PV", "SAT"), ("SAT", "LOY")}, wrong
+    # loadings: 5,600 responses, so 0.04 (3 SE ~ 0.025 plus selection)
+    assert (_loading_targets(m, other.truth).eval("estimate - target").abs() < 0.04).all()
+    assert (_loading_targets(m, world.truth).eval("estimate - target").abs() > 0.04).sum() >= 10
+
+
+def test_shipped_world_intervals_cover_most_targets(acsi, shipped):
+    cmp = SI.compare_with_truth(acsi, shipped.truth)
+    # 9 paths, 95% intervals: at least 7 should cover (P(<= 6 of 9) < 0.01)
+    assert cmp["covered"].sum() >= 7
