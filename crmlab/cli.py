@@ -77,10 +77,46 @@ def build_parser() -> argparse.ArgumentParser:
                      help="show a progress bar (default: on for 100,000+ customers)")
     nbk = sub.add_parser("notebooks", help="re-execute course notebooks in place, deterministically",
                          description="Execute notebooks top to bottom in a fresh kernel and save their outputs.")
-    nbk.add_argument("paths", nargs="*", help="notebooks (default: every notebooks/*.ipynb)")
+    nbk.add_argument("paths", nargs="*", help="notebooks (default: every notebook under notebooks/, research ones included)")
     nbk.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (default 600)")
     _add_exercises_parser(sub)
+    _add_case_parser(sub)
     return parser
+
+
+def _add_case_parser(sub) -> None:
+    case = sub.add_parser(
+        "case", help="run one of the source texts' cases as a SYNTHETIC replication",
+        description="Regenerate a case's world variant, run its analysis and print the question, the key "
+                    "figures, the estimates against the planted truth and the decision. Every figure is "
+                    "SYNTHETIC (the source texts give no data).",
+        epilog="Examples: crmlab case --list; crmlab case retailer; "
+               "crmlab case ecommerce_churn --seed 7 --customers 20000 --out results/ecommerce_seed7")
+    case.add_argument("name", nargs="?", metavar="NAME", help="case name (see --list)")
+    case.add_argument("--list", action="store_true", help="list the cases and exit")
+    case.add_argument("--seed", type=_nonneg_int, default=None, help="world seed (default: the case's own)")
+    case.add_argument("--customers", type=_positive_int, default=None,
+                      help="number of customers (default: the case's own)")
+    case.add_argument("--out", default=None,
+                      help="folder for case.json, report.txt, recovery.csv and the result tables")
+
+
+def _case(args) -> int:
+    from . import cases
+
+    if args.list:
+        table = cases.list_cases()
+        for name, row in table.iterrows():
+            print(f"{name:<16} {row['title']} ({row['title_zh']}; {row['source']})")
+            print(f"{'':<16} seed {row['seed']}, {row['n_customers']:,} customers. {row['question']}")
+        return 0
+    if args.name is None:
+        raise ParameterError("no case named", fix="pass a case name, e.g. `crmlab case retailer`, or `crmlab case --list`")
+    result = cases.run_case(args.name, seed=args.seed, n_customers=args.customers)
+    print(result.report())
+    if args.out:
+        print(f"wrote {result.save(args.out)}")
+    return 0
 
 
 def _add_exercises_parser(sub) -> None:
@@ -179,7 +215,8 @@ def _generate(args) -> int:
 def _notebooks(args) -> int:
     from .teaching import execute_notebooks
 
-    paths = args.paths or sorted(str(p) for p in Path("notebooks").glob("*.ipynb"))
+    paths = args.paths or sorted(str(p) for p in Path("notebooks").rglob("*.ipynb")
+                                   if ".ipynb_checkpoints" not in p.parts)
     if not paths:
         raise ParameterError("no notebooks to execute", fix="pass notebook paths or run from the repository root")
     for path in execute_notebooks(paths, timeout=args.timeout):
@@ -243,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             return _notebooks(args)
         if args.command == "exercises":
             return _exercises(args)
+        if args.command == "case":
+            return _case(args)
         return _generate(args)
     except CrmlabError as err:
         print(f"crmlab {args.command}: error: {err}", file=sys.stderr)
