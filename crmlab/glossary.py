@@ -1246,6 +1246,60 @@ GLOSSARY: tuple[Term, ...] = (
     _t("securities company", "证券公司", "crm_basics",
        "A broker-dealer; Securities Company A is the source texts' main CRM strategy case.",
        "S001 §11"),
+    # ---- added with the churn and experiments modules (crmlab.churn, crmlab.experiments) ----
+    _t("landmark analysis", "界标分析", "churn",
+       "Predicting from a fixed date (the landmark) with only what was known then, among those "
+       "still active; avoids looking ahead.", EXT, "landmarking"),
+    _t("save rate", "挽留成功率", "churn",
+       "Share of would-be churners an offer keeps.", EXT),
+    _t("watch list", "流失预警名单", "churn",
+       "The members an early-warning rule flags for a retention offer, with their risk and "
+       "value.", "S000 §9.2", "churn watch list"),
+    _t("profit curve", "利润曲线", "churn",
+       "Expected campaign profit against the share of members targeted, in score order.", EXT),
+    _t("break-even probability", "盈亏平衡概率", "churn",
+       "The churn risk above which an offer's expected saved value exceeds its cost.", EXT),
+    _t("expected remaining lifetime", "预期剩余生命周期", "value",
+       "Expected further tenure of an active customer given the time already survived.", EXT,
+       "residual lifetime"),
+    _t("latent segment", "潜在细分", "segmentation",
+       "The segment the generator assigned, unseen by the firm; the truth clustering is scored "
+       "against.", EXT, "planted segment"),
+    _t("time split", "时间切分", "methods",
+       "Training on earlier periods and testing on later ones, as the model will be used.",
+       EXT, "temporal split"),
+    _t("cumulative gain", "累积增益", "methods",
+       "Share of all churners captured by targeting the top x% by score.", EXT,
+       "cumulative gains"),
+    _t("T-learner", "双模型法", "methods",
+       "Uplift from two outcome models, one fitted on treated and one on control; their "
+       "difference is each person's predicted uplift.", EXT, "two-model approach"),
+    _t("cross-fitting", "交叉拟合", "methods",
+       "Predicting each fold with models fitted on the other folds, so no one is scored by a "
+       "model that saw them.", EXT, "cross fitting"),
+    _t("gradient boosting", "梯度提升", "methods",
+       "An ensemble of shallow trees, each fitted to the previous ones' errors.", EXT,
+       "gradient-boosted trees"),
+    _t("Brier score", "Brier评分", "methods",
+       "Mean squared difference between predicted probabilities and 0/1 outcomes; lower is "
+       "better.", EXT),
+    _t("time-dependent AUC", "时间依赖AUC", "methods",
+       "AUC for separating those who churn by time t from those still active at t.", EXT),
+    _t("Schoenfeld residuals", "Schoenfeld残差", "methods",
+       "Per-event residuals of a Cox model whose trend over time reveals a non-proportional "
+       "hazard.", EXT, "Schoenfeld residual"),
+    _t("start-stop format", "起止格式", "methods",
+       "Long survival data: one row per interval in which covariates are constant.", EXT,
+       "counting-process format", "long format"),
+    _t("immortal-time bias", "不朽时间偏倚", "methods",
+       "Bias from classifying people by something that happens later during follow-up, which "
+       "credits them with time they had to survive to get it.", EXT, "immortal time bias"),
+    _t("stratification", "分层", "methods",
+       "Separate baselines (or analyses) per group; in a Cox model, the remedy for a covariate "
+       "that violates proportional hazards.", EXT, "stratified Cox"),
+    _t("confounding", "混杂", "methods",
+       "A third factor driving both the exposure and the outcome, so their association is not "
+       "causal.", EXT, "confounder"),
 )
 
 
@@ -1382,7 +1436,7 @@ def table(topic: str | Iterable[str] | None = None,
     :func:`topics`), then by English term.
 
     >>> table("churn")["English"].head(3).tolist()
-    ['churn early-warning mechanism', 'churn rate', 'churn reason']
+    ['break-even probability', 'churn early-warning mechanism', 'churn rate']
     >>> len(table()) == len(GLOSSARY)
     True
     """
