@@ -1285,7 +1285,8 @@ def plot_scorecard(indicators: pd.DataFrame, unit: str = "ALL", panels: dict | N
         plots.finish(ax, title=f"{title} perspective",
                      ylabel="percent" if percent else f"index (first {base_periods} periods = 100)")
         ax.legend(frameon=False, fontsize=7, loc="best")
-        locator = mdates.AutoDateLocator(maxticks=6)
+        # a fixed half-year locator: AutoDateLocator warns on shared axes over 2-4 years
+        locator = mdates.MonthLocator(bymonth=(1, 7))
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     fig.suptitle(f"CRM balanced scorecard: {unit}", fontsize=12)
