@@ -1501,6 +1501,17 @@ def _censoring_km(t, e):
     return G
 
 
+def _censoring_weights(t, e, train_durations, train_events):
+    """Censoring survival G (Kaplan-Meier of the censoring times, from the training data when
+    given) and G(t-) at each test duration: the IPCW weights of the Brier score and the AUC."""
+    if train_durations is not None:
+        tt, te = _eval_inputs(train_durations, train_events, "train_durations")
+    else:
+        tt, te = t, e
+    G = _censoring_km(tt, te)
+    return G, G(t, left=True)
+
+
 def _surv_matrix(surv, n, times):
     S = surv.to_numpy(dtype=float) if isinstance(surv, pd.DataFrame) else np.asarray(surv, dtype=float)
     if S.ndim == 1:
@@ -1528,12 +1539,7 @@ def brier_score(durations, events, surv, times, *, train_durations=None, train_e
     t, e = _eval_inputs(durations, events)
     times = np.atleast_1d(np.asarray(times, dtype=float))
     S = _surv_matrix(surv, len(t), times)
-    if train_durations is not None:
-        tt, te = _eval_inputs(train_durations, train_events, "train_durations")
-    else:
-        tt, te = t, e
-    G = _censoring_km(tt, te)
-    g_t = G(t, left=True)
+    G, g_t = _censoring_weights(t, e, train_durations, train_events)
     out = []
     for j, u in enumerate(times):
         died = (t <= u) & e
@@ -1574,12 +1580,7 @@ def time_dependent_auc(durations, events, risk, times, *, train_durations=None,
     if R.shape != (len(t), len(times)) or np.any(~np.isfinite(R)):
         raise ParameterError(f"risk has shape {R.shape}, expected ({len(t)},) or ({len(t)}, {len(times)})",
                              fix="pass one finite risk score per customer (or per customer and time)")
-    if train_durations is not None:
-        tt, te = _eval_inputs(train_durations, train_events, "train_durations")
-    else:
-        tt, te = t, e
-    G = _censoring_km(tt, te)
-    g_t = G(t, left=True)
+    G, g_t = _censoring_weights(t, e, train_durations, train_events)
     out = []
     for j, u in enumerate(times):
         case = (t <= u) & e & (g_t > 0)
