@@ -164,6 +164,20 @@ def model_description(measurement: Mapping[str, Sequence[str]], structure: Mappi
     B =~ b1 + b2
     B ~ A
     """
+    if not isinstance(measurement, Mapping) or not measurement:
+        raise ParameterError("measurement must be a non-empty dict {construct: [items]}",
+                             fix='pass e.g. {"SAT": ["sat_overall", "sat_expectation"]}')
+    if not isinstance(structure, Mapping):
+        raise ParameterError("structure must be a dict {outcome: [predictors]}",
+                             fix='pass e.g. {"LOY": ["SAT"]}, or {} for a measurement model only')
+    for c, its in measurement.items():
+        if isinstance(its, str) or not its or not all(isinstance(i, str) and i for i in its):
+            raise ParameterError(f"construct {c!r} needs a list of item column names, got {its!r}",
+                                 fix=f'list its items, e.g. {{"{c}": ["item_1", "item_2"]}}')
+    for y, xs in structure.items():
+        if isinstance(xs, str) or not all(isinstance(x, str) and x for x in xs):
+            raise ParameterError(f"structure[{y!r}] must be a list of predictor names, got {xs!r}",
+                                 fix=f'write e.g. {{"{y}": ["SAT"]}}')
     lines = [f"{c} =~ {' + '.join(its)}" for c, its in measurement.items()]
     lines += [f"{y} ~ {' + '.join(xs)}" for y, xs in structure.items() if xs]
     return "\n".join(lines)

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from crmlab import satisfaction_index as SI
-from crmlab.errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
+from crmlab.errors import (
+    ColumnError,
+    ConvergenceError,
+    CrmlabError,
+    DataValidationError,
+    ParameterError,
+)
 from crmlab.satisfaction import QUESTIONNAIRE
 from crmlab.synth import generate_world
 from crmlab.synth.generate import CROSS_ITEM_R2, LATENTS, SURVEY_ITEMS, acsi_structure
@@ -397,3 +403,16 @@ def test_shipped_world_intervals_cover_most_targets(acsi, shipped):
     cmp = SI.compare_with_truth(acsi, shipped.truth)
     # 9 paths, 95% intervals: at least 7 should cover (P(<= 6 of 9) < 0.01)
     assert cmp["covered"].sum() >= 7
+
+
+@pytest.mark.parametrize("measurement,structure,match", [
+    ({}, {}, "non-empty dict"),
+    ({"SAT": []}, {}, "construct 'SAT' needs a list"),
+    ({"SAT": "sat_overall"}, {}, "construct 'SAT' needs a list"),
+    ({"SAT": ["a", "b"]}, {"LOY": "SAT"}, r"structure\['LOY'\]"),
+    ({"SAT": ["a", "b"]}, [("LOY", ["SAT"])], "structure must be a dict"),
+])
+def test_model_description_bad_input(measurement, structure, match):
+    with pytest.raises(CrmlabError, match=match) as info:
+        SI.model_description(measurement, structure)
+    assert "Fix:" in str(info.value)
