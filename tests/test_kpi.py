@@ -307,6 +307,11 @@ def test_benchmark_on_the_world(window):
     ax = kpi.plot_benchmark(window, "B05", cols)
     assert ax.get_title().startswith("Benchmarking B05")
     plt.close("all")
+    with pytest.raises(CrmlabError, match="unit 'B99' is not in") as info:
+        kpi.plot_benchmark(window, "B99", cols)
+    assert "Fix: choose one of" in str(info.value)
+    with pytest.raises(CrmlabError, match="Fix:"):
+        kpi.plot_benchmark(window, "B05", ["no_such_indicator"])
 
 
 def test_quantitative_evaluation_trends():

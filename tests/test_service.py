@@ -301,3 +301,16 @@ def test_partner_bad_input():
     nan.loc[0, "strength"] = np.nan
     with pytest.raises(DataValidationError, match="missing"):
         sv.partner_scores(nan, W)
+
+
+@pytest.mark.parametrize("args,kwargs,match", [
+    ((-5, 180, 10), {}, "calls_per_hour must be > 0"),
+    ((120, 0, 10), {}, "aht_seconds"),
+    ((120, 180, 0), {}, "agents"),
+    ((120, 180, 2.5), {}, "agents"),
+    ((120, 180, 8), {"n_calls": 10}, "n_calls"),
+])
+def test_simulate_call_centre_bad_input(args, kwargs, match):
+    with pytest.raises(CrmlabError, match=match) as info:
+        sv.simulate_call_centre(*args, **kwargs)
+    assert "Fix:" in str(info.value)
