@@ -76,6 +76,7 @@ from .errors import ColumnError, ConvergenceError, DataValidationError, Paramete
 from .validation import (
     check_binary,
     check_dates,
+    check_fitted,
     check_frame,
     check_in_set,
     check_no_nan,
@@ -655,8 +656,7 @@ class RetentionCurves:
         return self
 
     def _check(self):
-        if not hasattr(self, "fitters_"):
-            raise ParameterError("this RetentionCurves is not fitted yet", fix="call .fit(frame) first")
+        check_fitted(self, "fitters_", "fit(frame)")
 
     def survival_at(self, times) -> pd.DataFrame:
         """Survival (retention) probability with CI at the given tenures, one row per group."""
@@ -1075,8 +1075,7 @@ class ChurnCox:
         return self._concordance
 
     def _check(self):
-        if not hasattr(self, "params_"):
-            raise ParameterError("this ChurnCox is not fitted yet", fix="call .fit(frame, covariates) first")
+        check_fitted(self, "params_", "fit(frame, covariates)")
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -1863,8 +1862,7 @@ class ChurnRiskScore:
 
     def predict_risk(self, frame: pd.DataFrame) -> pd.Series:
         """Predicted probability of churn within the horizon, one per row."""
-        if not hasattr(self, "model_"):
-            raise ParameterError("this ChurnRiskScore is not fitted yet", fix="call .fit(train_frame) first")
+        check_fitted(self, "model_", "fit(train_frame)")
         check_frame(frame, "frame", required=self.features_, numeric=self.features_, no_nan=self.features_)
         if self.method == "cox":
             S = self.model_.predict_survival(frame, [self.horizon_]).iloc[:, 0].to_numpy()

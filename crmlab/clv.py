@@ -47,6 +47,7 @@ from scipy import optimize, special, stats
 from .errors import ConvergenceError, DatasetNotFoundError, DataValidationError, ParameterError
 from .validation import (
     check_dates,
+    check_fitted,
     check_frame,
     check_no_nan,
     check_probability,
@@ -308,9 +309,7 @@ class _Fitter:
         self.ci_level = check_probability(ci_level, "ci_level", open_interval=True)
 
     def _check_fitted(self):
-        if not hasattr(self, "params_"):
-            raise ParameterError(f"this {type(self).__name__} is not fitted yet",
-                                 fix="call .fit(...) first")
+        check_fitted(self, "params_", "fit(...)")
 
     def _optimise(self, negll, x0: np.ndarray, n_obs: float):
         """Minimise the mean negative log-likelihood over log-parameters; returns natural params."""

@@ -50,6 +50,7 @@ from scipy import sparse, special, stats
 from .errors import ConvergenceError, DataValidationError, ParameterError
 from .validation import (
     check_dates,
+    check_fitted,
     check_frame,
     check_not_empty,
     check_probability,
@@ -706,8 +707,7 @@ class RecordLinker:
 
     # -- results ---------------------------------------------------------------------
     def _fitted(self):
-        if not hasattr(self, "pairs_"):
-            raise ParameterError("this RecordLinker is not fitted yet", fix="call .fit(records) first")
+        check_fitted(self, "pairs_", "fit(records)")
 
     @property
     def summary(self) -> pd.DataFrame:

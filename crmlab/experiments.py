@@ -38,6 +38,7 @@ from .errors import DataValidationError, ParameterError
 from .validation import (
     check_binary,
     check_dates,
+    check_fitted,
     check_frame,
     check_no_nan,
     check_probability,
@@ -284,8 +285,7 @@ class TLearner:
         return self
 
     def _X(self, X):
-        if not hasattr(self, "model_control_"):
-            raise ParameterError("this TLearner is not fitted yet", fix="call .fit(X, treatment, y) first")
+        check_fitted(self, "model_control_", "fit(X, treatment, y)")
         check_frame(X, "X", required=self.features_, numeric=self.features_, no_nan=self.features_)
         return X[self.features_].to_numpy(dtype=float)
 

@@ -39,6 +39,7 @@ from .errors import ConvergenceError, DataValidationError, ParameterError
 from .validation import (
     check_binary,
     check_date_order,
+    check_fitted,
     check_frame,
     check_in_set,
     check_random_state,
@@ -672,8 +673,7 @@ class AHP:
         return out
 
     def _check_fitted(self):
-        if not hasattr(self, "weights_"):
-            raise ParameterError("this AHP is not fitted yet", fix="call .fit(matrix) first")
+        check_fitted(self, "weights_", "fit(matrix)")
 
     def __repr__(self) -> str:
         if hasattr(self, "weights_"):
@@ -1201,8 +1201,7 @@ class StaggeredDiD:
     @property
     def summary(self) -> pd.DataFrame:
         """The three estimates with standard errors and confidence intervals."""
-        if not hasattr(self, "summary_"):
-            raise ParameterError("this StaggeredDiD is not fitted yet", fix="call .fit(panel) first")
+        check_fitted(self, "summary_", "fit(panel)")
         return self.summary_
 
     def plot_event_study(self, ax=None, truth: float | None = None, max_rel: int | None = 12):

@@ -55,6 +55,7 @@ from .satisfaction import CONSTRUCT_ITEMS, _single_thread, scale_scores, validat
 from .validation import (
     check_binary,
     check_dates,
+    check_fitted,
     check_frame,
     check_in_range,
     check_no_nan,
@@ -654,8 +655,7 @@ class ThresholdPoisson:
         return out
 
     def _check_fitted(self):
-        if not hasattr(self, "params_"):
-            raise ParameterError("this ThresholdPoisson is not fitted yet", fix="call .fit(x, y, exposure) first")
+        check_fitted(self, "params_", "fit(x, y, exposure)")
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -42,6 +42,7 @@ from scipy import stats
 
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
+    check_fitted,
     check_in_range,
     check_no_nan,
     check_not_empty,
@@ -1293,8 +1294,7 @@ class DriverAnalysis:
         self.bootstrap_shares_ = pd.DataFrame(boots, columns=X.columns)
 
     def _check_fitted(self):
-        if not hasattr(self, "summary"):
-            raise ParameterError("this DriverAnalysis is not fitted yet", fix="call .fit(survey) first")
+        check_fitted(self, "summary", "fit(survey)")
 
     def ipa(self, crosshair="mean") -> pd.DataFrame:
         """The IPA table: importance share vs performance (0-100) with the action per driver."""

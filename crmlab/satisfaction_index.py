@@ -54,6 +54,7 @@ from .satisfaction import (
     validate_responses,
 )
 from .validation import (
+    check_fitted,
     check_frame,
     check_no_nan,
     check_numeric,
@@ -566,8 +567,7 @@ class SatisfactionIndexModel:
         self.index_ = self.index_table(data, _flipped=True)
 
     def _check_fitted(self):
-        if not hasattr(self, "paths_"):
-            raise ParameterError("this SatisfactionIndexModel is not fitted yet", fix="call .fit(survey) first")
+        check_fitted(self, "paths_", "fit(survey)")
 
     # -- the 0-100 index -----------------------------------------------------------------------
     def index_weights(self) -> pd.DataFrame:

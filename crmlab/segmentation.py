@@ -47,6 +47,7 @@ import pandas as pd
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
     check_dates,
+    check_fitted,
     check_frame,
     check_in_range,
     check_no_nan,
@@ -935,8 +936,7 @@ class SegmentClusterer:
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "labels_"):
-            raise ParameterError("this SegmentClusterer is not fitted yet", fix="call .fit(features) first")
+        check_fitted(self, "labels_", "fit(features)")
 
     def profile(self, extra: pd.DataFrame | None = None) -> pd.DataFrame:
         """Per cluster: customers, share, feature means, and means of ``extra`` columns (same index)."""

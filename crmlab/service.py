@@ -34,6 +34,7 @@ from scipy import special, stats
 
 from .errors import ConvergenceError, DataValidationError, ParameterError
 from .validation import (
+    check_fitted,
     check_frame,
     check_in_range,
     check_random_state,
@@ -204,8 +205,7 @@ class ResponseTimeModel:
 
     @property
     def summary(self) -> pd.DataFrame:
-        if not hasattr(self, "summary_"):
-            raise ParameterError("this model is not fitted yet", fix="call .fit(tickets, customers, branches)")
+        check_fitted(self, "summary_", "fit(tickets, customers, branches)")
         return self.summary_
 
 
@@ -285,8 +285,7 @@ class CsatOrderedLogit:
         return self.summary_
 
     def _check(self):
-        if not hasattr(self, "coef_"):
-            raise ParameterError("this model is not fitted yet", fix="call .fit(tickets) first")
+        check_fitted(self, "coef_", "fit(tickets)")
 
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         """P(CSAT = k) for rows of ``X`` (columns as in :meth:`design`)."""
@@ -562,8 +561,7 @@ class SupplyChainPanel:
 
     @property
     def summary(self) -> pd.DataFrame:
-        if not hasattr(self, "summary_"):
-            raise ParameterError("this panel model is not fitted yet", fix="call .fit(b2b_accounts) first")
+        check_fitted(self, "summary_", "fit(b2b_accounts)")
         return self.summary_
 
     def satisfaction_change(self, changes: dict) -> float:

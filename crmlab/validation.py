@@ -26,6 +26,7 @@ from .errors import ColumnError, DataValidationError, ParameterError
 
 __all__ = [
     "require_columns",
+    "check_fitted",
     "check_frame",
     "check_not_empty",
     "check_numeric",
@@ -344,6 +345,21 @@ def check_weights(weights, name: str = "weights", tol: float = 1e-6) -> np.ndarr
             fix=f"normalise them first: w / w.sum() (here: {np.round(w / total, 4).tolist() if total > 0 else 'all zero'})",
         )
     return w
+
+
+def check_fitted(model, attribute: str, fit_call: str = "fit(...)") -> None:
+    """Raise :class:`ParameterError` unless ``model`` has the fitted ``attribute``.
+
+    One message for every fitter in the kit: which object, and which ``fit`` to call.
+
+    >>> class Model: pass
+    >>> check_fitted(Model(), "params_", "fit(summary)")
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: this Model is not fitted yet. Fix: call .fit(summary) first
+    """
+    if not hasattr(model, attribute):
+        raise ParameterError(f"this {type(model).__name__} is not fitted yet", fix=f"call .{fit_call} first")
 
 
 def check_random_state(seed) -> np.random.Generator:

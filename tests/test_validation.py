@@ -103,3 +103,17 @@ def test_scalars_weights_and_seeds():
 def test_errors_are_value_errors_and_carry_the_fix():
     err = CrmlabError("bad thing", fix="do this")
     assert isinstance(err, ValueError) and str(err) == "bad thing. Fix: do this" and err.fix == "do this"
+
+
+def test_check_fitted_names_the_object_and_the_fit_call():
+    from crmlab.validation import check_fitted
+
+    class Model:
+        pass
+
+    m = Model()
+    with pytest.raises(ParameterError, match="this Model is not fitted yet") as info:
+        check_fitted(m, "params_", "fit(summary)")
+    assert "Fix: call .fit(summary) first" in str(info.value)
+    m.params_ = [1.0]
+    check_fitted(m, "params_", "fit(summary)")  # fitted: no error
