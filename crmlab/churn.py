@@ -75,6 +75,7 @@ from scipy import stats
 from .errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
 from .validation import (
     check_binary,
+    check_date_order,
     check_dates,
     check_fitted,
     check_frame,
@@ -245,16 +246,8 @@ def survival_frame(
     """
     ws, we = _window(window_start, window_end)
     check_frame(memberships, "memberships", required=[start, end])
-    s = check_dates(memberships, start, "memberships")
-    e = check_dates(memberships, end, "memberships", allow_nat=True)
-    bad = (e < s).fillna(False).to_numpy(dtype=bool)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataValidationError(
-            f"memberships has {int(bad.sum())} spell(s) whose {end!r} is before {start!r} (start "
-            f"after stop, a negative duration; first at row {memberships.index[i]!r}: "
-            f"{s.iloc[i].date()} -> {e.iloc[i].date()})",
-            fix=f"correct or drop those rows; {end!r} must not be before {start!r}")
+    s, e = check_date_order(memberships, start, end, "memberships",
+                            meaning="start after stop, a negative duration")
     out = memberships.copy()
     ended_before = (e < ws).fillna(False).to_numpy(dtype=bool)
     not_yet = (s >= we).to_numpy(dtype=bool)

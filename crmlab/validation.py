@@ -234,19 +234,26 @@ def check_dates(
 
 
 def check_date_order(
-    df: pd.DataFrame, start: str, end: str, name: str = "data", strict: bool = False
-) -> None:
-    """Raise if ``df[end]`` is before ``df[start]`` (rows with a missing end are ignored)."""
+    df: pd.DataFrame, start: str, end: str, name: str = "data", strict: bool = False,
+    meaning: str | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Raise if ``df[end]`` is before ``df[start]`` (rows with a missing end are ignored).
+
+    ``meaning`` says what such a row is in the caller's terms (e.g. "a negative duration").
+    Returns the parsed ``(start, end)`` columns.
+    """
     s = check_dates(df, start, name)
     e = check_dates(df, end, name, allow_nat=True)
     bad = ((e < s) if not strict else (e <= s)).fillna(False).to_numpy(dtype=bool)
     if bad.any():
         i = np.flatnonzero(bad)[0]
+        why = f"{meaning}; " if meaning else ""
         raise DataValidationError(
             f"{name} has {int(bad.sum())} row(s) where {end!r} is {'not after' if strict else 'before'} "
-            f"{start!r} (first at row {df.index[i]!r}: {s.iloc[i].date()} -> {e.iloc[i].date()})",
+            f"{start!r} ({why}first at row {df.index[i]!r}: {s.iloc[i].date()} -> {e.iloc[i].date()})",
             fix=f"swap or correct those dates; {end!r} must come after {start!r}",
         )
+    return s, e
 
 
 def check_unique(df: pd.DataFrame, columns: str | Sequence[str], name: str = "data") -> None:
