@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .errors import DataValidationError, ParameterError
+from .synth.params import CATEGORIES, CHANNELS  # the world's levels, one source
 from .validation import (
     check_binary,
     check_dates,
@@ -185,9 +186,8 @@ def minimum_detectable_uplift(p_control: float, n_per_arm: int, power: float = 0
 # features and uplift models
 # ----------------------------------------------------------------------------------------------
 def behaviour_features(transactions: pd.DataFrame, customer_ids, as_of=None,
-                       channels: Sequence[str] = ("store", "web", "app"),
-                       categories: Sequence[str] = ("grocery", "household", "apparel", "beauty",
-                                                    "electronics", "baby")) -> pd.DataFrame:
+                       channels: Sequence[str] = CHANNELS,
+                       categories: Sequence[str] = tuple(c for c, _, _ in CATEGORIES)) -> pd.DataFrame:
     """Purchase-mix proxies of needs-based segments, from purchases before ``as_of``.
 
     Per customer: ``n_purchases``, shares of each channel (``share_store`` ...), of each
