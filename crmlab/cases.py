@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ._threads import single_thread
 from .errors import DataValidationError, ParameterError
 
 __all__ = ["Case", "CaseResult", "CASES", "SYNTHETIC_LABEL", "list_cases", "get_case", "run_case", "seed_sweep",
@@ -783,13 +784,7 @@ def _blas_threads(n_customers: int):
     """The case worlds are small: their regressions use matrices of a few hundred columns, for
     which multi-threaded BLAS only adds overhead (and stalls on a busy machine). One BLAS
     thread below 100,000 customers; the library default above."""
-    if n_customers >= 100_000:
-        return nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext() if n_customers >= 100_000 else single_thread()
 
 
 def run_case(name: str, seed: int | None = None, n_customers: int | None = None) -> CaseResult:

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ._threads import single_thread as _single_thread
 from .errors import ConvergenceError, DatasetNotFoundError, DataValidationError, ParameterError
 from .validation import (
     check_dates,
@@ -251,21 +252,6 @@ def _summary_arrays(summary, cols: dict[str, str], name: str = "summary", weight
                                   fix="recency must be 0 for customers without repeat purchases")
     w = summary[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(x))
     return x, tx, T, w
-
-
-def _single_thread():
-    """One BLAS thread for the likelihood sums: the dot products are memory-bound, so threads
-    gain little, they slow fits down several-fold on a busy shared machine, and with one thread
-    the sums run in a fixed order, so estimates are identical on every machine."""
-    global _THREADPOOLS
-    if _THREADPOOLS is None:  # inspecting the loaded libraries costs ~2 ms: do it once
-        from threadpoolctl import ThreadpoolController
-
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=1, user_api="blas")
-
-
-_THREADPOOLS = None
 
 
 def _ci(params: np.ndarray, se: np.ndarray, level: float):

@@ -50,8 +50,9 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ._threads import single_thread as _single_thread
 from .errors import ConvergenceError, DataValidationError, ParameterError
-from .satisfaction import CONSTRUCT_ITEMS, _single_thread, scale_scores, validate_responses
+from .satisfaction import CONSTRUCT_ITEMS, scale_scores, validate_responses
 from .validation import (
     check_binary,
     check_dates,

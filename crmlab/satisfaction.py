@@ -34,12 +34,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._threads import single_thread as _single_thread
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
     check_fitted,
@@ -203,16 +203,6 @@ IPA_LABELS: dict[tuple[bool, bool], str] = {
 """The four IPA actions: 重点改进 / 继续保持 / 低优先级 / 可能过度投入."""
 
 _NPS_ITEM = "recommend_0_10"
-
-
-def _single_thread():
-    """SEM matrices are small: multi-threaded BLAS only adds overhead (and stalls badly on a
-    busy machine), so model fits run with one BLAS thread."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 # ------------------------------------------------------------------------------------

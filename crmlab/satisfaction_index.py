@@ -44,12 +44,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._threads import single_thread as _single_thread
 from .errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
 from .satisfaction import (
     CONSTRUCT_ITEMS,
     DRIVER_ITEMS,
     QUESTIONNAIRE,
-    _single_thread,
     item_scale,
     validate_responses,
 )

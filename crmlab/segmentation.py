@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._threads import single_thread as _single_thread
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
     check_dates,
@@ -797,22 +798,6 @@ def _feature_matrix(features: pd.DataFrame, name: str = "features") -> pd.DataFr
     return X
 
 
-def _single_thread():
-    """k-means and PCA on one thread: on a few thousand customers threads cost more than they
-    save, a busy shared machine makes OpenMP threads wait on each other (10x slower fits), and
-    the results then do not depend on the number of cores."""
-    global _THREADPOOLS
-    if _THREADPOOLS is None:  # once, after scikit-learn (and its OpenMP runtime) is loaded
-        import sklearn.cluster  # noqa: F401
-        from threadpoolctl import ThreadpoolController
-
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=1)
-
-
-_THREADPOOLS = None
-
-
 def _pipeline(n_clusters, n_components, seed, n_init):
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
@@ -843,7 +828,7 @@ def choose_k(features: pd.DataFrame, k_values=range(2, 9), *, n_components: int 
         raise ParameterError(f"k_values must be between 2 and the number of customers - 1 ({len(X) - 1})",
                              fix="e.g. k_values=range(2, 9)")
     rows = []
-    with _single_thread():
+    with _single_thread(user_api=None):
         for k in ks:
             pipe = _pipeline(k, n_components, seed, n_init).fit(X.to_numpy(dtype=float))
             Z = pipe[:-1].transform(X.to_numpy(dtype=float))
@@ -916,7 +901,7 @@ class SegmentClusterer:
             raise ParameterError(f"n_components={self.n_components} exceeds the {X.shape[1]} features",
                                  fix=f"choose n_components <= {X.shape[1]}")
         A = X.to_numpy(dtype=float)
-        with _single_thread():
+        with _single_thread(user_api=None):
             self.pipeline_ = _pipeline(self.n_clusters, self.n_components, self.seed, self.n_init).fit(A)
         raw = self.pipeline_[-1].labels_
         # number clusters by decreasing size (ties by label) so that output is stable
