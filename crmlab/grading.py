@@ -47,6 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CrmlabError, DatasetNotFoundError, ParameterError
+from .teaching import deterministic_env
 
 __all__ = [
     "ExerciseBuild",
@@ -841,24 +842,6 @@ def _find_build(build_dir: Path, name: str, cache: dict) -> tuple[Path, dict]:
 
 
 @contextmanager
-def _environ(**values):
-    saved = {k: os.environ.get(k) for k in values}
-    try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-@contextmanager
 def _quiet_stderr(enabled: bool):
     """Silence fd 2 (the grading kernel's start-up warnings) while one notebook is graded."""
     if not enabled:
@@ -939,9 +922,10 @@ def _grade_one(row: dict, path: Path, build_dir: Path, cache: dict, data_dir: Pa
     with tempfile.TemporaryDirectory(prefix="crmlab-grade-") as tmp:
         copy = Path(tmp) / f"{name}.ipynb"
         nbformat.write(nb, copy)
-        env = {"CRMLAB_DATA": str(data_dir.resolve())} if data_dir is not None else {}
+        # the student's world: a seed-map world, else whatever CRMLAB_DATA the grader set
+        data = str(data_dir.resolve()) if data_dir is not None else os.environ.get("CRMLAB_DATA")
         try:
-            with _environ(**env), _quiet_stderr(quiet), _cell_timeout(timeout):
+            with deterministic_env(CRMLAB_DATA=data), _quiet_stderr(quiet), _cell_timeout(timeout):
                 results = grade_submission(str(copy), str(zip_path), quiet=True)
         except Exception as err:
             if type(err).__name__ == "CellTimeoutError":

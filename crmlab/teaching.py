@@ -16,27 +16,54 @@ from pathlib import Path
 
 from .errors import ParameterError
 
-__all__ = ["execute_notebook", "execute_notebooks", "deterministic_env", "KERNEL_NAME"]
+__all__ = ["execute_notebook", "execute_notebooks", "deterministic_env", "DETERMINISTIC_ENV",
+           "apply_environ", "KERNEL_NAME"]
 
 KERNEL_NAME = "python3"
 _VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
 
 
+# What every kernel that runs course material gets (None = unset): a fixed hash seed, no
+# progress bars, the inline backend, the shipped world, and one BLAS thread so reductions sum
+# in a fixed order and printed floats never wobble. nbval (notebooks/conftest.py), make
+# notebooks and the grader all apply this one dict.
+DETERMINISTIC_ENV: dict[str, str | None] = {
+    "PYTHONHASHSEED": "0",
+    "TQDM_DISABLE": "1",
+    "MPLBACKEND": None,
+    "CRMLAB_DATA": None,
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+
+
+def apply_environ(values: dict[str, str | None]) -> dict[str, str | None]:
+    """Set (or, for None, unset) environment variables; returns the previous values."""
+    saved = {k: os.environ.get(k) for k in values}
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    return saved
+
+
 @contextmanager
-def deterministic_env():
-    """Environment in which kernels start: fixed hash seed, no progress bars, shipped data."""
-    saved = os.environ.copy()
-    os.environ["PYTHONHASHSEED"] = "0"
-    os.environ["TQDM_DISABLE"] = "1"
-    os.environ.pop("MPLBACKEND", None)
-    os.environ.pop("CRMLAB_DATA", None)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"  # fixed summation order in BLAS, so printed floats are stable
+def deterministic_env(**overrides: str | None):
+    """Environment in which kernels start: :data:`DETERMINISTIC_ENV` plus ``overrides``
+    (e.g. ``CRMLAB_DATA=dir`` to grade against another world); restored on exit.
+
+    >>> with deterministic_env(CRMLAB_DATA="worlds/seed7"):
+    ...     os.environ["CRMLAB_DATA"], os.environ["OMP_NUM_THREADS"]
+    ('worlds/seed7', '1')
+    """
+    saved = apply_environ({**DETERMINISTIC_ENV, **overrides})
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        apply_environ(saved)
 
 
 def _clean(nb) -> None:
