@@ -336,6 +336,57 @@ def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
+#: two items correlating at least this strongly are treated as one item asked twice
+DUPLICATE_R = 0.999
+
+
+def _check_not_collinear(data: pd.DataFrame) -> None:
+    """Refuse duplicated or linearly dependent items before the optimiser sees them.
+
+    With such items the sample covariance matrix is singular, and whether the optimiser
+    then stops, fails or lands on a boundary solution depends on floating-point detail
+    (BLAS, CPU): the fault is the data's, so it is reported as one, the same on every machine.
+    """
+    r = data.corr().to_numpy()
+    iu = np.triu_indices_from(r, k=1)
+    hits = np.abs(r[iu]) >= DUPLICATE_R
+    if hits.any():
+        pairs = [f"{data.columns[i]} ~ {data.columns[j]} (r = {r[i, j]:.4f})"
+                 for i, j in zip(iu[0][hits], iu[1][hits], strict=True)]
+        raise DataValidationError(
+            f"near-duplicate items: {', '.join(pairs)}; the same answer twice adds no information "
+            "and makes the covariance matrix singular",
+            fix="keep one item of each pair (or check that a column was not copied by mistake)")
+    ev = np.linalg.eigvalsh(r)
+    if ev.min() < 1e-8 * ev.max():
+        raise DataValidationError(
+            "the items are linearly dependent (one is a weighted sum of others), so the "
+            "covariance matrix is singular",
+            fix="drop derived items such as totals or averages of other items from measurement=")
+
+
+def improper_estimates(inspect: pd.DataFrame, latents) -> list[str]:
+    """Variables with an improper estimate in a semopy ``inspect(std_est=True)`` table.
+
+    Improper ("Heywood case") means a non-positive variance, or a standardised loading
+    whose absolute value exceeds 1. Returns the offending variable names, [] if none.
+
+    >>> t = pd.DataFrame({"lval": ["x1", "x1", "x2", "x2", "F"], "op": ["~", "~~", "~", "~~", "~~"],
+    ...                   "rval": ["F", "x1", "F", "x2", "F"], "Estimate": [1.0, 0.5, 1.2, -0.1, 1.0],
+    ...                   "Est. Std": [0.8, 0.36, 1.03, -0.06, 1.0]})
+    >>> improper_estimates(t, ["F"])
+    ['x2']
+    """
+    lat = set(latents)
+    est = pd.to_numeric(inspect["Estimate"], errors="coerce")
+    std = pd.to_numeric(inspect["Est. Std"], errors="coerce")
+    var = (inspect["op"] == "~~") & (inspect["lval"] == inspect["rval"])
+    bad = inspect.loc[var & (est <= 0), "lval"].tolist()
+    meas = (inspect["op"] == "~") & ~inspect["lval"].isin(lat) & inspect["rval"].isin(lat)
+    bad += inspect.loc[meas & (std.abs() > 1), "lval"].tolist()
+    return list(dict.fromkeys(bad))
+
+
 class SatisfactionIndexModel:
     """ACSI/ECSI-style structural equation model of satisfaction, estimated with semopy.
 
@@ -413,6 +464,8 @@ class SatisfactionIndexModel:
             raise DataValidationError(f"item(s) {const} are constant: a constant item has no covariance with "
                                       "anything, so its loading is undefined",
                                       fix="drop constant items from measurement= (or check the data filter)")
+        if check_constant:
+            _check_not_collinear(data)
         return data
 
     # -- fitting -------------------------------------------------------------------------
@@ -491,15 +544,13 @@ class SatisfactionIndexModel:
         z = stats.norm.ppf(0.5 + self.ci / 2)
         lat = set(self.measurement)
         var = ins[(ins["op"] == "~~") & (ins["lval"] == ins["rval"])].set_index("lval")
-        improper = var.index[(var["Estimate"] <= 0).to_numpy()].tolist()
+        improper = improper_estimates(ins, lat)
         reg = ins[ins["op"] == "~"].copy()
         # standardised SE: the unstandardised SE scaled like the estimate (delta method, scale fixed)
         ratio = (reg["Est. Std"] / reg["Estimate"]).where(reg["Estimate"] != 0).abs()
         reg["std_se"] = reg["Std. Err"] * ratio
         struct = reg[reg["lval"].isin(lat) & reg["rval"].isin(lat)]
         meas = reg[~reg["lval"].isin(lat) & reg["rval"].isin(lat)]
-        if (meas["Est. Std"].abs() > 1).any():
-            improper += meas.loc[meas["Est. Std"].abs() > 1, "lval"].tolist()
         if improper:
             raise ConvergenceError(
                 f"improper solution (Heywood case): non-positive variance or standardised loading > 1 for {improper}",
