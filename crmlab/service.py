@@ -406,13 +406,16 @@ def simulate_call_centre(calls_per_hour: float, aht_seconds: float, agents: int,
 
     Checks the Erlang C formulas, and is the starting point for what Erlang C leaves out
     (abandonment, non-exponential handling times). The first 10% of calls are a warm-up
-    and are not counted.
+    and are not counted. ``stable`` is False when the offered traffic is at least the
+    number of agents: the queue then has no steady state, waits grow with every call, and
+    the figures describe only this many calls (they worsen as ``n_calls`` grows), which is
+    the point to show, not a service level to plan with.
 
     >>> r = simulate_call_centre(120, 180, 8, n_calls=5000, seed=1)
     >>> 0.64 < r["service_level"] < 0.78
     True
     """
-    _queue_args(calls_per_hour, aht_seconds, target_seconds)
+    A = _queue_args(calls_per_hour, aht_seconds, target_seconds)
     check_scalar(agents, "agents", numbers.Integral, 1, 10_000)
     check_scalar(n_calls, "n_calls", numbers.Integral, 100, 10_000_000)
     rng = check_random_state(seed)
@@ -428,7 +431,8 @@ def simulate_call_centre(calls_per_hour: float, aht_seconds: float, agents: int,
         heapq.heappush(free, start + service[i])
     w = wait[n_calls // 10:]
     return {"agents": int(agents), "calls": int(len(w)), "p_wait": float(np.mean(w > 0)),
-            "service_level": float(np.mean(w <= target_seconds)), "asa_seconds": float(w.mean())}
+            "service_level": float(np.mean(w <= target_seconds)), "asa_seconds": float(w.mean()),
+            "traffic_erlangs": A, "stable": bool(agents > A)}
 
 
 # ------------------------------------------------------------------------------------

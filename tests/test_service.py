@@ -178,6 +178,16 @@ def test_erlang_c_agrees_with_simulation():
         s = sv.simulate_call_centre(120, 180, agents, n_calls=200_000, seed=agents)
         assert abs(f["service_level"] - s["service_level"]) < 0.015, agents
         assert abs(f["p_wait"] - s["p_wait"]) < 0.015, agents
+        assert s["stable"] and s["traffic_erlangs"] == pytest.approx(6.0)
+
+
+def test_simulated_unstable_queue_is_flagged_and_keeps_growing():
+    """6 agents for 6 Erlangs: no steady state, so the average wait grows with the run length."""
+    short = sv.simulate_call_centre(120, 180, 6, n_calls=2_000, seed=3)
+    long = sv.simulate_call_centre(120, 180, 6, n_calls=40_000, seed=3)
+    assert not short["stable"] and not long["stable"]
+    assert long["asa_seconds"] > 3 * short["asa_seconds"]  # 7.1x with this seed; ~sqrt(20) expected
+    assert sv.simulate_call_centre(120, 180, 7, n_calls=40_000, seed=3)["asa_seconds"] < 60  # one more agent: stable
 
 
 def test_staffing_table_and_required_agents():
