@@ -344,6 +344,9 @@ GLOSSARY: tuple[Term, ...] = (
        "Time since a customer's last purchase; the R of RFM.", EXT),
     _t("monetary value", "消费金额", "segmentation",
        "A customer's total or average spend; the M of RFM.", EXT, "monetary"),
+    _t("Pareto curve", "帕累托曲线", "segmentation",
+       "Cumulative share of profit (or revenue) against cumulative share of customers, customers "
+       "sorted from most to least valuable.", EXT, "concentration curve"),
     _t("ABC analysis", "ABC分析", "segmentation",
        "Ranking customers by value and splitting them into A, B and C classes by cumulative "
        "share (the Pareto principle).", EXT, "Pareto analysis", "ABC classification"),
@@ -388,6 +391,18 @@ GLOSSARY: tuple[Term, ...] = (
        "Money, time, energy and psychic cost the customer pays (Kotler).", EXT),
     _t("gross margin", "毛利", "value",
        "Revenue minus the cost of goods sold.", EXT, "margin"),
+    _t("gross-margin rate", "毛利率", "value",
+       "Gross margin as a share of revenue; CLV multiplies expected spend by it.", EXT,
+       "margin rate", "gross margin rate"),
+    _t("dropout", "流失（非契约）", "value",
+       "The unobserved moment a non-contractual customer becomes permanently inactive; BG/NBD "
+       "lets it happen after any purchase with probability p.", EXT, "drop out", "dropping out"),
+    _t("discrete time", "离散时间", "value",
+       "Transactions or renewals can happen only at fixed occasions (a yearly renewal, a monthly "
+       "bill), so retention is counted per period (sBG).", EXT, "discrete-time"),
+    _t("continuous time", "连续时间", "value",
+       "Purchases can happen at any moment, so the model describes rates (BG/NBD, Pareto/NBD).",
+       EXT, "continuous-time"),
     _t("discount rate", "折现率", "value",
        "The rate that converts future cash flows into present value.", EXT),
     _t("cross-selling", "交叉销售", "value",
@@ -646,6 +661,9 @@ GLOSSARY: tuple[Term, ...] = (
        "S000 §5.1(4); S002 Ch6 §1(3)", "channel"),
     _t("service ticket", "服务工单", "service",
        "The record of one customer request from opening to resolution.", EXT, "ticket"),
+    _t("customer complaints", "客户抱怨", "satisfaction",
+       "Voiced dissatisfaction, formal or informal; in the ACSI model a consequence of "
+       "satisfaction and an antecedent of loyalty.", EXT, "customer complaint", "complaint behaviour"),
     _t("complaint handling", "投诉处理", "service",
        "Receiving, resolving and learning from customer complaints.", "S000 §5.1(2)",
        "complaint management"),
@@ -1149,6 +1167,12 @@ GLOSSARY: tuple[Term, ...] = (
     _t("conditional expectation", "条件期望", "methods",
        "The expected value given what is known, e.g. a customer's future purchases given "
        "their history.", EXT),
+    _t("model check", "模型检验", "methods",
+       "Comparing what a fitted model predicts with data it did not see (a holdout period), "
+       "before anyone acts on its numbers.", EXT, "model checking"),
+    _t("replication", "复现", "methods",
+       "Re-estimating a published model on the same public data and matching the published "
+       "numbers to their stated precision.", EXT, "replication on real data"),
     _t("tracking plot", "跟踪图", "value",
        "Cumulative or weekly purchases, actual against model, across calibration and holdout.",
        EXT, "tracking chart"),
@@ -1157,7 +1181,7 @@ GLOSSARY: tuple[Term, ...] = (
        "separates estimation error from luck.", EXT, "oracle"),
     _t("shrinkage estimate", "收缩估计", "methods",
        "An estimate pulled toward the population mean in proportion to how little data a unit "
-       "has (BG/NBD and Gamma-Gamma do this per customer).", EXT),
+       "has (BG/NBD and Gamma-Gamma do this per customer).", EXT, "statistical shrinkage"),
     _t("discounted expected residual lifetime", "折现期望剩余生命期", "value",
        "Expected number of future periods a subscriber stays, discounted; times the margin gives "
        "contractual CLV.", EXT, "DERL"),

@@ -54,6 +54,18 @@ def test_notebook_teaches_with_synthetic_label_and_course_style(path):
 
 
 @pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
+def test_glossary_comes_from_the_one_glossary(path):
+    """Each notebook shows its terms through crmlab.glossary.table, never a hand-typed copy
+    that can drift from the glossary (executing the cell checks that every term exists)."""
+    cells = _cells(path)
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "glossary.table(" in code, "end with a glossary cell: display(glossary.table(terms=[...]))"
+    assert not re.search(r"^\|\s*English\s*\|\s*中文\s*\|", markdown, re.MULTILINE), \
+        "a hand-written English/中文 table: list the terms in a glossary.table cell instead"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
 def test_names_are_parallel_across_the_tree(path):
     exercise = ROOT / "exercises" / path.stem / f"{path.stem}.ipynb"
     assert exercise.exists(), f"missing exercise master {exercise.relative_to(ROOT)}"
