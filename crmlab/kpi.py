@@ -42,10 +42,10 @@ from .validation import (
     check_fitted,
     check_frame,
     check_in_set,
+    check_named_weights,
     check_random_state,
     check_scalar,
     check_unique,
-    check_weights,
     require_columns,
 )
 
@@ -893,7 +893,8 @@ def composite_index(table: pd.DataFrame, weights, columns=None, directions=None,
     if columns is None and isinstance(weights, (dict, pd.Series)):
         columns = list(weights.keys())
     x, dirs = _criteria_matrix(table, columns, directions, "composite_index")
-    w = _weight_vector(weights, list(x.columns))
+    w = check_named_weights(weights, list(x.columns), what="indicator column",
+                            plural="indicator columns", tol=1e-4)
     if method == "weighted_sum":
         z = _minmax(x, dirs)
         score = 100 * (z.to_numpy() @ w)
@@ -910,22 +911,6 @@ def composite_index(table: pd.DataFrame, weights, columns=None, directions=None,
     out["score"] = score
     out["rank"] = pd.Series(score, index=out.index).rank(ascending=False, method="min").astype(int)
     return out.sort_values(["rank", *([id_col] if id_col in out else [])]).reset_index(drop=True)
-
-
-def _weight_vector(weights, columns: list[str]) -> np.ndarray:
-    if isinstance(weights, (dict, pd.Series)):
-        missing = [c for c in columns if c not in weights]
-        extra = [k for k in weights.keys() if k not in columns]
-        if missing or extra:
-            raise ParameterError(f"weights do not match the indicators: missing {missing}, unknown {extra}",
-                                 fix="give one weight per indicator column")
-        w = [float(weights[c]) for c in columns]
-    else:
-        w = list(weights)
-        if len(w) != len(columns):
-            raise ParameterError(f"{len(w)} weights for {len(columns)} indicators",
-                                 fix="give one weight per indicator column")
-    return check_weights(w, "weights", tol=1e-4)
 
 
 def benchmark(table: pd.DataFrame, columns=None, directions=None, id_col: str = "branch_id") -> pd.DataFrame:

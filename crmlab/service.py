@@ -37,9 +37,9 @@ from .validation import (
     check_fitted,
     check_frame,
     check_in_range,
+    check_named_weights,
     check_random_state,
     check_scalar,
-    check_weights,
     require_columns,
 )
 
@@ -622,20 +622,6 @@ def _partner_matrix(partners, criteria, directions, id_col):
     return z.fillna(1.0)
 
 
-def _partner_weights(weights, criteria):
-    if isinstance(weights, (dict, pd.Series)):
-        missing = [c for c in criteria if c not in weights]
-        if missing:
-            raise ParameterError(f"weights lack criteria {missing}", fix="give one weight per criterion")
-        w = [float(weights[c]) for c in criteria]
-    else:
-        w = list(weights)
-        if len(w) != len(criteria):
-            raise ParameterError(f"{len(w)} weights for {len(criteria)} criteria",
-                                 fix="give one weight per criterion")
-    return check_weights(w, "weights", tol=1e-4)
-
-
 def partner_scores(partners: pd.DataFrame, weights, criteria=("size", "strength", "reputation"),
                    directions: dict | None = None, id_col: str = "partner_id") -> pd.DataFrame:
     """Weighted partner-selection score (合作伙伴选择): 0-100, 100 = best on every criterion.
@@ -649,7 +635,7 @@ def partner_scores(partners: pd.DataFrame, weights, criteria=("size", "strength"
     """
     criteria = list(criteria)
     z = _partner_matrix(partners, criteria, directions, id_col)
-    w = _partner_weights(weights, criteria)
+    w = check_named_weights(weights, criteria, tol=1e-4)
     out = partners[[id_col, *criteria]].copy()
     out["score"] = 100 * z.to_numpy() @ w
     out["rank"] = out["score"].rank(ascending=False, method="min").astype(int)
@@ -671,7 +657,7 @@ def partner_weight_sensitivity(partners: pd.DataFrame, weights, criterion: str, 
     criteria = list(criteria)
     if criterion not in criteria:
         raise ParameterError(f"criterion {criterion!r} is not one of {criteria}", fix="pick one of the criteria")
-    w0 = pd.Series(_partner_weights(weights, criteria), index=criteria)
+    w0 = pd.Series(check_named_weights(weights, criteria, tol=1e-4), index=criteria)
     grid = np.linspace(0, 1, 21) if grid is None else np.asarray(grid, dtype=float)
     if grid.ndim != 1 or grid.size == 0 or np.any((grid < 0) | (grid > 1)):
         raise ParameterError("grid must be a 1-D list of weights in [0, 1]", fix="e.g. np.linspace(0, 1, 21)")
@@ -719,7 +705,7 @@ def rank_acceptability(partners: pd.DataFrame, weights, concentration: float = 5
     1.0
     """
     criteria = list(criteria)
-    w0 = _partner_weights(weights, criteria)
+    w0 = check_named_weights(weights, criteria, tol=1e-4)
     check_scalar(concentration, "concentration", numbers.Real, 0, low_inclusive=False)
     check_scalar(n_draws, "n_draws", numbers.Integral, 10, 1_000_000)
     rng = check_random_state(seed)

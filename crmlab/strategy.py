@@ -43,10 +43,10 @@ from .errors import DataValidationError, ParameterError
 from .validation import (
     check_dates,
     check_frame,
+    check_named_weights,
     check_probability,
     check_random_state,
     check_scalar,
-    check_weights,
     require_columns,
 )
 
@@ -671,19 +671,7 @@ class DecisionMatrix:
             raise DataValidationError("scores has duplicated alternative names in its index",
                                       fix="give every alternative (row) a unique name")
         criteria = list(scores.columns)
-        if isinstance(weights, Mapping):
-            weights = pd.Series(weights, dtype=float)
-        if isinstance(weights, pd.Series):
-            missing = [c for c in criteria if c not in weights.index]
-            extra = [c for c in weights.index if c not in criteria]
-            if missing or extra:
-                raise ParameterError(f"weights and score columns differ: missing {missing}, unknown {extra}",
-                                     fix=f"give one weight per criterion: {criteria}")
-            weights = weights.reindex(criteria)
-        w = check_weights(weights, "weights")
-        if len(w) != len(criteria):
-            raise ParameterError(f"{len(w)} weights for {len(criteria)} criteria",
-                                 fix=f"give one weight per criterion: {criteria}")
+        w = check_named_weights(weights, criteria)
         if scale is not None:
             lo, hi = scale
             bad = (scores < lo) | (scores > hi)

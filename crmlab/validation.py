@@ -17,7 +17,7 @@ crmlab.errors.DataValidationError: transactions['amount'] has 1 negative value(s
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ __all__ = [
     "check_scalar",
     "check_probability",
     "check_weights",
+    "check_named_weights",
     "check_random_state",
 ]
 
@@ -351,6 +352,32 @@ def check_weights(weights, name: str = "weights", tol: float = 1e-6) -> np.ndarr
             f"{name} must sum to 1, they sum to {total:.6g}",
             fix=f"normalise them first: w / w.sum() (here: {np.round(w / total, 4).tolist() if total > 0 else 'all zero'})",
         )
+    return w
+
+
+def check_named_weights(weights, names, *, name: str = "weights", what: str = "criterion",
+                        plural: str = "criteria", tol: float = 1e-6) -> np.ndarray:
+    """Weights for the criteria ``names``, in that order, checked by :func:`check_weights`.
+
+    A mapping (dict or Series) must name each criterion once and nothing else; a plain
+    sequence must have one weight per criterion, in order.
+
+    >>> check_named_weights({"b": 0.25, "a": 0.75}, ["a", "b"])
+    array([0.75, 0.25])
+    """
+    names = list(names)
+    if isinstance(weights, (Mapping, pd.Series)):
+        keys = list(weights.keys())
+        missing = [c for c in names if c not in keys]
+        extra = [k for k in keys if k not in names]
+        if missing or extra:
+            raise ParameterError(f"{name} do not match the {what} names: missing {missing}, unknown {extra}",
+                                 fix=f"give one weight per {what}: {names}")
+        weights = [weights[c] for c in names]
+    w = check_weights(weights, name, tol=tol)
+    if len(w) != len(names):
+        raise ParameterError(f"{len(w)} {name} for {len(names)} {plural} ({names})",
+                             fix=f"give one weight per {what}, in this order: {names}")
     return w
 
 

@@ -302,7 +302,7 @@ def test_partner_bad_input():
     with pytest.raises(ParameterError, match="sum to 1") as err:
         sv.partner_scores(p, {"size": 0.5, "strength": 0.5, "reputation": 0.5})
     _fix_in(err)
-    with pytest.raises(ParameterError, match="lack criteria"):
+    with pytest.raises(ParameterError, match=r"missing \['reputation'\]"):
         sv.partner_scores(p, {"size": 0.5, "strength": 0.5})
     with pytest.raises(DataValidationError, match="duplicated"):
         sv.partner_scores(pd.concat([p, p.head(1)]), W)

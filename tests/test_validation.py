@@ -100,6 +100,22 @@ def test_scalars_weights_and_seeds():
         v.check_random_state(None)
 
 
+def test_check_named_weights_aligns_and_refuses_mismatches():
+    names = ["size", "strength", "reputation"]
+    want = np.array([0.2, 0.3, 0.5])
+    for w in ({"reputation": 0.5, "size": 0.2, "strength": 0.3},
+              pd.Series([0.3, 0.5, 0.2], index=["strength", "reputation", "size"]), [0.2, 0.3, 0.5]):
+        np.testing.assert_array_equal(v.check_named_weights(w, names), want)
+    with pytest.raises(ParameterError, match=r"missing \['reputation'\], unknown \['price'\].*Fix: give one"):
+        v.check_named_weights({"size": 0.5, "strength": 0.3, "price": 0.2}, names)
+    with pytest.raises(ParameterError, match=r"2 weights for 3 criteria.*in this order"):
+        v.check_named_weights([0.5, 0.5], names)
+    with pytest.raises(ParameterError, match="must sum to 1"):
+        v.check_named_weights({"size": 0.5, "strength": 0.3, "reputation": 0.5}, names)
+    with pytest.raises(ParameterError, match=r"1 shares for 2 columns"):
+        v.check_named_weights([1.0], ["a", "b"], name="shares", plural="columns")
+
+
 def test_errors_are_value_errors_and_carry_the_fix():
     err = CrmlabError("bad thing", fix="do this")
     assert isinstance(err, ValueError) and str(err) == "bad thing. Fix: do this" and err.fix == "do this"
