@@ -445,6 +445,8 @@ def item_analysis(df: pd.DataFrame, items: Sequence[str], *, reverse: bool = Tru
 
     The corrected item-total correlation (校正的项目-总分相关) correlates an item with the sum
     of the *other* items; values below about 0.3 flag an item that does not fit the scale.
+    Every column uses the same complete cases (listwise, like alpha); ``mean`` and ``sd`` are
+    of the answers as given, before reverse-keying, so they read on the questionnaire's scale.
 
     >>> import pandas as pd
     >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [1, 3, 3, 5, 5], "c": [2, 2, 3, 4, 4]})
@@ -452,6 +454,7 @@ def item_analysis(df: pd.DataFrame, items: Sequence[str], *, reverse: bool = Tru
     [0.97, 0.94, 0.93]
     """
     block = _reliability_block(df, items, scales, reverse, name)
+    raw = df.loc[block.index, list(block.columns)].astype(float)
     x = block.to_numpy()
     total = x.sum(axis=1)
     rows = []
@@ -461,7 +464,7 @@ def item_analysis(df: pd.DataFrame, items: Sequence[str], *, reverse: bool = Tru
         others = np.delete(x, j, axis=1)
         a_del = _alpha_from_cov(np.cov(others, rowvar=False)) if others.shape[1] >= 2 else np.nan
         rows.append({"item": it, "reverse_keyed": bool(it in QUESTIONNAIRE.index and QUESTIONNAIRE.loc[it, "reverse"]),
-                     "mean": float(df[it].mean()), "sd": float(df[it].std()),
+                     "mean": float(raw[it].mean()), "sd": float(raw[it].std()),
                      "item_total_r": r, "alpha_if_deleted": a_del})
     return pd.DataFrame(rows).set_index("item")
 

@@ -175,6 +175,21 @@ def test_item_analysis_flags_a_foreign_item():
     assert ia.loc["noise", "alpha_if_deleted"] > alpha
 
 
+def test_item_analysis_uses_the_same_complete_cases_and_the_raw_scale(survey):
+    """A missing answer drops the respondent from every column (as alpha does), and a
+    reverse-keyed item's mean stays on the questionnaire's scale."""
+    items = S.DRIVER_ITEMS["efficiency"]  # q_wait_too_long is reverse-keyed
+    assert S.QUESTIONNAIRE.loc["q_wait_too_long", "reverse"]
+    holes = survey[items].astype(float)
+    holes.loc[holes.index[:40], "q_service_efficiency"] = np.nan
+    ia = S.item_analysis(holes, items)
+    kept = survey[items].iloc[40:].astype(float)
+    np.testing.assert_allclose(ia["mean"], kept.mean().to_numpy())
+    np.testing.assert_allclose(ia["sd"], kept.std().to_numpy())
+    assert ia.loc["q_wait_too_long", "reverse_keyed"]
+    assert ia.loc["q_wait_too_long", "item_total_r"] > 0.3  # flipped before correlating
+
+
 def test_reliability_table_and_framework_summary(survey):
     rt = S.reliability_table(survey)
     assert list(rt.index) == [*S.CONSTRUCT_ITEMS, *S.DRIVER_ITEMS]
