@@ -309,7 +309,10 @@ def start_stop_frame(
     * ``survey_satisfaction`` (needs ``survey``): the z-scored mean of ``survey_items`` in
       the customer's latest answer, from its response date on. Rows before a customer's
       first answer are dropped (entry is delayed to the answer: counting the time before
-      it would be immortal-time bias), so the frame then holds respondents only.
+      it would be immortal-time bias), so the frame then holds respondents only. The
+      z-score uses the mean and SD of every answer in ``survey``: one fixed scale for a
+      retrospective fit. A score for prediction must not use later answers; use
+      :func:`landmark_frame`, which standardises with the answers known at the landmark.
 
     Tickets are recorded only inside the window, so complaints before the window start are
     unknown: with ``legacy_complaints="delay"`` (default) spells that started before the
