@@ -106,6 +106,7 @@ __all__ = [
     "calibration_table",
     "plot_calibration",
     "landmark_frame",
+    "time_split",
     "LANDMARK_FEATURES",
     "ChurnRiskScore",
     "lift_table",
@@ -1783,6 +1784,77 @@ def landmark_frame(
     out.attrs.update({"landmark": str(L.date()), "horizon_months": float(horizon_months),
                       "features": [f for f in LANDMARK_FEATURES if f in feats]})
     return out
+
+
+def time_split(
+    memberships: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    tickets: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | None = None,
+    survey: pd.DataFrame | None = None,
+    branches: pd.DataFrame | None = None,
+    *,
+    horizon_months: int = 6,
+    test_landmark=None,
+    train_landmarks=None,
+    train_gaps_months: Sequence[int] = (18, 12),
+    window_start=None,
+    window_end=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training and test landmark frames for an early-warning score (a time split).
+
+    The test landmark defaults to the last month start whose ``horizon_months`` still lie in
+    the window (window end minus the horizon); the training landmarks default to
+    ``train_gaps_months`` months before it. Every training label must be known by the test
+    landmark (landmark + horizon <= test landmark), as it would be in production; a split
+    that lets the model learn from outcomes after the test date is refused.
+    Returns ``(train, test)``: the stacked training frames (a member active at several
+    landmarks appears once per landmark) and the test frame, each with
+    ``.attrs["landmarks"]``. Other arguments as :func:`landmark_frame`.
+
+    >>> train, test = time_split(datasets.load("memberships"))  # doctest: +SKIP
+    >>> train.attrs["landmarks"], test.attrs["landmarks"]  # doctest: +SKIP
+    (['2024-01-01', '2024-07-01'], ['2025-07-01'])
+    """
+    ws, we = _window(window_start, window_end)
+    check_scalar(horizon_months, "horizon_months", numbers.Integral, 1, 120)
+    h = int(horizon_months)
+    if test_landmark is None:
+        test_landmark = (we - pd.Timedelta(days=h * MONTH_DAYS)).to_period("M").to_timestamp()
+    gaps = [train_gaps_months] if isinstance(train_gaps_months, numbers.Integral) else list(train_gaps_months)
+    gaps = [check_scalar(g, "train_gaps_months", numbers.Integral, 1, 1200) for g in gaps]
+    try:
+        T = pd.Timestamp(test_landmark)
+        if train_landmarks is None:
+            train_landmarks = [T - pd.DateOffset(months=int(g)) for g in sorted(gaps, reverse=True)]
+        single = isinstance(train_landmarks, (str, pd.Timestamp))
+        train_ts = sorted(pd.Timestamp(d) for d in ([train_landmarks] if single else list(train_landmarks)))
+    except (TypeError, ValueError):
+        raise ParameterError(f"landmarks must be dates, got test {test_landmark!r}, train {train_landmarks!r}",
+                             fix="pass ISO dates such as test_landmark='2025-07-01'") from None
+    if not train_ts:
+        raise ParameterError("train_landmarks is empty", fix="give at least one training landmark")
+    if train_ts[0] < ws:
+        raise ParameterError(
+            f"training landmark {train_ts[0].date()} is before the window start {ws.date()}: "
+            "no history to compute features from",
+            fix="use smaller train_gaps_months (or later train_landmarks), or a longer window")
+    late = [str(d.date()) for d in train_ts if d + pd.DateOffset(months=h) > T]
+    if late:
+        raise ParameterError(
+            f"training landmark(s) {late} + {h} months end after the test landmark {T.date()}: the "
+            "model would learn from outcomes that were unknown on the test date",
+            fix=f"use training landmarks at least {h} months before the test landmark")
+    kw = dict(customers=customers, tickets=tickets, transactions=transactions, survey=survey,
+              branches=branches, horizon_months=h, window_start=ws, window_end=we)
+    # landmarks as ISO dates: the same frames (and dtypes) as calling landmark_frame by hand
+    train = pd.concat([landmark_frame(memberships, landmark=str(d.date()), **kw) for d in train_ts],
+                      ignore_index=True)
+    test = landmark_frame(memberships, landmark=str(T.date()), **kw)
+    train.attrs = {"horizon_months": float(h), "features": test.attrs["features"],
+                   "landmarks": [str(d.date()) for d in train_ts]}
+    test.attrs["landmarks"] = [str(T.date())]
+    return train, test
 
 
 class ChurnRiskScore:

@@ -297,6 +297,11 @@ def check_frame(
     return df
 
 
+# plain-language names of the abstract number types in check_scalar's messages
+_KIND_NAMES = {numbers.Integral: "a whole number (int)", numbers.Real: "a real number (Real)",
+               numbers.Number: "a number"}
+
+
 def check_scalar(
     x,
     name: str,
@@ -313,9 +318,9 @@ def check_scalar(
     0.5
     """
     if isinstance(x, bool) and kind is not bool or not isinstance(x, kind):
-        kinds = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        kinds = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise ParameterError(f"{name} must be {kinds}, got {x!r} ({type(x).__name__})",
-                             fix=f"pass {name} as a {kinds}")
+                             fix=f"pass {name} as {kinds}")
     if isinstance(x, numbers.Real) and not np.isfinite(x):
         raise ParameterError(f"{name} must be finite, got {x!r}", fix=f"pass a finite {name}")
     if low is not None and (x < low or (x == low and not low_inclusive)):

@@ -714,13 +714,46 @@ def test_evaluation_bad_input():
 @pytest.fixture(scope="module")
 def landmarks(big_world):
     w = big_world
+    return ch.time_split(w.memberships, w.customers, w.tickets, w.transactions, w.survey, w.branches,
+                         horizon_months=6, **_window(w))
+
+
+def test_time_split_derives_its_landmarks_from_the_window(big_world, landmarks):
+    """Defaults: test at window end - horizon, training 18 and 12 months earlier; the frames are
+    exactly the landmark frames built by hand."""
+    train, test = landmarks
+    assert train.attrs["landmarks"] == ["2024-01-01", "2024-07-01"] and test.attrs["landmarks"] == ["2025-07-01"]
+    assert train.attrs["features"] == test.attrs["features"] == ch.LANDMARK_FEATURES
+    w = big_world
     kw = {"customers": w.customers, "tickets": w.tickets, "transactions": w.transactions,
           "survey": w.survey, "branches": w.branches, **_window(w)}
-    train = pd.concat([ch.landmark_frame(w.memberships, **kw, landmark=d, horizon_months=6)
-                       for d in ("2024-01-01", "2024-07-01")], ignore_index=True)
-    train.attrs["features"] = ch.LANDMARK_FEATURES
-    test = ch.landmark_frame(w.memberships, **kw, landmark="2025-07-01", horizon_months=6)
-    return train, test
+    by_hand = ch.landmark_frame(w.memberships, **kw, landmark="2024-07-01", horizon_months=6)
+    pd.testing.assert_frame_equal(train[train["landmark"] == "2024-07-01"].reset_index(drop=True), by_hand)
+    pd.testing.assert_frame_equal(test, ch.landmark_frame(w.memberships, **kw, landmark="2025-07-01",
+                                                          horizon_months=6))
+    # a shorter world moves every landmark with its window end
+    ms, cu, br, tk, camp, sv = _toy_world()
+    tr, te = ch.time_split(ms, horizon_months=3, train_gaps_months=(6, 3), window_start="2023-01-01",
+                           window_end="2024-01-01")
+    assert tr.attrs["landmarks"] == ["2023-04-01", "2023-07-01"] and te.attrs["landmarks"] == ["2023-10-01"]
+
+
+def test_time_split_refuses_leaky_or_impossible_splits():
+    ms, *_ = _toy_world()
+    win = {"window_start": "2023-01-01", "window_end": "2024-01-01"}
+    with pytest.raises(ParameterError, match=r"\['2023-06-01'\] \+ 3 months end after the test landmark "
+                                             r"2023-08-01.*Fix: use training landmarks at least 3"):
+        ch.time_split(ms, horizon_months=3, test_landmark="2023-08-01", train_landmarks="2023-06-01", **win)
+    with pytest.raises(ParameterError, match="before the window start.*Fix: use smaller train_gaps_months"):
+        ch.time_split(ms, horizon_months=3, train_gaps_months=12, **win)
+    with pytest.raises(ParameterError, match="horizon_months must be a whole number"):
+        ch.time_split(ms, horizon_months=2.5, **win)
+    with pytest.raises(ParameterError, match="train_gaps_months must be >= 1"):
+        ch.time_split(ms, horizon_months=3, train_gaps_months=(0,), **win)
+    with pytest.raises(ParameterError, match="train_landmarks is empty"):
+        ch.time_split(ms, horizon_months=3, train_landmarks=[], **win)
+    with pytest.raises(ParameterError, match="landmarks must be dates"):
+        ch.time_split(ms, horizon_months=3, test_landmark="soon", **win)
 
 
 def test_landmark_frame_population_and_label(big_world, landmarks):

@@ -413,7 +413,7 @@ def test_retention_economics_methods_bad_input():
         econ.simulate(prospects=0)
     with pytest.raises(ParameterError, match="retention_spend must be finite and >= 0"):
         econ.grid([0, 10], [-1, 5])
-    with pytest.raises(ParameterError, match="margin must be Real"):
+    with pytest.raises(ParameterError, match="margin must be a real number"):
         st.RetentionEconomics(margin="a lot", discount=0.1, retention_ceiling=0.8)
     with pytest.raises(ParameterError, match="horizon"):
         st.RetentionEconomics(margin=100, discount=0.1, retention_ceiling=0.8, horizon=0)
@@ -425,7 +425,7 @@ def test_retention_profit_effect_bad_input():
     with pytest.raises(ParameterError, match="retention") as err:
         st.retention_profit_effect(100, 1.5, 0.1)
     _has_fix(err)
-    with pytest.raises(ParameterError, match="delta must be Real"):
+    with pytest.raises(ParameterError, match="delta must be a real number"):
         st.retention_profit_effect(100, 0.8, 0.1, delta=["five points"])
     with pytest.raises(ParameterError, match="discount must be >= 0"):
         st.retention_profit_effect(100, 0.8, -0.1)
