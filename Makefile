@@ -23,7 +23,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and autograders into build/exercises"
-	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds)"
+	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds; JOBS=n in parallel)"
 	@echo "make bench      run the benchmarks (not part of the tests)"
 	@echo "make lock       re-resolve constraints.txt (exact versions) on purpose"
 
@@ -60,7 +60,7 @@ exercises: $(STAMP)
 	$(BIN)/crmlab exercises build --out build/exercises
 
 grade: $(STAMP)
-	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP))
+	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP)) $(if $(JOBS),--jobs $(JOBS))
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

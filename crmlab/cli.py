@@ -156,6 +156,8 @@ def _add_exercises_parser(sub) -> None:
                        help="cache of the worlds generated for --seed-map (default build/worlds)")
     grade.add_argument("--timeout", type=_positive_int, default=300,
                        help="seconds one cell may run before grading of that notebook stops (default 300)")
+    grade.add_argument("--jobs", type=_positive_int, default=1,
+                       help="submissions graded at once, in worker processes (default 1; up to the CPU cores)")
 
 
 def write_world(world, out: Path) -> None:
@@ -230,7 +232,7 @@ def _exercises(args) -> int:
     if args.action == "grade":
         table = grading.grade_submissions(args.submissions, build_dir=args.build, out_csv=args.out,
                                           seed_map=args.seed_map, worlds_dir=args.worlds,
-                                          timeout=args.timeout)
+                                          timeout=args.timeout, jobs=args.jobs)
         failed = int((table["error"] != "").sum())
         graded = table["percent"].dropna()
         mean = f"; mean score {graded.mean():.1f}%" if len(graded) else ""

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import builtins
 import csv
+import numbers
 import os
 import re
 import shutil
@@ -48,6 +49,7 @@ import pandas as pd
 
 from .errors import CrmlabError, DatasetNotFoundError, ParameterError
 from .teaching import deterministic_env
+from .validation import check_scalar
 
 __all__ = [
     "ExerciseBuild",
@@ -696,13 +698,14 @@ class _NotGradable(Exception):
     pass
 
 
-def _progress(items: list, progress: bool | None, desc: str, unit: str):
+def _progress(items, progress: bool | None, desc: str, unit: str, total: int | None = None):
     from tqdm import tqdm
 
-    show = len(items) > 1 if progress is None else bool(progress)
+    total = len(items) if total is None else total
+    show = total > 1 if progress is None else bool(progress)
     if os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false"):
         show = False
-    return tqdm(items, desc=desc, unit=unit, disable=not show, file=sys.stderr)
+    return tqdm(items, desc=desc, unit=unit, total=total, disable=not show, file=sys.stderr)
 
 
 def world_for_seed(seed: int, worlds_dir="build/worlds") -> Path:
@@ -943,13 +946,34 @@ def _grade_one(row: dict, path: Path, build_dir: Path, cache: dict, data_dir: Pa
     return list(results.results)
 
 
+# builds read by this process (one per worker when grading in parallel)
+_BUILD_CACHE: dict = {}
+
+
+def _grade_row(task: tuple) -> tuple[dict, list[str]]:
+    """Grade one submission into its CSV row; never raises (a module-level function, so that
+    worker processes can run it)."""
+    path, label, seed, data_dir, failure, note, build_dir, timeout, quiet = task
+    row: dict = {"submission": label, "exercise": None, "seed": seed, "error": failure}
+    graded: list[str] = []
+    try:
+        if not failure:
+            graded = _grade_one(row, path, build_dir, _BUILD_CACHE, data_dir, timeout, quiet)
+    except _NotGradable as err:
+        row["error"] = str(err)
+    except Exception as err:  # one odd file must not stop the batch
+        row["error"] = f"could not grade: {type(err).__name__}: {_short(str(err), 160)}"
+    row["error"] = "; ".join(m for m in (row["error"], note) if m)
+    return row, graded
+
+
 def _natural(name: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
 def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.csv", seed_map=None,
                       *, worlds_dir="build/worlds", timeout: float | None = 300,
-                      progress: bool | None = None, quiet: bool = True) -> pd.DataFrame:
+                      progress: bool | None = None, quiet: bool = True, jobs: int = 1) -> pd.DataFrame:
     """Grade submitted notebooks offline (no Docker) into one tidy row per submission.
 
     ``submissions`` is a folder (searched recursively; hidden files skipped) or a list of
@@ -966,6 +990,10 @@ def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.
     passed to the grading kernel as ``CRMLAB_DATA``. Without a seed the grading kernel
     reads the world that ``CRMLAB_DATA`` names, or the shipped one.
 
+    ``jobs`` grades that many submissions at once, each in its own worker process (every
+    submission already runs in its own kernel, so the rows are the same as with ``jobs=1``;
+    seed-map worlds are generated first, once each). Use up to the number of CPU cores.
+
     Writes ``out_csv`` unless it is None; returns the table.
 
     >>> grades = grade_submissions("submissions", out_csv="grades.csv")   # doctest: +SKIP
@@ -979,6 +1007,7 @@ def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.
     if timeout is not None and not timeout > 0:
         raise ParameterError(f"timeout must be a positive number of seconds or None, got {timeout!r}",
                              fix="e.g. timeout=300")
+    check_scalar(jobs, "jobs", numbers.Integral, 1, 256)
     seeds = read_seed_map(seed_map) if seed_map is not None else {}
     skip = [Path(out_csv)] if out_csv is not None else []
     if seed_map is not None and not isinstance(seed_map, Mapping):
@@ -988,28 +1017,39 @@ def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.
         raise ParameterError(f"no submissions found in {submissions}",
                              fix="put the submitted notebooks (.ipynb) in the folder")
 
-    cache: dict = {}
-    rows, questions = [], []
-    for path, label in _progress(items, progress, "grading", "submission"):
+    tasks, worlds = [], {}
+    for path, label in items:
         seed = None
         for key in (label, path.name, path.stem, Path(label).with_suffix("").as_posix()):
             if key in seeds:
                 seed = seeds[key]
                 break
-        row: dict = {"submission": label, "exercise": None, "seed": seed, "error": ""}
         note = ""
         if seeds and seed is None:
             note = "no seed for this submission in the seed map: graded against the default world"
-        try:
-            data_dir = world_for_seed(seed, worlds_dir) if seed is not None else None
-            graded = _grade_one(row, path, build_dir, cache, data_dir, timeout, quiet)
-            questions.extend(q for q in graded if q not in questions)
-        except _NotGradable as err:
-            row["error"] = str(err)
-        except Exception as err:  # one odd file must not stop the batch
-            row["error"] = f"could not grade: {type(err).__name__}: {_short(str(err), 160)}"
-        row["error"] = "; ".join(m for m in (row["error"], note) if m)
+        if seed is not None and seed not in worlds:  # each world once, before any worker reads it
+            try:
+                worlds[seed] = (world_for_seed(seed, worlds_dir), "")
+            except Exception as err:  # the submissions of this seed get a row with the reason
+                worlds[seed] = (None, f"could not grade: {type(err).__name__}: {_short(str(err), 160)}")
+        data_dir, failure = worlds[seed] if seed is not None else (None, "")
+        tasks.append((path, label, seed, data_dir, failure, note, build_dir, timeout, quiet))
+
+    if jobs == 1 or len(tasks) == 1:
+        done = [_grade_row(t) for t in _progress(tasks, progress, "grading", "submission")]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: workers start clean, not as copies of a process with threads and open kernels
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = list(_progress(pool.map(_grade_row, tasks), progress, "grading", "submission",
+                                  total=len(tasks)))
+    rows, questions = [], []
+    for row, graded in done:
         rows.append(row)
+        questions.extend(q for q in graded if q not in questions)
 
     columns = ["submission", "exercise", "seed", *sorted(questions, key=_natural),
                "total", "possible", "percent", "error"]

@@ -19,7 +19,7 @@ import pytest
 
 from crmlab import datasets, grading
 from crmlab.cli import main
-from crmlab.errors import CrmlabError
+from crmlab.errors import CrmlabError, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 WELCOME = "00-welcome-and-data-tour"
@@ -78,7 +78,8 @@ def test_cli_grade_writes_csv(build00, tmp_path):
     (subs / "notes.txt").write_text("not a notebook")
     (subs / "empty.ipynb").write_text("")
     out = tmp_path / "grades.csv"
-    result = run_cli(["exercises", "grade", str(subs), "--out", str(out), "--build", str(build00.dir)])
+    result = run_cli(["exercises", "grade", str(subs), "--out", str(out), "--build", str(build00.dir),
+                      "--jobs", "2"])
     assert result.code == 0 and "graded 2 submission(s)" in result.out
     table = pd.read_csv(out, keep_default_na=False)
     assert table["submission"].tolist() == ["empty.ipynb", "notes.txt"]
@@ -214,6 +215,14 @@ class TestGradeAClass:
         monkeypatch.setenv("TQDM_DISABLE", "1")
         grading.grade_submissions(files, build_dir=build00.dir, out_csv=None)
         assert "grading" not in capsys.readouterr().err
+
+    def test_parallel_grading_gives_the_same_rows(self, class_grades, build00, tmp_path):
+        """jobs=2 grades in two worker processes; every row, score and message is unchanged."""
+        _make_class(build00, tmp_path / "subs")
+        par = grading.grade_submissions(tmp_path / "subs", build_dir=build00.dir, out_csv=None, jobs=2)
+        pd.testing.assert_frame_equal(par.set_index("submission"), class_grades.table)
+        with pytest.raises(ParameterError, match="jobs must be >= 1"):
+            grading.grade_submissions(tmp_path / "subs", build_dir=build00.dir, out_csv=None, jobs=0)
 
     def test_runaway_cell_times_out_with_a_row(self, build00, tmp_path):
         nb = nbformat.read(build00.student, as_version=4)
