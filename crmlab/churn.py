@@ -1826,7 +1826,7 @@ def time_split(
     try:
         T = pd.Timestamp(test_landmark)
         if train_landmarks is None:
-            train_landmarks = [T - pd.DateOffset(months=int(g)) for g in sorted(gaps, reverse=True)]
+            train_landmarks = [T - pd.DateOffset(months=int(g)) for g in gaps]
         single = isinstance(train_landmarks, (str, pd.Timestamp))
         train_ts = sorted(pd.Timestamp(d) for d in ([train_landmarks] if single else list(train_landmarks)))
     except (TypeError, ValueError):

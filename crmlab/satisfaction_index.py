@@ -377,6 +377,7 @@ def improper_estimates(inspect: pd.DataFrame, latents) -> list[str]:
     >>> improper_estimates(t, ["F"])
     ['x2']
     """
+    check_frame(inspect, "inspect", required=["lval", "op", "rval", "Estimate", "Est. Std"])
     lat = set(latents)
     est = pd.to_numeric(inspect["Estimate"], errors="coerce")
     std = pd.to_numeric(inspect["Est. Std"], errors="coerce")

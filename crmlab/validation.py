@@ -298,7 +298,7 @@ def check_frame(
 
 
 # plain-language names of the abstract number types in check_scalar's messages
-_KIND_NAMES = {numbers.Integral: "a whole number (int)", numbers.Real: "a real number (Real)",
+_KIND_NAMES = {numbers.Integral: "a whole number (int)", numbers.Real: "a real number",
                numbers.Number: "a number"}
 
 

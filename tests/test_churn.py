@@ -754,6 +754,12 @@ def test_time_split_refuses_leaky_or_impossible_splits():
         ch.time_split(ms, horizon_months=3, train_landmarks=[], **win)
     with pytest.raises(ParameterError, match="landmarks must be dates"):
         ch.time_split(ms, horizon_months=3, test_landmark="soon", **win)
+    with pytest.raises(ColumnError, match="end_date.*Fix"):
+        ch.time_split(ms.drop(columns="end_date"), horizon_months=3, train_gaps_months=(6, 3), **win)
+    with pytest.raises(DataValidationError, match="memberships is empty.*Fix"):
+        ch.time_split(ms.iloc[:0], horizon_months=3, train_gaps_months=(6, 3), **win)
+    with pytest.raises(DataValidationError, match=r"'start_date'\] has 2 missing date.*Fix"):
+        ch.time_split(ms.assign(start_date=np.nan), horizon_months=3, train_gaps_months=(6, 3), **win)
 
 
 def test_landmark_frame_population_and_label(big_world, landmarks):

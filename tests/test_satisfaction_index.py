@@ -272,6 +272,10 @@ def test_improper_estimates_flags_heywood_cases():
     assert SI.improper_estimates(over, ["F", "G"]) == ["x2"]
     both = neg.assign(**{"Est. Std": over["Est. Std"]})
     assert SI.improper_estimates(both, ["F", "G"]) == ["x3", "x2"]
+    with pytest.raises(ColumnError, match=r"'Est. Std'.*Fix"):  # inspect() without std_est=True
+        SI.improper_estimates(t.drop(columns="Est. Std"), ["F", "G"])
+    with pytest.raises(ParameterError, match="DataFrame"):
+        SI.improper_estimates(t.to_numpy(), ["F", "G"])
 
 
 @pytest.mark.parametrize("call, exc, msg", [
