@@ -22,6 +22,8 @@ __all__ = [
     "ParameterError",
     "ConvergenceError",
     "DatasetNotFoundError",
+    "NotFittedError",
+    "OutputExistsError",
 ]
 
 
@@ -60,6 +62,24 @@ class ConvergenceError(CrmlabError):
 
 class DatasetNotFoundError(CrmlabError, FileNotFoundError):
     """A shipped dataset could not be found on disk."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class NotFittedError(CrmlabError, AttributeError):
+    """A fitter's result was asked for before ``fit`` was called.
+
+    Also an ``AttributeError`` (as scikit-learn's), so ``hasattr(model, "summary")`` is
+    ``False`` on an unfitted model instead of raising.
+    """
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class OutputExistsError(CrmlabError, FileExistsError):
+    """A command would overwrite or delete files it did not create."""
 
     def __str__(self) -> str:
         return self.args[0]

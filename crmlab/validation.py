@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, DataValidationError, ParameterError
+from .errors import ColumnError, DataValidationError, NotFittedError, ParameterError
 
 __all__ = [
     "require_columns",
@@ -43,6 +43,13 @@ __all__ = [
     "check_weights",
     "check_named_weights",
     "check_random_state",
+    "check_option",
+    "check_count",
+    "check_ci_level",
+    "check_timestamp",
+    "check_array",
+    "check_same_length",
+    "coding_advice",
 ]
 
 
@@ -56,10 +63,13 @@ def _listify(columns: str | Iterable[str] | None) -> list[str]:
 
 def _check_is_frame(df, name: str) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise ParameterError(
-            f"{name} must be a pandas DataFrame, got {type(df).__name__}",
-            fix=f"pass a DataFrame, e.g. pd.DataFrame(...) or crmlab.datasets.load('{name}')",
-        )
+        got = "None (did an earlier step return nothing?)" if df is None else type(df).__name__
+        hint = (f"crmlab.datasets.load({name!r})" if name in _TABLES else "pd.DataFrame(...)")
+        raise ParameterError(f"{name} must be a pandas DataFrame, got {got}", fix=f"pass a DataFrame, e.g. {hint}")
+
+
+_TABLES = {"customers", "transactions", "memberships", "survey", "tickets", "campaigns", "branch_kpis",
+           "b2b_accounts", "branches", "silo_sales", "silo_service", "silo_web"}
 
 
 def require_columns(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
@@ -95,27 +105,78 @@ def _first_bad(series: pd.Series, mask: np.ndarray) -> str:
     return f"first at row {_plain(series.index[idx])!r}: {_plain(series.iloc[idx])!r}"
 
 
+_YES = {"yes", "y", "true", "t", "1", "是", "churned", "event", "positive"}
+_NO = {"no", "n", "false", "f", "0", "否", "retained", "censored", "negative"}
+
+
+def coding_advice(series: pd.Series, column: str, want: str = "numeric") -> str:
+    """A fix that works for how ``series`` is actually coded (want = "numeric" or "binary").
+
+    Yes/No-style text gets a ``map``; R-style 1/2 codes get ``== 2``; numbers stored as text
+    get ``pd.to_numeric``; other text is named as a category, since ``pd.to_numeric`` would
+    turn every value into NaN.
+
+    >>> coding_advice(pd.Series(["Yes", "No"]), "churn", "binary")
+    "map the two labels to 1/0, e.g. df['churn'] = df['churn'].map({'Yes': 1, 'No': 0})"
+    """
+    values = pd.unique(series.dropna())
+    labels = [str(v).strip() for v in values[:50]]
+    lower = {v.lower() for v in labels}
+    if len(values) == 2 and lower <= (_YES | _NO) and lower & _YES and lower & _NO:
+        yes = next(v for v in labels if v.lower() in _YES)
+        no = next(v for v in labels if v.lower() in _NO)
+        return f"map the two labels to 1/0, e.g. df[{column!r}] = df[{column!r}].map({{{yes!r}: 1, {no!r}: 0}})"
+    if want == "binary":
+        nums = pd.to_numeric(pd.Series(values), errors="coerce")
+        if len(values) == 2 and nums.notna().all():
+            lo, hi = sorted(nums.tolist())
+            return (f"it is coded {_plain(lo)}/{_plain(hi)}: if {_plain(hi)} marks the event, recode it with "
+                    f"df[{column!r}] = (df[{column!r}] == {_plain(hi)}).astype(int)")
+        if len(values) == 2:
+            a, b = labels
+            return (f"it has two labels ({a!r}, {b!r}): map the event to 1 and the other to 0, "
+                    f"e.g. df[{column!r}] = (df[{column!r}] == {b!r}).astype(int)")
+        return f"recode it to 0/1 (1 = the event), e.g. df[{column!r}] = (df[{column!r}] == <event label>).astype(int)"
+    parsed = pd.to_numeric(pd.Series(labels), errors="coerce")
+    if len(labels) and parsed.notna().mean() >= 0.5:
+        return (f"the numbers are stored as text: df[{column!r}] = pd.to_numeric(df[{column!r}], errors='coerce') "
+                f"(check the {int(parsed.isna().sum())} value(s) that are not numbers first)")
+    shown = ", ".join(repr(v) for v in labels[:4]) + (" ..." if len(values) > 4 else "")
+    return (f"it holds labels ({shown}), not numbers: turn them into indicator columns, "
+            f"e.g. pd.get_dummies(df, columns=[{column!r}], drop_first=True, dtype=float), or drop the column")
+
+
 def check_numeric(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
-    """Every column in ``columns`` must have a numeric (or boolean) dtype."""
+    """Every column in ``columns`` must have a numeric (or boolean) dtype and no +-inf."""
     for col in _listify(columns):
         s = df[col]
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
-            raise ColumnError(
-                f"{name}[{col!r}] must be numeric, got dtype {s.dtype}",
-                fix=f"convert it first, e.g. df[{col!r}] = pd.to_numeric(df[{col!r}], errors='coerce')",
-            )
+            raise ColumnError(f"{name}[{col!r}] must be numeric, got dtype {s.dtype}",
+                              fix=coding_advice(s, col, "numeric"))
+        _check_no_inf(s, col, name)
+
+
+def _check_no_inf(s: pd.Series, col, name: str) -> None:
+    if pd.api.types.is_float_dtype(s):
+        mask = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+        if mask.any():
+            raise DataValidationError(
+                f"{name}[{col!r}] has {int(mask.sum())} infinite value(s) ({_first_bad(s, mask)})",
+                fix=f"an inf usually comes from a division by zero upstream: fix it there, or drop those rows "
+                    f"(df = df[np.isfinite(df[{col!r}])])")
 
 
 def check_no_nan(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
-    """Raise if any of ``columns`` contains a missing value."""
+    """Raise if any of ``columns`` contains a missing or infinite value."""
     for col in _listify(columns):
         mask = df[col].isna().to_numpy()
         if mask.any():
             raise DataValidationError(
                 f"{name}[{col!r}] has {int(mask.sum())} missing value(s) "
-                f"(first at row {df.index[np.flatnonzero(mask)[0]]!r})",
+                f"(first at row {_plain(df.index[np.flatnonzero(mask)[0]])!r})",
                 fix=f"drop them (df.dropna(subset=[{col!r}])) or impute them before calling",
             )
+        _check_no_inf(df[col], col, name)
 
 
 def check_non_negative(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
@@ -155,16 +216,17 @@ def check_in_range(
 
 
 def check_binary(df: pd.DataFrame, column: str, name: str = "data") -> None:
-    """``df[column]`` must hold only 0/1 (or True/False), no NaN."""
+    """``df[column]`` must hold only 0/1 (or True/False), no NaN.
+
+    The fix names a recoding that works for what the column holds ("Yes"/"No", 1/2...).
+    """
     check_no_nan(df, column, name)
     s = df[column]
-    ok = s.isin([0, 1, True, False]).to_numpy()
+    ok = s.isin([0, 1, True, False]).to_numpy() & ~s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     if not ok.all():
-        bad = sorted(pd.unique(s[~ok]).tolist())[:5]
-        raise DataValidationError(
-            f"{name}[{column!r}] must be 0/1, found {bad}",
-            fix=f"recode it, e.g. df[{column!r}] = (df[{column!r}] == 'yes').astype(int)",
-        )
+        bad = [_plain(v) for v in sorted(pd.unique(s[~ok]).tolist(), key=str)[:5]]
+        raise DataValidationError(f"{name}[{column!r}] must be 0/1, found {bad}",
+                                  fix=coding_advice(s, column, "binary"))
 
 
 def check_in_set(
@@ -197,6 +259,12 @@ def check_dates(
     raw = df[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
+    elif (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)) and raw.notna().any():
+        # pd.to_datetime would read 20240131 or 45000 as nanoseconds after 1970-01-01
+        raise DataValidationError(
+            f"{name}[{column!r}] holds numbers (dtype {raw.dtype}), not dates",
+            fix=f"convert them explicitly, e.g. pd.to_datetime(df[{column!r}].astype(str), format='%Y%m%d') "
+                f"for 20240131, or pd.to_datetime(df[{column!r}], unit='D', origin='1899-12-30') for Excel serials")
     else:
         parsed = pd.to_datetime(raw, errors="coerce")
         unparsed = (parsed.isna() & raw.notna()).to_numpy()
@@ -387,18 +455,19 @@ def check_named_weights(weights, names, *, name: str = "weights", what: str = "c
 
 
 def check_fitted(model, attribute: str, fit_call: str = "fit(...)") -> None:
-    """Raise :class:`ParameterError` unless ``model`` has the fitted ``attribute``.
+    """Raise :class:`~crmlab.errors.NotFittedError` unless ``model`` has the fitted ``attribute``.
 
-    One message for every fitter in the kit: which object, and which ``fit`` to call.
+    Fitters derived from :class:`crmlab.base.Fitter` use their own ``_check_fitted``; this is
+    for objects that are not fitters but still need a ``fit``-like call first.
 
     >>> class Model: pass
     >>> check_fitted(Model(), "params_", "fit(summary)")
     Traceback (most recent call last):
     ...
-    crmlab.errors.ParameterError: this Model is not fitted yet. Fix: call .fit(summary) first
+    crmlab.errors.NotFittedError: this Model is not fitted yet. Fix: call .fit(summary) first
     """
     if not hasattr(model, attribute):
-        raise ParameterError(f"this {type(model).__name__} is not fitted yet", fix=f"call .{fit_call} first")
+        raise NotFittedError(f"this {type(model).__name__} is not fitted yet", fix=f"call .{fit_call} first")
 
 
 def check_random_state(seed) -> np.random.Generator:
@@ -414,3 +483,138 @@ def check_random_state(seed) -> np.random.Generator:
         f"seed must be a non-negative int or a numpy Generator, got {seed!r}",
         fix="pass an integer such as seed=42 so results are reproducible",
     )
+
+
+def check_option(value, name: str, options: Iterable):
+    """``value`` must be one of ``options``; the message lists them and suggests the closest.
+
+    >>> check_option("logistic", "method", ["logistic", "gbm"])
+    'logistic'
+    >>> check_option("logistc", "method", ["logistic", "gbm"])
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: method must be one of ['logistic', 'gbm'], got 'logistc'. Fix: did you mean method='logistic'?
+    """
+    import difflib
+
+    options = list(options)
+    try:
+        ok = value in options
+    except TypeError:  # unhashable or uncomparable input
+        ok = False
+    if ok and isinstance(value, (bool, np.bool_)) and not any(o is value for o in options):
+        ok = False  # True == 1, but True is not the option 1
+    if not ok:
+        close = difflib.get_close_matches(str(value), [str(o) for o in options], n=1)
+        fix = (f"did you mean {name}={options[[str(o) for o in options].index(close[0])]!r}?" if close
+               else f"pass one of {options}")
+        raise ParameterError(f"{name} must be one of {options}, got {value!r}", fix=fix)
+    return value
+
+
+def check_count(x, name: str, low: int = 1, high: int | None = None) -> int:
+    """A whole number in ``[low, high]``; ``high`` guards against runaway work (n_boot=10**9).
+
+    >>> check_count(200, "n_boot", 1, 100_000)
+    200
+    """
+    if isinstance(x, np.integer):
+        x = int(x)
+    check_scalar(x, name, numbers.Integral, low, high)
+    return int(x)
+
+
+def check_ci_level(x, name: str = "ci_level") -> float:
+    """A confidence level in (0, 1), refusing an error rate passed by mistake (0.05 for 0.95).
+
+    >>> check_ci_level(0.9)
+    0.9
+    >>> check_ci_level(0.05)
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: ci_level is the confidence level, e.g. 0.95, got 0.05. Fix: did you mean ci_level=0.95? (0.05 looks like the error rate alpha)
+    """
+    x = check_probability(x, name, open_interval=True)
+    if x < 0.5:
+        raise ParameterError(f"{name} is the confidence level, e.g. 0.95, got {x!r}",
+                             fix=f"did you mean {name}={round(1 - x, 10)!r}? ({x!r} looks like the error rate alpha)")
+    return x
+
+
+def check_timestamp(value, name: str, *, allow_none: bool = False) -> pd.Timestamp | None:
+    """A single date argument (``as_of``, ``calibration_end``...) parsed to a Timestamp.
+
+    Numbers and booleans are refused: ``pd.Timestamp(20251231)`` is a moment in 1970.
+
+    >>> check_timestamp("2025-12-31", "as_of")
+    Timestamp('2025-12-31 00:00:00')
+    >>> check_timestamp(20251231, "as_of")
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: as_of must be a date, got 20251231 (int). Fix: pass as_of as a string like '2025-12-31' or a pd.Timestamp
+    """
+    fix = f"pass {name} as a string like '2025-12-31' or a pd.Timestamp"
+    if value is None:
+        if allow_none:
+            return None
+        raise ParameterError(f"{name} is missing", fix=fix)
+    if isinstance(value, (bool, numbers.Number, np.bool_)):
+        raise ParameterError(f"{name} must be a date, got {value!r} ({type(value).__name__})", fix=fix)
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ParameterError(f"{name} is not a date: {value!r}", fix=fix) from err
+    if pd.isna(ts):
+        raise ParameterError(f"{name} is missing (NaT)", fix=fix)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    return ts
+
+
+def check_array(x, name: str, *, finite: bool = True, non_negative: bool = False, min_size: int = 1,
+                allow_nan: bool = False) -> np.ndarray:
+    """A 1-D float array from a list, Series or scalar-free array; refuses text, None and inf.
+
+    >>> check_array([1, 2.5], "t")
+    array([1. , 2.5])
+    """
+    if x is None or isinstance(x, (str, bytes, pd.DataFrame)):
+        raise ParameterError(f"{name} must be a 1-D list or array of numbers, got {type(x).__name__}",
+                             fix=f"pass {name} as a list, numpy array or Series of numbers")
+    if isinstance(x, pd.Series) and not (pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x)):
+        raise ParameterError(f"{name} must be numeric, got dtype {x.dtype}", fix=coding_advice(x, name, "numeric"))
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
+    arr = np.atleast_1d(arr)
+    if arr.ndim != 1:
+        raise ParameterError(f"{name} must be 1-D, got shape {arr.shape}", fix=f"pass one value per row: {name}.ravel()")
+    if arr.size < min_size:
+        raise DataValidationError(f"{name} has {arr.size} value(s); at least {min_size} needed",
+                                  fix="check the filters applied before this call")
+    nan = np.isnan(arr)
+    if nan.any() and not allow_nan:
+        raise DataValidationError(f"{name} has {int(nan.sum())} missing value(s) (first at position "
+                                  f"{int(np.flatnonzero(nan)[0])})", fix=f"drop or impute them before calling")
+    if finite and np.isinf(arr).any():
+        raise DataValidationError(f"{name} has {int(np.isinf(arr).sum())} infinite value(s)",
+                                  fix="fix the division by zero that made them, or drop those values")
+    if non_negative and (arr[~nan] < 0).any():
+        raise DataValidationError(f"{name} has {int((arr[~nan] < 0).sum())} negative value(s)",
+                                  fix=f"{name} must be >= 0")
+    return arr
+
+
+def check_same_length(**arrays) -> int:
+    """All keyword arguments must have the same length; returns it.
+
+    >>> check_same_length(durations=[1, 2], events=[0, 1])
+    2
+    """
+    lengths = {k: len(v) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        raise ParameterError(f"the inputs have different lengths: {shown}",
+                             fix="pass one value per customer/row in every argument, aligned in the same order")
+    return next(iter(lengths.values()), 0)

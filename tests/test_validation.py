@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from crmlab import validation as v
-from crmlab.errors import ColumnError, CrmlabError, DataValidationError, ParameterError
+from crmlab.errors import ColumnError, CrmlabError, DataValidationError, NotFittedError, ParameterError
 
 
 @pytest.fixture
@@ -47,9 +47,86 @@ def test_nan(tx):
 
 
 def test_non_numeric(tx):
-    tx["amount"] = ["a", "b", "c"]
+    # numbers stored as text: pd.to_numeric is the right fix
+    tx["amount"] = ["1.5", "2", "x"]
     with pytest.raises(ColumnError, match="must be numeric.*to_numeric"):
         v.check_numeric(tx, "amount", "transactions")
+    # labels: pd.to_numeric would make every value NaN, so it must not be the advice
+    tx["amount"] = ["a", "b", "c"]
+    with pytest.raises(ColumnError, match="must be numeric.*get_dummies") as info:
+        v.check_numeric(tx, "amount", "transactions")
+    assert "to_numeric" not in str(info.value)
+    tx["amount"] = ["Yes", "No", "Yes"]
+    with pytest.raises(ColumnError, match=r"map\(\{'Yes': 1, 'No': 0\}\)"):
+        v.check_numeric(tx, "amount", "transactions")
+
+
+def test_inf_is_refused_wherever_nan_is(tx):
+    tx["amount"] = [1.0, np.inf, 2.0]
+    with pytest.raises(DataValidationError, match=r"1 infinite value.*row 1"):
+        v.check_no_nan(tx, "amount", "transactions")
+    with pytest.raises(DataValidationError, match="infinite"):
+        v.check_numeric(tx, "amount", "transactions")
+    with pytest.raises(DataValidationError, match="infinite"):
+        v.check_frame(tx, "transactions", numeric=["amount"])
+    with pytest.raises(DataValidationError, match="infinite"):
+        v.check_array([1.0, -np.inf], "t")
+
+
+@pytest.mark.parametrize("values, advice", [
+    (["Yes", "No", "No"], r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ([1, 2, 2], r"== 2\)\.astype\(int\)"),
+    (["churned", "active", "active"], r"== 'active'\)|== 'churned'\)"),
+    ([0, 1, 5], r"recode it to 0/1"),
+])
+def test_binary_advice_fits_the_coding(values, advice):
+    df = pd.DataFrame({"churn": values})
+    with pytest.raises(DataValidationError, match=advice) as info:
+        v.check_binary(df, "churn", "customers")
+    assert "to_numeric" not in str(info.value)
+
+
+def test_dates_refuse_numbers_read_as_1970():
+    df = pd.DataFrame({"date": [20240131, 20240201]})
+    with pytest.raises(DataValidationError, match="holds numbers.*not dates.*format='%Y%m%d'"):
+        v.check_dates(df, "date", "transactions")
+    # a column that is entirely missing is reported as missing dates, not as numbers
+    with pytest.raises(DataValidationError, match="2 missing date"):
+        v.check_dates(pd.DataFrame({"date": [np.nan, np.nan]}), "date", "transactions")
+
+
+@pytest.mark.parametrize("value, match", [
+    (20251231, "must be a date"), (True, "must be a date"), (None, "is missing"),
+    ("next tuesday", "is not a date"), (pd.NaT, "missing"), (float("nan"), "must be a date"),
+])
+def test_check_timestamp(value, match):
+    with pytest.raises(ParameterError, match=match):
+        v.check_timestamp(value, "as_of")
+    assert v.check_timestamp(None, "as_of", allow_none=True) is None
+    assert v.check_timestamp("2025-12-31", "as_of") == pd.Timestamp("2025-12-31")
+
+
+def test_option_count_level_length():
+    with pytest.raises(ParameterError, match="did you mean method='bootstrap'"):
+        v.check_option("bootstrp", "method", ["analytic", "bootstrap"])
+    with pytest.raises(ParameterError, match="one of"):
+        v.check_option(["x"], "method", ["analytic"])  # unhashable input is refused, not a TypeError
+    with pytest.raises(ParameterError, match="one of"):
+        v.check_option(True, "direction", [1, -1])
+    with pytest.raises(ParameterError, match="<= 100000"):
+        v.check_count(10**9, "n_boot", 1, 100_000)
+    with pytest.raises(ParameterError, match="whole number"):
+        v.check_count(2.5, "n_boot", 1, 100)
+    assert v.check_count(np.int64(3), "k", 1, 10) == 3
+    with pytest.raises(ParameterError, match="did you mean ci_level=0.95"):
+        v.check_ci_level(0.05)
+    for bad in (0, 1, 1.5, float("nan"), "0.95"):
+        with pytest.raises(ParameterError):
+            v.check_ci_level(bad)
+    with pytest.raises(ParameterError, match="durations has 2, events has 3"):
+        v.check_same_length(durations=[1, 2], events=[0, 1, 1])
+    with pytest.raises(ParameterError, match="got None"):
+        v.check_frame(None, "transactions")
 
 
 def test_dates_unparseable_future_and_missing(tx):
@@ -128,7 +205,7 @@ def test_check_fitted_names_the_object_and_the_fit_call():
         pass
 
     m = Model()
-    with pytest.raises(ParameterError, match="this Model is not fitted yet") as info:
+    with pytest.raises(NotFittedError, match="this Model is not fitted yet") as info:
         check_fitted(m, "params_", "fit(summary)")
     assert "Fix: call .fit(summary) first" in str(info.value)
     m.params_ = [1.0]
