@@ -46,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 from crmlab import clv, datasets  # noqa: E402
 
+CDNOW_SUMMARY = ROOT / "datasets" / "real" / "cdnow" / "cdnow_customers_summary_with_transactions.csv"
+
 
 def _lifetimes_python() -> str:
     if "LIFETIMES_PYTHON" in os.environ:
@@ -99,7 +101,7 @@ def time_fits(fit, repeats: int) -> tuple[object, dict]:
 
 
 def cdnow_comparison(repeats: int) -> dict:
-    summary = clv.load_cdnow("summary")
+    summary = datasets.load_cdnow("summary")
     bgf, t = time_fits(lambda: clv.BetaGeoFitter().fit(summary), repeats)
     ggf = clv.GammaGammaFitter().fit(summary)
     out = {"crmlab": {"params": bgf.params_.round(6).tolist(), "gg_params": ggf.params_.round(6).tolist(), **t}}
@@ -108,7 +110,7 @@ def cdnow_comparison(repeats: int) -> dict:
         print(f"lifetimes interpreter {LIFETIMES_PYTHON} not found: comparison skipped (see the docstring)")
         return out
     proc = subprocess.run([LIFETIMES_PYTHON, "-c", LIFETIMES_CHILD,
-                           str(clv.CDNOW_DIR / "cdnow_customers_summary_with_transactions.csv"), str(repeats)],
+                           str(CDNOW_SUMMARY), str(repeats)],
                           capture_output=True, text=True, check=True)
     lt = json.loads(proc.stdout.strip().splitlines()[-1])
     out["lifetimes"] = lt
@@ -127,8 +129,8 @@ def big_fit(n: int, repeats: int, seed: int = 2024) -> dict:
     T = np.floor(rng.uniform(1, 1096, n)) / 7.0
     s = clv.simulate_bgnbd(n, T=T, r=truth["r"], alpha=truth["alpha"], a=truth["a"], b=truth["b"], seed=seed)
     bgf, t = time_fits(lambda: clv.BetaGeoFitter().fit(s), repeats)
-    ci = bgf.confidence_intervals_
-    inside = {k: bool(ci.loc[k].iloc[0] <= truth[k] <= ci.loc[k].iloc[1]) for k in ("r", "alpha", "a", "b")}
+    ci = bgf.summary
+    inside = {k: bool(ci.loc[k, "ci_lower"] <= truth[k] <= ci.loc[k, "ci_upper"]) for k in ("r", "alpha", "a", "b")}
     return {"n_customers": n, **t, "params": bgf.params_.round(4).to_dict(),
             "truth": {k: truth[k] for k in ("r", "alpha", "a", "b")}, "truth_inside_95ci": inside}
 

@@ -1,31 +1,39 @@
 """Customer lifetime value (客户生命周期价值): BG/NBD, Gamma-Gamma and sBG on numpy/scipy.
 
-Which model when (Fader & Hardie's map):
+Which model when (Fader & Hardie's map), and what crmlab offers in each cell:
 
-=====================  ==================================  ===================================
-setting                discrete opportunities              continuous time
-=====================  ==================================  ===================================
-contractual (会员订阅)  sBG: monthly renewals               exponential/Weibull survival (08)
-non-contractual        BG/BB (fixed events)                BG/NBD (+ Gamma-Gamma for spend)
-=====================  ==================================  ===================================
+=====================  ======================================  =======================================
+setting                discrete opportunities                  continuous time
+=====================  ======================================  =======================================
+contractual (会员订阅)  :class:`ShiftedBetaGeometricFitter`      :mod:`crmlab.churn` (Kaplan-Meier,
+                       (monthly or yearly renewals)            Cox; :func:`crmlab.churn.survival_clv`)
+non-contractual        no fitter in crmlab yet (the BG/BB      :class:`BetaGeoFitter` (BG/NBD) +
+                       model's cell)                           :class:`GammaGammaFitter` for spend
+=====================  ======================================  =======================================
 
 * :func:`summary_from_transactions` turns a transaction log into the per-customer
   frequency / recency / T / monetary_value summary (RFM for CLV models), optionally with
-  a calibration/holdout split;
+  a calibration/holdout split; :func:`contract_periods` turns contract start/end dates into
+  the renewal periods of the sBG model;
 * :class:`BetaGeoFitter` — BG/NBD (Fader, Hardie & Lee 2005): maximum likelihood with
   analytic gradients, standard errors from the Hessian, expected purchases, P(alive),
-  model-check plots;
+  model-check plots, :func:`tracking_table` / :func:`plot_tracking`;
 * :class:`GammaGammaFitter` — spend per transaction (Fader, Hardie & Lee 2005b);
-* :class:`ShiftedBetaGeometricFitter` — sBG retention for contracts (Fader & Hardie 2007);
+* :class:`ShiftedBetaGeometricFitter` — sBG retention for contracts (Fader & Hardie 2007),
+  with the discounted expected residual lifetime (DERL) of Fader & Hardie (2010);
+* every fitter can also be built from published parameters without fitting
+  (``BetaGeoFitter.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)``);
 * :func:`customer_lifetime_value` = margin x discounted expected purchases x expected spend;
   :func:`oracle_customer_lifetime_value` is the same quantity for a forecaster who knows each
   customer's latent purchase rate, drop-out probability and spend (the synthetic world's
   ``latent`` table): the benchmark a fitted model is compared with;
+  :func:`individual_expected_purchases` is its building block;
 * :func:`simulate_bgnbd` / :func:`simulate_spend` draw data from the models (for checks,
   teaching and the benchmarks).
 
 The models are implemented here rather than taken from ``lifetimes`` (archived; breaks on
-new pandas) and are tested against the published CDNOW estimates (``datasets/real/cdnow``).
+new pandas) and are tested against the published CDNOW estimates; the real CDNOW sample is
+loaded with :func:`crmlab.datasets.load_cdnow`.
 
 >>> import numpy as np, pandas as pd
 >>> s = simulate_bgnbd(2000, T=52, r=0.5, alpha=5.0, a=0.8, b=2.5, seed=1)
@@ -36,24 +44,27 @@ True
 
 from __future__ import annotations
 
-import numbers
 import warnings
-from pathlib import Path
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
 from ._threads import single_thread as _single_thread
-from .errors import ConvergenceError, DatasetNotFoundError, DataValidationError, ParameterError
+from .base import Fitter, summary_frame
+from .errors import ConvergenceError, DataValidationError, NotFittedError, ParameterError
 from .validation import (
+    check_binary,
+    check_ci_level,
+    check_count,
     check_dates,
-    check_fitted,
     check_frame,
-    check_no_nan,
-    check_probability,
+    check_option,
     check_random_state,
     check_scalar,
+    check_timestamp,
+    coding_advice,
     require_columns,
 )
 
@@ -71,34 +82,42 @@ __all__ = [
     "plot_tracking",
     "simulate_bgnbd",
     "simulate_spend",
-    "CDNOW_DIR",
-    "load_cdnow",
 ]
 
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 """Length of one model time unit in days (``M`` = an average month, 365.25 / 12 days)."""
 
 _LOG_BOUND = 12.0  # |log(parameter)| beyond this (x 1.6e5) = the parameter ran off
+_MAX_HORIZON = 1200  # periods of a CLV horizon (100 years of months): a typo guard
+_MAX_PERIODS = 10_000_000  # renewal periods / periods survived: beyond this the dates are wrong
 
 
 # ------------------------------------------------------------------------------------
 # data preparation
 # ------------------------------------------------------------------------------------
 def _time_unit(time_unit: str) -> float:
-    if time_unit not in TIME_UNIT_DAYS:
-        raise ParameterError(f"time_unit must be one of {list(TIME_UNIT_DAYS)}, got {time_unit!r}",
-                             fix="use 'W' (weeks, as in the BG/NBD papers), 'D' or 'M'")
-    return TIME_UNIT_DAYS[time_unit]
+    try:
+        return TIME_UNIT_DAYS[check_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
+    except ParameterError as err:
+        close = str(time_unit).strip().upper()[:1]
+        hint = f"did you mean time_unit={close!r}? " if close in TIME_UNIT_DAYS else ""
+        raise ParameterError(err.problem, fix=f"{hint}use 'W' (weeks, as in the BG/NBD papers), 'D' (days) or "
+                                                "'M' (months of 30.4375 days)") from None
+
+
+def _naive(dates: pd.Series) -> pd.Series:
+    """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone."""
+    return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
 
 
 def summary_from_transactions(
     transactions: pd.DataFrame,
     *,
-    observation_end,
+    as_of,
     calibration_end=None,
-    customer_id: str = "customer_id",
-    date: str = "date",
-    amount: str | None = "amount",
+    customer_id_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
     time_unit: str = "W",
     merge_same_day: bool = True,
 ) -> pd.DataFrame:
@@ -120,34 +139,35 @@ def summary_from_transactions(
     * ``frequency_holdout``, ``monetary_value_holdout``, ``duration_holdout`` — purchase
       days, their mean amount and the holdout length (only with ``calibration_end``).
 
-    Times are in ``time_unit`` (weeks by default); ``observation_end`` is the moment the
-    log stops (a purchase dated after it is an error: a data-entry problem or a wrong
-    as-of date).
+    Times are in ``time_unit`` (weeks by default). ``as_of`` is the moment the log stops: a
+    purchase dated after it is an error (a data-entry problem, a wrong as-of date, or a log
+    that runs on into a holdout period, which ``calibration_end`` is for).
 
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
     ...                    "date": ["2024-01-01", "2024-01-15", "2024-01-29", "2024-01-08"],
     ...                    "amount": [10.0, 20.0, 30.0, 5.0]})
-    >>> summary_from_transactions(tx, observation_end="2024-03-04")  # doctest: +NORMALIZE_WHITESPACE
+    >>> summary_from_transactions(tx, as_of="2024-03-04")  # doctest: +NORMALIZE_WHITESPACE
                  frequency  recency    T  monetary_value
     customer_id
     1                    2      4.0  9.0            25.0
     2                    0      0.0  8.0             0.0
     """
     unit = _time_unit(time_unit)
-    end = _timestamp(observation_end, "observation_end")
-    cal = None if calibration_end is None else _timestamp(calibration_end, "calibration_end")
+    end = check_timestamp(as_of, "as_of")
+    cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
+    check_option(merge_same_day, "merge_same_day", [True, False])
     if cal is not None and cal >= end:
-        raise ParameterError(f"calibration_end ({cal.date()}) must be before observation_end ({end.date()})",
-                             fix="choose a calibration end inside the observation period")
-    cols = [customer_id, date] + ([amount] if amount else [])
-    check_frame(transactions, "transactions", required=cols, no_nan=[customer_id],
-                non_negative=[amount] if amount else (), numeric=[amount] if amount else ())
-    if amount:
-        check_no_nan(transactions, amount, "transactions")
-    when = check_dates(transactions, date, "transactions", not_after=end)
+        raise ParameterError(f"calibration_end ({cal.date()}) must be before as_of ({end.date()})",
+                             fix="calibration_end splits the log into calibration and holdout; as_of is the "
+                                 "end of the log: choose a calibration end inside the observation period")
+    amount = [amount_col] if amount_col is not None else []
+    check_frame(transactions, "transactions", required=[customer_id_col, date_col, *amount],
+                no_nan=[customer_id_col, *amount], numeric=amount, non_negative=amount)
+    when = _naive(check_dates(transactions, date_col, "transactions"))
+    _check_not_after(when, end, cal, date_col)
     day = when.dt.floor("D")
-    df = pd.DataFrame({"cid": transactions[customer_id].to_numpy(), "day": day.to_numpy()})
-    df["amt"] = transactions[amount].to_numpy(dtype=float) if amount else 0.0
+    df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()})
+    df["amt"] = transactions[amount_col].to_numpy(dtype=float) if amount else 0.0
     if merge_same_day:
         daily = df.groupby(["cid", "day"], sort=True, observed=True)["amt"].sum().reset_index()
     else:
@@ -156,6 +176,11 @@ def summary_from_transactions(
         in_cal = (daily["day"] <= cal).to_numpy()
         # customers whose first purchase falls after the calibration end are not in the sample
         daily = daily[daily["cid"].isin(daily.loc[in_cal, "cid"].unique())]
+        if len(daily) == 0:
+            first = when.min().date()
+            raise DataValidationError(f"no customer bought on or before calibration_end ({cal.date()}); "
+                                      f"the first purchase in the log is on {first}",
+                                      fix=f"choose a calibration_end after {first}")
         in_cal = (daily["day"] <= cal).to_numpy()
         period_end = cal
     else:
@@ -166,7 +191,7 @@ def summary_from_transactions(
     is_repeat = cal_rows.groupby("cid", sort=False).cumcount().to_numpy() > 0
     g = cal_rows.groupby("cid", sort=True)
     out = pd.DataFrame(index=g.size().index)
-    out.index.name = customer_id
+    out.index.name = customer_id_col
     out["frequency"] = (g.size() - 1).astype("int64")
     last = g["day"].max()
     first_day = g["day"].min()
@@ -184,50 +209,87 @@ def summary_from_transactions(
     return out
 
 
-def _timestamp(value, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"{name} is not a date: {value!r}", fix=f"pass {name} like '2025-12-31'") from err
-    if pd.isna(ts):
-        raise ParameterError(f"{name} is missing", fix=f"pass {name} like '2025-12-31'")
-    return ts
+def _check_not_after(when: pd.Series, end: pd.Timestamp, cal, date_col: str) -> None:
+    """Purchases after as_of: say how to keep them as a holdout (calibration_end) or drop them."""
+    late = (when > end).to_numpy()
+    if not late.any():
+        return
+    last = when.max()
+    what = (f"transactions[{date_col!r}] has {int(late.sum())} date(s) after as_of={str(end.date())!r} "
+            f"(the log runs to {last.date()})")
+    drop = f"transactions[transactions[{date_col!r}] <= {str(end.date())!r}]"
+    if cal is None:
+        fix = (f"if {end.date()} is meant to end the calibration period, pass calibration_end="
+               f"{str(end.date())!r} and as_of={str(last.date())!r} (the later purchases become the "
+               f"holdout); otherwise drop the later rows ({drop}) or move as_of to {last.date()}")
+    else:
+        fix = (f"as_of is the end of the whole log (calibration plus holdout); calibration_end="
+               f"{str(cal.date())!r} already splits it: pass as_of={str(last.date())!r} or drop the later "
+               f"rows ({drop})")
+    raise DataValidationError(what, fix=fix)
 
 
 def contract_periods(
     contracts: pd.DataFrame,
     *,
-    observation_end,
-    start: str = "start_date",
-    end: str = "end_date",
+    as_of,
+    start_col: str = "start_date",
+    end_col: str = "end_date",
     period_days: float = TIME_UNIT_DAYS["M"],
 ) -> pd.DataFrame:
     """Discrete renewal periods of contracts, the input of :class:`ShiftedBetaGeometricFitter`.
 
     A contract that ended ``τ`` days after its start churned in period ``ceil(τ / period)``
-    (``churned = True``); one still running at ``observation_end`` survived
+    (``churned = True``); one still running at ``as_of`` (end date missing) survived
     ``floor(τ / period)`` full periods (``churned = False``, right-censored).
+    ``period_days`` is the length of one renewal period (an average month by default).
 
     >>> m = pd.DataFrame({"start_date": ["2024-01-01", "2024-01-01"],
     ...                   "end_date": ["2024-02-15", None]})
-    >>> contract_periods(m, observation_end="2024-07-01")
+    >>> contract_periods(m, as_of="2024-07-01")
        periods  churned
     0        2     True
     1        5    False
     """
-    obs = _timestamp(observation_end, "observation_end")
-    check_frame(contracts, "contracts", required=[start, end])
-    s = check_dates(contracts, start, "contracts", not_after=obs)
-    e = check_dates(contracts, end, "contracts", allow_nat=True, not_after=obs)
+    obs = check_timestamp(as_of, "as_of")
+    period = float(check_scalar(period_days, "period_days", low=0, low_inclusive=False))
+    check_frame(contracts, "contracts", required=[start_col, end_col])
+    s = _naive(check_dates(contracts, start_col, "contracts"))
+    e = _naive(check_dates(contracts, end_col, "contracts", allow_nat=True))
+    for col, dates in ((start_col, s), (end_col, e)):
+        late = (dates > obs).fillna(False).to_numpy(dtype=bool)
+        if late.any():
+            i = int(np.flatnonzero(late)[0])
+            raise DataValidationError(f"contracts[{col!r}] has {int(late.sum())} date(s) after as_of={str(obs.date())!r} "
+                                      f"(first at row {contracts.index[i]!r}: {dates.iloc[i].date()})",
+                                      fix="move as_of to the date the data were extracted, or drop the later rows")
     bad = (e < s).fillna(False).to_numpy(dtype=bool)
     if bad.any():
-        raise DataValidationError(f"contracts has {int(bad.sum())} row(s) where {end!r} is before {start!r}",
-                                  fix="correct or drop those rows")
+        i = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(f"contracts has {int(bad.sum())} row(s) where {end_col!r} is before {start_col!r} "
+                                  f"(a contract that ended before it started; first at row {contracts.index[i]!r})",
+                                  fix="swap or correct those dates, or drop the rows")
     churned = e.notna().to_numpy()
     days = (e.fillna(obs) - s).dt.total_seconds().to_numpy() / 86400.0
-    tau = days / float(period_days)
+    tau = days / period
+    if tau.max(initial=0.0) > _MAX_PERIODS:
+        raise ParameterError(f"period_days={period_days!r} cuts the contracts into up to {tau.max():.3g} periods",
+                             fix="period_days is the length of one renewal period in days: e.g. 30.4375 "
+                                 "(a month), 7 (a week) or 365.25 (a year)")
     periods = np.where(churned, np.maximum(np.ceil(tau - 1e-9), 1), np.floor(tau + 1e-9)).astype("int64")
     return pd.DataFrame({"periods": periods, "churned": churned}, index=contracts.index)
+
+
+def _check_unique_index(summary: pd.DataFrame, name: str) -> None:
+    dup = summary.index.duplicated(keep=False)
+    if dup.any():
+        ids = summary.index[dup].unique()
+        first = ids[0].item() if isinstance(ids[0], np.generic) else ids[0]
+        raise DataValidationError(
+            f"{name} has {len(ids)} customer id(s) on more than one row of its index (first: {first!r}); "
+            "a summary has one row per customer",
+            fix="rebuild it with summary_from_transactions, or remove the repeated rows "
+                "(e.g. summary[~summary.index.duplicated()] after checking why they repeat)")
 
 
 def _summary_arrays(summary, cols: dict[str, str], name: str = "summary", weights_col=None):
@@ -235,29 +297,80 @@ def _summary_arrays(summary, cols: dict[str, str], name: str = "summary", weight
     f, r, t = cols["frequency"], cols["recency"], cols["T"]
     need = [f, r, t] + ([weights_col] if weights_col else [])
     check_frame(summary, name, required=need, numeric=need, no_nan=need, non_negative=need)
+    _check_unique_index(summary, name)
     x = summary[f].to_numpy(dtype=float)
     tx = summary[r].to_numpy(dtype=float)
     T = summary[t].to_numpy(dtype=float)
+    _check_history(x, tx, T, name, f, r, t)
+    w = summary[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(x))
+    if weights_col and not w.sum() > 0:
+        raise DataValidationError(f"{name}[{weights_col!r}] sums to 0: no customer carries any weight",
+                                  fix="weights count customers per row: use positive numbers")
+    return x, tx, T, w
+
+
+def _check_history(x, tx, T, name="summary", f="frequency", r="recency", t="T") -> None:
+    """frequency whole; recency <= T; recency 0 without repeat purchases."""
     if np.any(np.abs(x - np.round(x)) > 1e-9):
         raise DataValidationError(f"{name}[{f!r}] must hold whole numbers of repeat purchases",
                                   fix="count repeat purchases (purchase days after the first one)")
-    if np.any(tx > T + 1e-9):
-        i = int(np.flatnonzero(tx > T + 1e-9)[0])
-        raise DataValidationError(f"{name} has {int((tx > T + 1e-9).sum())} row(s) with {r!r} > {t!r} "
-                                  f"(first: recency {tx[i]}, T {T[i]})",
+    over = tx > T + 1e-9
+    if np.any(over):
+        i = int(np.flatnonzero(over.ravel())[0])
+        raise DataValidationError(f"{name} has {int(over.sum())} row(s) with {r!r} > {t!r} "
+                                  f"(first: recency {tx.ravel()[i]}, T {T.ravel()[i]})",
                                   fix="recency is measured from the first purchase, T from the first "
                                       "purchase to the end of the period; rebuild with summary_from_transactions")
     if np.any((x == 0) & (tx > 0)):
         raise DataValidationError(f"{name} has customers with {f!r} == 0 but {r!r} > 0",
                                   fix="recency must be 0 for customers without repeat purchases")
-    w = summary[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(x))
-    return x, tx, T, w
+
+
+def _non_negative_array(t, name: str) -> np.ndarray:
+    """A finite, non-negative number or array of numbers (any shape) as floats."""
+    if t is None or isinstance(t, (str, bytes, pd.DataFrame)):
+        raise ParameterError(f"{name} must be a number or an array of numbers, got {type(t).__name__}",
+                             fix=f"pass {name} as a number, a list, a numpy array or a Series")
+    if isinstance(t, pd.Series) and not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)):
+        raise ParameterError(f"{name} must be numeric, got dtype {t.dtype}", fix=coding_advice(t, name, "numeric"))
+    try:
+        arr = np.asarray(t, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if np.any(bad):
+        n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
+        n_neg = int((arr < 0).sum())
+        raise ParameterError(f"{name} must be finite and >= 0 (found {n_nan} missing, {n_inf} infinite and "
+                             f"{n_neg} negative value(s))", fix=f"pass a non-negative {name}; drop or correct those values")
+    return arr
+
+
+def _broadcast(**arrays) -> list[np.ndarray]:
+    try:
+        return list(np.broadcast_arrays(*arrays.values()))
+    except ValueError as err:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise ParameterError(f"the inputs have shapes that do not match: {shapes}",
+                             fix="pass one value per customer in each argument, in the same order "
+                                 "(or a single number for all)") from err
+
+
+def _history(frequency, recency, T, t=None):
+    """Validated (t,) frequency, recency, T arrays, broadcast against each other."""
+    arrays = {"frequency": _non_negative_array(frequency, "frequency"),
+              "recency": _non_negative_array(recency, "recency"), "T": _non_negative_array(T, "T")}
+    if t is not None:
+        arrays = {"t": _non_negative_array(t, "t"), **arrays}
+    out = _broadcast(**arrays)
+    _check_history(*out[-3:], name="the purchase history")
+    return out
 
 
 def _ci(params: np.ndarray, se: np.ndarray, level: float):
     """Wald interval on the log scale (keeps positive parameters positive)."""
     z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an unidentified parameter: bound inf
         k = np.exp(z * se / params)
     return params / k, params * k
 
@@ -283,23 +396,74 @@ def _numeric_hessian(grad, theta: np.ndarray, g0: np.ndarray | None = None) -> n
     return (H + H.T) / 2
 
 
-class _Fitter:
-    """Shared plumbing: parameter table, standard errors, repr."""
 
-    _param_names: tuple[str, ...] = ()
+class _BTYDFitter(Fitter):
+    """Shared plumbing of the buy-till-you-die fitters: optimiser, standard errors, summary.
+
+    ``_model_params`` are the model's own parameter names (published letters), not the
+    constructor's settings.
+    """
+
+    _model_params: tuple[str, ...] = ()
+    _example_params = ""
     _what = "model"
     _data_hint = "more customers"
+    _unit = "customers"
 
     def __init__(self, penalizer_coef: float = 0.0, ci_level: float = 0.95):
-        self.penalizer_coef = float(check_scalar(penalizer_coef, "penalizer_coef", low=0))
-        self.ci_level = check_probability(ci_level, "ci_level", open_interval=True)
+        self.penalizer_coef = penalizer_coef
+        self.ci_level = ci_level
+        self._check_settings()
 
-    def _check_fitted(self):
-        check_fitted(self, "params_", "fit(...)")
+    def _check_settings(self) -> None:
+        check_scalar(self.penalizer_coef, "penalizer_coef", low=0)
+        check_ci_level(self.ci_level)
 
+    def _check_fitted(self) -> None:
+        if not self._is_fitted():
+            name = type(self).__name__
+            raise NotFittedError(f"this {name} is not fitted yet",
+                                 fix=f"call .fit(...) first, or build it from published parameters with "
+                                     f"{name}.from_params({self._example_params})")
+
+    # -- a model from given parameters ----------------------------------------------------
+    @classmethod
+    def from_params(cls, params=None, /, **values):
+        """A model with the given parameters, ready to predict without fitting.
+
+        Pass the parameters as keywords (their published names) or as one mapping, e.g. a
+        published table or another model's ``params_``. Such a model has no data behind it:
+        its ``summary`` has NaN standard errors and intervals, and its repr says the
+        parameters were given.
+        """
+        names = list(cls._model_params)
+        if params is not None:
+            if values:
+                raise ParameterError("pass the parameters either as one mapping or as keywords, not both",
+                                     fix=f"e.g. {cls.__name__}.from_params({cls._example_params})")
+            if isinstance(params, pd.Series):
+                params = params.to_dict()
+            if not isinstance(params, Mapping):
+                raise ParameterError(f"params must be a mapping of {names} to numbers, got {type(params).__name__}",
+                                     fix=f"e.g. {cls.__name__}.from_params({cls._example_params})")
+            values = dict(params)
+        missing = [n for n in names if n not in values]
+        unknown = [k for k in values if k not in names]
+        if missing or unknown:
+            raise ParameterError(f"{cls.__name__}.from_params needs exactly the parameters {names} "
+                                 f"(missing {missing}, unknown {unknown})",
+                                 fix=f"e.g. {cls.__name__}.from_params({cls._example_params})")
+        theta = np.array([float(check_scalar(values[n], n, low=0, low_inclusive=False)) for n in names])
+        model = cls()
+        model.params_ = pd.Series(theta, index=names, name="estimate")
+        model.standard_errors_ = pd.Series(np.nan, index=names, name="std_error")
+        model._given = True
+        return model
+
+    # -- fitting ---------------------------------------------------------------------------
     def _optimise(self, negll, x0: np.ndarray, n_obs: float):
         """Minimise the mean negative log-likelihood over log-parameters; returns natural params."""
-        pen = self.penalizer_coef
+        pen = float(self.penalizer_coef)
 
         def obj(z):
             value, grad = negll(np.exp(z))
@@ -314,9 +478,9 @@ class _Fitter:
                f"or fit on more data: {self._data_hint}")
         if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
             raise ConvergenceError(f"the {self._what} fit produced non-finite values", fix=fix)
-        runaway = [n for n, z in zip(self._param_names, res.x, strict=True) if abs(z) > _LOG_BOUND]
+        runaway = [n for n, z in zip(self._model_params, res.x, strict=True) if abs(z) > _LOG_BOUND]
         if runaway:
-            vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(self._param_names, res.x, strict=True))
+            vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(self._model_params, res.x, strict=True))
             raise ConvergenceError(
                 f"the {self._what} fit did not converge: parameter(s) {runaway} ran off to the boundary "
                 f"({vals}); the data cannot identify them", fix=fix)
@@ -327,45 +491,54 @@ class _Fitter:
         self._fix = fix
         return np.exp(res.x), res
 
-    def _finish(self, theta, negll, n_obs, weights_sum):
-        names = list(self._param_names)
-        self.params_ = pd.Series(theta, index=names, name="coef")
+    def _finish(self, theta, negll, n_rows: int, w: np.ndarray):
+        names = list(self._model_params)
         nll, _ = negll(theta)
-        self.log_likelihood_ = float(-nll)
-        self.n_customers_ = float(weights_sum)
-        self.aic_ = 2 * len(theta) - 2 * self.log_likelihood_
+        n_obs = float(w.sum())
 
         def grad(th):  # gradient of the penalised total negative log-likelihood
             g = negll(th)[1]
-            return g + n_obs * self.penalizer_coef * 2 * np.log(th) / th
+            return g + n_obs * float(self.penalizer_coef) * 2 * np.log(th) / th
 
         with _single_thread():
             H = _numeric_hessian(grad, theta, grad(theta) if n_obs > 50_000 else None)
         try:
-            cov = np.linalg.inv(H)
+            with np.errstate(all="ignore"):
+                cov = np.linalg.inv(H)
             ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
         except np.linalg.LinAlgError:
             ok = False
         if not ok:
             raise ConvergenceError(f"the {self._what} fit converged to a point where the information matrix "
                                    "is singular, so no standard errors exist", fix=self._fix)
+        self.params_ = pd.Series(theta, index=names, name="estimate")
+        self.log_likelihood_ = float(-nll)
+        self.n_customers_ = n_obs
+        # weights count customers (fit_survivors, weights_col): report the customers they stand for
+        self.n_obs_ = int(round(n_obs)) if np.allclose(w, np.round(w)) else int(n_rows)
+        self.aic_ = 2 * len(theta) - 2 * self.log_likelihood_
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="se(coef)")
-        lo, hi = _ci(theta, self.standard_errors_.to_numpy(), self.ci_level)
-        pct = f"{self.ci_level:g}"
-        self.confidence_intervals_ = pd.DataFrame({f"lower {pct}": lo, f"upper {pct}": hi}, index=names)
+        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_error")
+        self._given = False
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Estimates, standard errors and (log-scale Wald) confidence intervals."""
+    # -- results ---------------------------------------------------------------------------
+    def _summary(self) -> pd.DataFrame:
+        """Estimates, standard errors and Wald intervals on the log scale (positive parameters
+        keep positive bounds); NaN errors and bounds for a model built by :meth:`from_params`."""
+        est = self.params_.to_numpy(dtype=float)
+        se = self.standard_errors_.to_numpy(dtype=float)
+        lo, hi = _ci(est, se, self.ci_level)
+        return summary_frame(est, se, lo, hi, index=list(self.params_.index), ci_level=self.ci_level)
+
+    def _repr_fitted(self) -> str:
+        if getattr(self, "_given", False):
+            pairs = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"with given parameters (not fitted to data): {pairs}"
+        return super()._repr_fitted()
+
+    def _theta(self) -> np.ndarray:
         self._check_fitted()
-        return pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
-
-    def __repr__(self) -> str:
-        if not hasattr(self, "params_"):
-            return f"<crmlab.clv.{type(self).__name__}: not fitted>"
-        p = ", ".join(f"{k}: {v:.3f}" for k, v in self.params_.items())
-        return f"<crmlab.clv.{type(self).__name__}: fitted with {self.n_customers_:,.0f} customers, {p}>"
+        return self.params_.to_numpy(dtype=float)
 
 
 # ------------------------------------------------------------------------------------
@@ -419,36 +592,105 @@ def _bgnbd_negll(x, tx, T, w):
     return f
 
 
-class BetaGeoFitter(_Fitter):
+def _away_from_one(f, a: float):
+    """BG/NBD's closed forms divide by (a − 1); at a = 1 take the mean of both sides (the limit)."""
+    if abs(a - 1.0) > 1e-7:
+        return f(a)
+    return (f(1.0 + 1e-7) + f(1.0 - 1e-7)) / 2
+
+
+_MP_LIMIT = 10_000  # customers whose expectation needs the arbitrary-precision fallback
+
+
+def _alive_expectation(t, x, T, r: float, alpha: float, a: float, b: float) -> np.ndarray:
+    """E[purchases in (T, T + t] | alive, x repeat purchases, observed for T] under BG/NBD.
+
+    With x = T = 0 it is a new customer's E[X(t)] (FHL 2005, eq. 9); times P(alive) it is
+    eq. 10. The closed form multiplies a vanishing power by a huge ₂F₁ when histories are
+    long (hundreds of repeat purchases) or t is far out; where scipy's ₂F₁ overflows there,
+    the same closed form is evaluated in arbitrary precision (mpmath, 30 digits) instead of
+    returning inf/NaN (Fader & Hardie's "#NUM! error" of the BG/NBD).
+    """
+    t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t, x, T)))
+
+    def closed(a_):
+        with np.errstate(all="ignore"):
+            hyp = special.hyp2f1(r + x, b + x, a_ + b + x - 1, t / (alpha + T + t))
+            return (a_ + b + x - 1) / (a_ - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
+
+    out = np.array(_away_from_one(closed, a), dtype=float)
+    bad = ~np.isfinite(out) | (out < -1e-9)
+    if bad.any():
+        idx = np.flatnonzero(bad.ravel())
+        if len(idx) > _MP_LIMIT:
+            raise ConvergenceError(f"the BG/NBD expectation overflows for {len(idx):,} inputs (extreme histories "
+                                   "or horizons)", fix="use a shorter horizon t or a coarser time unit")
+        flat = out.ravel()
+        for i in idx:
+            flat[i] = _away_from_one(lambda a_, i=i: _mp_expectation(t.flat[i], x.flat[i], T.flat[i], r, alpha, a_, b),
+                                     a)
+        out = flat.reshape(out.shape)
+    return np.maximum(out, 0.0)  # rounding can leave -1e-16 at t = 0
+
+
+def _mp_expectation(t, x, T, r, alpha, a, b) -> float:
+    import mpmath
+
+    try:
+        with mpmath.workdps(30):
+            c = mpmath.mpf(alpha) + T
+            hyp = mpmath.hyp2f1(r + x, b + x, a + b + x - 1, mpmath.mpf(t) / (c + t))
+            value = float((a + b + x - 1) / (a - 1) * (1 - (c / (c + t)) ** (r + x) * hyp))
+    except (mpmath.libmp.NoConvergence, ZeroDivisionError, OverflowError, ValueError) as err:
+        raise ConvergenceError(f"the BG/NBD expectation could not be evaluated (x={x:g}, T={T:g}, t={t:g}: {err})",
+                               fix="use a shorter horizon t or a coarser time unit") from err
+    if not np.isfinite(value):
+        raise ConvergenceError(f"the BG/NBD expectation is not finite (x={x:g}, T={T:g}, t={t:g})",
+                               fix="use a shorter horizon t or a coarser time unit")
+    return value
+
+
+class BetaGeoFitter(_BTYDFitter):
     """BG/NBD model of repeat purchases in a non-contractual setting (Fader, Hardie & Lee 2005).
 
     While alive, a customer buys at rate ``λ ~ Gamma(r, α)`` (rate α, per time unit); after
     every repeat purchase she drops out for good with probability ``p ~ Beta(a, b)``.
     ``fit`` maximises the likelihood of (frequency, recency, T); standard errors come
-    from the inverse Hessian. ``penalizer_coef`` adds ``c * sum(log(θ)²)`` to the mean
-    negative log-likelihood (``lifetimes`` penalises ``θ²`` instead).
+    from the inverse Hessian, intervals are Wald intervals on the log scale.
+    ``penalizer_coef`` adds ``c * sum(log(θ)²)`` to the mean negative log-likelihood
+    (``lifetimes`` penalises ``θ²`` instead). :meth:`from_params` builds the model from
+    published parameters instead.
 
     >>> s = simulate_bgnbd(3000, T=39, r=0.25, alpha=4.4, a=0.8, b=2.4, seed=7)
     >>> bgf = BetaGeoFitter().fit(s)
     >>> list(bgf.summary.columns)
-    ['coef', 'se(coef)', 'lower 0.95', 'upper 0.95']
-    >>> float(bgf.expected_purchases(39)) > 0
-    True
+    ['estimate', 'std_error', 'ci_lower', 'ci_upper']
+    >>> cdnow = BetaGeoFitter.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)  # FHL (2005)
+    >>> cdnow
+    BetaGeoFitter(), with given parameters (not fitted to data): r=0.243, alpha=4.414, a=0.793, b=2.426
+    >>> round(float(cdnow.conditional_probability_alive(2, 30.43, 38.86)), 3)
+    0.727
     """
 
-    _param_names = ("r", "alpha", "a", "b")
+    _model_params = ("r", "alpha", "a", "b")
+    _example_params = "r=0.243, alpha=4.414, a=0.793, b=2.426"
     _what = "BG/NBD"
     _data_hint = ("more customers or a longer calibration period, so that both repeat purchases and "
                   "long silences (drop-outs) are observed")
 
     def fit(self, summary: pd.DataFrame, frequency_col: str = "frequency", recency_col: str = "recency",
             T_col: str = "T", weights_col: str | None = None, initial_params=None) -> BetaGeoFitter:
-        """Fit on a per-customer summary (see :func:`summary_from_transactions`); returns self."""
+        """Fit on a per-customer summary (see :func:`summary_from_transactions`); returns self.
+
+        ``weights_col`` (optional) counts the customers each row stands for (a summary
+        aggregated by identical histories).
+        """
+        self._check_settings()
         x, tx, T, w = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col,
                                                 "T": T_col}, weights_col=weights_col)
         if np.all(T == 0):
             raise DataValidationError("every customer has T == 0: nobody was observed after the first purchase",
-                                      fix="set observation_end (or calibration_end) after the first purchases")
+                                      fix="set as_of (or calibration_end) after the first purchases")
         if not np.any(x > 0):
             raise DataValidationError(
                 "no customer made a repeat purchase, so the drop-out process (a, b) cannot be estimated",
@@ -458,58 +700,53 @@ class BetaGeoFitter(_Fitter):
             rate = max((w @ x) / max(w @ T, 1e-12), 1e-6)
             x0 = np.array([1.0, 1.0 / rate, 1.0, 1.0])
         else:
-            x0 = np.asarray(initial_params, dtype=float)
-            if x0.shape != (4,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-                raise ParameterError("initial_params must be 4 positive numbers (r, alpha, a, b)",
-                                     fix="pass e.g. initial_params=[1, 5, 1, 1]")
+            x0 = _initial(initial_params, 4, "r, alpha, a, b", "[1, 5, 1, 1]")
         if initial_params is None and len(x) > 200_000:
             # on big data, start from a fit on a seeded subsample: the full-data polish then
             # needs only a few passes over the million rows
             sub = np.random.default_rng(0).choice(len(x), 50_000, replace=False)
             if np.any(x[sub] > 0):
                 x0, _ = self._optimise(_bgnbd_negll(x[sub], tx[sub], T[sub], w[sub]), x0, w[sub].sum())
-        theta, res = self._optimise(negll, x0, w.sum())
-        self._finish(theta, negll, w.sum(), w.sum())
+        theta, _ = self._optimise(negll, x0, w.sum())
+        self._finish(theta, negll, len(x), w)
         self._T_max = float(T.max())
         return self
 
     # -- predictions ---------------------------------------------------------------------
-    def _p(self):
-        self._check_fitted()
-        return self.params_.to_numpy()
-
     def expected_purchases(self, t) -> np.ndarray:
         """E[X(t)]: expected repeat purchases of a new customer in (0, t] (FHL 2005, eq. 9)."""
-        r, alpha, a, b = self._p()
+        r, alpha, a, b = self._theta()
         t = _non_negative_array(t, "t")
-        z = t / (alpha + t)
-        hyp = special.hyp2f1(r, b, a + b - 1, z)
-        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+        return _alive_expectation(t, 0.0, 0.0, r, alpha, a, b)
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency, T) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] of customers with this history (eq. 10)."""
-        r, alpha, a, b = self._p()
-        t = _non_negative_array(t, "t")
-        x, tx, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
-        z = t / (alpha + T + t)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
-            num = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
-        return num * self.conditional_probability_alive(x, tx, T)
+        r, alpha, a, b = self._theta()
+        t, x, tx, T = _history(frequency, recency, T, t=t)
+        return _alive_expectation(t, x, T, r, alpha, a, b) * self._p_alive(x, tx, T)
 
     def conditional_probability_alive(self, frequency, recency, T) -> np.ndarray:
-        """P(alive | x, t_x, T) (FHL 2005, eq. 11): 1 for customers without repeat purchases."""
-        r, alpha, a, b = self._p()
-        x, tx, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+        """P(alive | x, t_x, T) (FHL 2005, eq. 11): 1 for customers without repeat purchases.
+
+        ``frequency``, ``recency`` and ``T`` are numbers or arrays of the same length (a
+        customer's history); NaN, inf, negative values, recency > T and fractional
+        frequencies are refused.
+        """
+        self._check_fitted()
+        x, tx, T = _history(frequency, recency, T)
+        return self._p_alive(x, tx, T)
+
+    def _p_alive(self, x, tx, T) -> np.ndarray:
+        r, alpha, a, b = self._theta()
         with np.errstate(divide="ignore", invalid="ignore"):
             log_odds = np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
         return np.where(x > 0, special.expit(-log_odds), 1.0)
 
     def probability_of_purchases(self, t, n) -> np.ndarray:
         """P(X(t) = n): probability that a new customer makes ``n`` repeat purchases in (0, t] (eq. 8)."""
-        r, alpha, a, b = self._p()
+        r, alpha, a, b = self._theta()
         t = _non_negative_array(t, "t")
-        n = int(check_scalar(n, "n", numbers.Integral, low=0))
+        n = check_count(n, "n", low=0, high=10**9)
         lb = special.betaln(a, b)
         q = alpha / (alpha + t)
         with np.errstate(divide="ignore"):
@@ -518,32 +755,34 @@ class BetaGeoFitter(_Fitter):
         first = np.exp(special.betaln(a, b + n) - lb + log_nb)
         if n == 0:
             return first
-        cum = np.zeros_like(np.asarray(t, dtype=float))
-        for j in range(n):
-            with np.errstate(divide="ignore"):
-                cum = cum + np.exp(special.gammaln(r + j) - special.gammaln(r) - special.gammaln(j + 1)
-                                   + r * np.log(q) + special.xlog1py(j, -q))
+        # P(NBD(r, q) <= n - 1) is the regularised incomplete beta function I_q(r, n)
+        cum = special.betainc(r, n, q)
         return first + np.exp(special.betaln(a + 1, b + n - 1) - lb) * (1 - cum)
 
     def predict_purchases(self, summary: pd.DataFrame, t: float, frequency_col: str = "frequency",
                           recency_col: str = "recency", T_col: str = "T") -> pd.Series:
         """Expected purchases of each customer in the next ``t`` time units (a Series)."""
-        x, tx, T, _ = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col})
+        self._check_fitted()
         check_scalar(t, "t", low=0)
+        x, tx, T, _ = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col})
         return pd.Series(self.conditional_expected_number_of_purchases_up_to_time(t, x, tx, T),
                          index=summary.index, name=f"expected_purchases_{t:g}")
 
     def predict_probability_alive(self, summary: pd.DataFrame, frequency_col: str = "frequency",
                                   recency_col: str = "recency", T_col: str = "T") -> pd.Series:
         """P(alive) of each customer at the end of the observation period (a Series)."""
+        self._check_fitted()
         x, tx, T, _ = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col})
-        return pd.Series(self.conditional_probability_alive(x, tx, T), index=summary.index, name="p_alive")
+        return pd.Series(self._p_alive(x, tx, T), index=summary.index, name="p_alive")
 
     def expected_frequency_table(self, summary: pd.DataFrame, max_frequency: int = 7,
                                  frequency_col: str = "frequency", T_col: str = "T") -> pd.DataFrame:
         """Observed vs expected number of customers by repeat frequency (the last row is "max+")."""
-        check_scalar(max_frequency, "max_frequency", numbers.Integral, low=1)
-        require_columns(summary, [frequency_col, T_col], "summary")
+        self._check_fitted()
+        max_frequency = check_count(max_frequency, "max_frequency", 1, 1000)
+        need = [frequency_col, T_col]
+        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
+        _check_unique_index(summary, "summary")
         x = summary[frequency_col].to_numpy(dtype=float)
         T = summary[T_col].to_numpy(dtype=float)
         exp = np.array([self.probability_of_purchases(T, n).sum() for n in range(max_frequency)])
@@ -557,10 +796,11 @@ class BetaGeoFitter(_Fitter):
                                   T_col: str = "T", holdout_col: str = "frequency_holdout",
                                   duration_col: str = "duration_holdout") -> pd.DataFrame:
         """Mean actual vs predicted holdout purchases, by calibration frequency (last row "max+")."""
-        check_scalar(max_frequency, "max_frequency", numbers.Integral, low=1)
+        self._check_fitted()
+        max_frequency = check_count(max_frequency, "max_frequency", 1, 1000)
         x, tx, T, _ = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col})
-        check_frame(summary, "summary", required=[holdout_col, duration_col], no_nan=[holdout_col, duration_col],
-                    non_negative=[holdout_col, duration_col])
+        need = [holdout_col, duration_col]
+        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
         pred = self.conditional_expected_number_of_purchases_up_to_time(
             summary[duration_col].to_numpy(dtype=float), x, tx, T)
         grp = np.minimum(x, max_frequency).astype(int)
@@ -603,16 +843,25 @@ class BetaGeoFitter(_Fitter):
 
     def probability_alive_matrix(self, max_frequency: int | None = None, max_recency: float | None = None,
                                  T: float | None = None, n_recency: int = 40) -> pd.DataFrame:
-        """P(alive) for a customer observed for ``T`` on a grid of frequency x recency."""
+        """P(alive) for a customer observed for ``T`` on a grid of frequency x recency.
+
+        ``T`` defaults to the longest observation of the fitted summary (a model built by
+        :meth:`from_params` needs it given).
+        """
         self._check_fitted()
-        T = self._T_max if T is None else float(check_scalar(T, "T", low=0, low_inclusive=False))
-        max_frequency = 20 if max_frequency is None else int(check_scalar(max_frequency, "max_frequency",
-                                                                          numbers.Integral, low=1))
-        max_recency = T if max_recency is None else min(float(max_recency), T)
+        if T is None:
+            T = getattr(self, "_T_max", None)
+            if T is None:
+                raise ParameterError("T is needed: this model was built from given parameters, not fitted to a "
+                                     "summary", fix="pass T=, the length of the observation period in model units")
+        T = float(check_scalar(T, "T", low=0, low_inclusive=False))
+        max_frequency = 20 if max_frequency is None else check_count(max_frequency, "max_frequency", 1, 1000)
+        n_recency = check_count(n_recency, "n_recency", 2, 10_000)
+        max_recency = T if max_recency is None else min(float(check_scalar(max_recency, "max_recency", low=0)), T)
         rec = np.linspace(0, max_recency, n_recency)
         freq = np.arange(max_frequency + 1)
         X, R = np.meshgrid(freq, rec, indexing="ij")
-        pa = self.conditional_probability_alive(X, np.where(X > 0, R, 0.0), np.full_like(R, T))
+        pa = self._p_alive(X.astype(float), np.where(X > 0, R, 0.0), np.full_like(R, T))
         return pd.DataFrame(pa, index=pd.Index(freq, name="frequency"), columns=np.round(rec, 2))
 
     def plot_probability_alive_matrix(self, max_frequency: int | None = None, max_recency: float | None = None,
@@ -632,11 +881,15 @@ class BetaGeoFitter(_Fitter):
                             synthetic=synthetic)
 
 
-def _non_negative_array(t, name):
-    arr = np.asarray(t, dtype=float)
-    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
-        raise ParameterError(f"{name} must be finite and >= 0", fix=f"pass a non-negative {name}")
-    return arr
+def _initial(values, k: int, names: str, example: str) -> np.ndarray:
+    try:
+        x0 = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        x0 = np.array([])
+    if x0.shape != (k,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
+        raise ParameterError(f"initial_params must be {k} positive numbers ({names})",
+                             fix=f"pass e.g. initial_params={example}")
+    return x0
 
 
 # ------------------------------------------------------------------------------------
@@ -661,7 +914,7 @@ def _gg_negll(x, z, w):
     return f
 
 
-class GammaGammaFitter(_Fitter):
+class GammaGammaFitter(_BTYDFitter):
     """Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005; Fader & Hardie 2013).
 
     Each transaction's value is ``Gamma(p, ν)``; the customer's rate ``ν ~ Gamma(q, γ)``.
@@ -674,9 +927,12 @@ class GammaGammaFitter(_Fitter):
     >>> ggf = GammaGammaFitter().fit(s)
     >>> ggf.params_.index.tolist(), bool(150 < ggf.mean_spend_ < 250)
     (['p', 'q', 'gamma'], True)
+    >>> round(GammaGammaFitter.from_params(p=6.25, q=3.74, gamma=15.44).mean_spend_, 2)  # CDNOW
+    35.22
     """
 
-    _param_names = ("p", "q", "gamma")
+    _model_params = ("p", "q", "gamma")
+    _example_params = "p=6.25, q=3.74, gamma=15.44"
     _what = "Gamma-Gamma"
     _data_hint = ("more customers with repeat purchases; with few customers the spread of average "
                   "spend between customers cannot be told apart from noise (q and gamma run off together)")
@@ -685,8 +941,10 @@ class GammaGammaFitter(_Fitter):
             monetary_value_col: str = "monetary_value", weights_col: str | None = None,
             initial_params=None) -> GammaGammaFitter:
         """Fit on customers with ``frequency > 0``; returns self."""
+        self._check_settings()
         need = [frequency_col, monetary_value_col] + ([weights_col] if weights_col else [])
         check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
+        _check_unique_index(summary, "summary")
         rep = summary[summary[frequency_col] > 0]
         if len(rep) < 3:
             raise DataValidationError(f"only {len(rep)} customer(s) with repeat purchases; the Gamma-Gamma "
@@ -699,43 +957,53 @@ class GammaGammaFitter(_Fitter):
                                       f"purchases ({int((z <= 0).sum())} are not)",
                                       fix="drop zero-value purchases (returns, free samples) before summarising")
         w = rep[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(x))
+        if not w.sum() > 0:
+            raise DataValidationError(f"summary[{weights_col!r}] sums to 0 among customers with repeat purchases",
+                                      fix="weights count customers per row: use positive numbers")
         negll = _gg_negll(x, z, w)
         if initial_params is None:
             m, v = np.average(z, weights=w), np.average((z - np.average(z, weights=w)) ** 2, weights=w)
             x0 = np.array([max(m ** 2 / max(v, 1e-12), 0.5), 3.0, 2.0 * m / max(m ** 2 / max(v, 1e-12), 0.5)])
         else:
-            x0 = np.asarray(initial_params, dtype=float)
-            if x0.shape != (3,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-                raise ParameterError("initial_params must be 3 positive numbers (p, q, gamma)",
-                                     fix="pass e.g. initial_params=[5, 3, 20]")
+            x0 = _initial(initial_params, 3, "p, q, gamma", "[5, 3, 20]")
         theta, _ = self._optimise(negll, x0, w.sum())
-        self._finish(theta, negll, w.sum(), w.sum())
-        self.frequency_spend_correlation_ = float(np.corrcoef(x, z)[0, 1]) if len(x) > 2 else np.nan
+        self._finish(theta, negll, len(x), w)
+        with np.errstate(all="ignore"):
+            corr = float(np.corrcoef(x, z)[0, 1]) if len(x) > 2 and x.std() > 0 and z.std() > 0 else np.nan
+        self.frequency_spend_correlation_ = corr
         return self
 
     @property
     def mean_spend_(self) -> float:
         """Population mean spend per transaction, p γ / (q − 1) (infinite when q <= 1)."""
-        self._check_fitted()
-        p, q, g = self.params_.to_numpy()
-        return p * g / (q - 1) if q > 1 else np.inf
+        p, q, g = self._theta()
+        return float(p * g / (q - 1)) if q > 1 else np.inf
 
     def conditional_expected_average_profit(self, frequency, monetary_value) -> np.ndarray:
-        """E[spend | x, z̄] = p (γ + x z̄) / (p x + q − 1): shrinks z̄ towards the population mean."""
-        self._check_fitted()
-        p, q, g = self.params_.to_numpy()
+        """E[spend | x, z̄] = p (γ + x z̄) / (p x + q − 1): shrinks z̄ towards the population mean.
+
+        ``monetary_value`` of customers without repeat purchases (``frequency == 0``) is
+        ignored: they get the population mean.
+        """
+        p, q, g = self._theta()
         if q <= 1:
+            if getattr(self, "_given", False):
+                raise ParameterError(f"q = {q:.3f} <= 1: this spend distribution has no finite mean",
+                                     fix="check the given parameters: the Gamma-Gamma q must exceed 1")
             raise ConvergenceError(f"q = {q:.3f} <= 1: the fitted spend distribution has no finite mean",
                                    fix="use more customers, or penalizer_coef=0.001")
-        x = np.asarray(frequency, dtype=float)
-        z = np.where(x > 0, np.asarray(monetary_value, dtype=float), 0.0)
+        x, z = _broadcast(frequency=_non_negative_array(frequency, "frequency"),
+                          monetary_value=_non_negative_array(monetary_value, "monetary_value"))
+        z = np.where(x > 0, z, 0.0)
         return p * (g + x * z) / (p * x + q - 1)
 
     def predict_spend(self, summary: pd.DataFrame, frequency_col: str = "frequency",
                       monetary_value_col: str = "monetary_value") -> pd.Series:
         """Expected spend per future transaction of each customer (a Series)."""
+        self._check_fitted()
         need = [frequency_col, monetary_value_col]
         check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
+        _check_unique_index(summary, "summary")
         return pd.Series(self.conditional_expected_average_profit(summary[frequency_col], summary[monetary_value_col]),
                          index=summary.index, name="expected_spend")
 
@@ -766,7 +1034,7 @@ def _sbg_negll(t, churned, w):
     return f
 
 
-class ShiftedBetaGeometricFitter(_Fitter):
+class ShiftedBetaGeometricFitter(_BTYDFitter):
     """Shifted-beta-geometric (sBG) retention model for contracts (Fader & Hardie 2007).
 
     At the end of every period a customer with churn probability ``θ ~ Beta(alpha, beta)``
@@ -775,32 +1043,51 @@ class ShiftedBetaGeometricFitter(_Fitter):
     projection underestimates long-run survival.
 
     Fit on individual contracts (:meth:`fit`, periods + churned flag, e.g. from
-    :func:`contract_periods`) or on a cohort's survivor counts (:meth:`fit_survivors`).
+    :func:`contract_periods`) or on a cohort's survivor counts (:meth:`fit_survivors`), or
+    build the model from published parameters with :meth:`from_params`.
 
-    >>> sbg = ShiftedBetaGeometricFitter().fit_survivors([1000, 631, 468, 382, 326, 289, 262, 241])
+    **DERL: two ways of counting.** Fader & Hardie (2010, eq. 6) index the discounted
+    expected residual lifetime by *renewals made*: DERL(d | n − 1 renewals) values, at the
+    end of period n just before the customer's renewal decision, the payments of periods
+    n + 1, n + 2, ..., the first of them undiscounted:
+    ``(beta + n − 1) / (alpha + beta + n − 1) · ₂F₁(1, beta + n; alpha + beta + n; 1/(1+d))``.
+    crmlab's default (:meth:`discounted_expected_residual_lifetime`, ``periods_survived = m``
+    renewals made) stands one step earlier, at the *start* of period m + 1, and counts that
+    period's payment too. With the same m the two differ by exactly that payment and one
+    period of discounting: ``crmlab = 1 + fader_hardie / (1 + d)``. Pass
+    ``convention="fader_hardie"`` to get the published quantity.
+
+    Worked example: the high-end cohort of Fader & Hardie (2007), d = 10% a year, a customer
+    who has renewed 7 times (491 of the 1,000 did):
+
+    >>> sbg = ShiftedBetaGeometricFitter().fit_survivors([1000, 869, 743, 653, 593, 551, 517, 491])
     >>> sbg.params_.round(3).tolist()
-    [0.704, 1.182]
+    [0.668, 3.806]
+    >>> given = ShiftedBetaGeometricFitter.from_params(alpha=0.668, beta=3.806)
+    >>> round(given.discounted_expected_residual_lifetime(0.1, 7, convention="fader_hardie"), 3)
+    7.53
+    >>> round(given.discounted_expected_residual_lifetime(0.1, 7), 3)  # = 1 + 7.530 / 1.1
+    7.845
     """
 
-    _param_names = ("alpha", "beta")
+    _model_params = ("alpha", "beta")
+    _example_params = "alpha=0.668, beta=3.806"
     _what = "sBG"
+    _unit = "contracts"
     _data_hint = "more contracts or a longer follow-up, so that renewals and cancellations are both observed"
 
     def fit(self, data: pd.DataFrame, duration_col: str = "periods", event_col: str = "churned",
             weights_col: str | None = None) -> ShiftedBetaGeometricFitter:
         """``duration_col`` = period of churn (>= 1) if ``event_col`` else periods survived (>= 0)."""
-        need = [duration_col, event_col] + ([weights_col] if weights_col else [])
-        check_frame(data, "data", required=need, no_nan=need, non_negative=[duration_col] + (
-            [weights_col] if weights_col else []))
+        self._check_settings()
+        num = [duration_col] + ([weights_col] if weights_col else [])
+        check_frame(data, "data", required=[*num, event_col], numeric=num, no_nan=num, non_negative=num)
+        check_binary(data, event_col, "data")
         t = data[duration_col].to_numpy(dtype=float)
         if np.any(np.abs(t - np.round(t)) > 1e-9):
             raise DataValidationError(f"data[{duration_col!r}] must hold whole numbers of periods",
                                       fix="count renewal periods, e.g. with crmlab.clv.contract_periods")
-        ev = data[event_col]
-        if not ev.isin([0, 1, True, False]).all():
-            raise DataValidationError(f"data[{event_col!r}] must be True/False (churned or still active)",
-                                      fix="recode it, e.g. data['churned'] = data['end_date'].notna()")
-        churned = ev.to_numpy().astype(bool)
+        churned = data[event_col].to_numpy().astype(bool)
         if np.any(churned & (t < 1)):
             raise DataValidationError(f"churned contracts need {duration_col!r} >= 1 (churn happens in period 1 "
                                       "or later)", fix="count the period in which the contract ended, starting at 1")
@@ -809,14 +1096,9 @@ class ShiftedBetaGeometricFitter(_Fitter):
 
     def fit_survivors(self, survivors) -> ShiftedBetaGeometricFitter:
         """Fit on counts alive at the start and after each period: ``[n0, n1, ..., nk]``."""
-        s = np.asarray(survivors, dtype=float)
-        if s.ndim != 1 or len(s) < 2 or np.any(~np.isfinite(s)) or np.any(s < 0):
-            raise DataValidationError("survivors must be a list of at least 2 non-negative counts",
-                                      fix="pass the cohort size followed by the survivors after each period")
+        self._check_settings()
+        s = _survivor_counts(survivors)
         lost = -np.diff(s)
-        if np.any(lost < 0):
-            raise DataValidationError("survivor counts must not increase over time",
-                                      fix="check the cohort counts (a cohort can only shrink)")
         k = len(s) - 1
         t = np.concatenate([np.arange(1, k + 1), [k]]).astype(float)
         churned = np.concatenate([np.ones(k, bool), [False]])
@@ -825,7 +1107,10 @@ class ShiftedBetaGeometricFitter(_Fitter):
         return self._fit_arrays(t[keep], churned[keep], w[keep])
 
     def _fit_arrays(self, t, churned, w):
-        if not churned.any():
+        if not w.sum() > 0:
+            raise DataValidationError("the weights sum to 0: no contract carries any weight",
+                                      fix="weights count contracts per row: use positive numbers")
+        if not np.any(churned & (w > 0)):
             raise DataValidationError("no contract churned, so the churn distribution cannot be estimated",
                                       fix="observe the cohort for longer or add more contracts")
         if churned.all() and np.all(t == 1):
@@ -833,58 +1118,69 @@ class ShiftedBetaGeometricFitter(_Fitter):
                                       fix="add contracts that renewed at least once")
         negll = _sbg_negll(t, churned, w)
         theta, _ = self._optimise(negll, np.array([1.0, 1.0]), w.sum())
-        self._finish(theta, negll, w.sum(), w.sum())
+        self._finish(theta, negll, len(t), w)
         self.n_churned_ = float(w[churned].sum())
         return self
 
     def survival_function_at_times(self, t) -> np.ndarray:
         """S(t) = B(alpha, beta + t) / B(alpha, beta): share still subscribed after ``t`` periods."""
-        self._check_fitted()
-        al, be = self.params_.to_numpy()
+        al, be = self._theta()
         t = _non_negative_array(t, "t")
         return np.exp(special.betaln(al, be + t) - special.betaln(al, be))
 
     def churn_probability(self, t) -> np.ndarray:
         """P(T = t): probability of cancelling in period ``t`` (t >= 1)."""
-        self._check_fitted()
-        al, be = self.params_.to_numpy()
-        t = _non_negative_array(t, "t")
+        al, be = self._theta()
+        t = _periods(t)
         return np.exp(special.betaln(al + 1, be + t - 1) - special.betaln(al, be))
 
     def retention_rate(self, t) -> np.ndarray:
-        """r(t) = S(t) / S(t − 1) = (beta + t − 1) / (alpha + beta + t − 1): it rises with tenure."""
-        self._check_fitted()
-        al, be = self.params_.to_numpy()
-        t = _non_negative_array(t, "t")
+        """r(t) = S(t) / S(t − 1) = (beta + t − 1) / (alpha + beta + t − 1) (t >= 1): it rises with tenure."""
+        al, be = self._theta()
+        t = _periods(t)
         return (be + t - 1) / (al + be + t - 1)
 
     @property
     def expected_lifetime_(self) -> float:
-        """Mean number of periods a new customer stays, (alpha + beta − 1) / (alpha − 1) (inf if alpha <= 1)."""
-        self._check_fitted()
-        al, be = self.params_.to_numpy()
-        return (al + be - 1) / (al - 1) if al > 1 else np.inf
+        """Mean number of periods a new customer stays, (alpha + beta − 1) / (alpha − 1).
 
-    def discounted_expected_residual_lifetime(self, discount_rate: float, periods_survived: int = 0) -> float:
-        """Discounted expected number of payments of an active customer, the current one included.
-
-        For a customer who has stayed ``n = periods_survived`` periods and now pays for
-        period n + 1: Σ_{k>=0} S(n+k)/S(n) / (1+d)^k = ₂F₁(1, beta+n; alpha+beta+n; 1/(1+d)).
-        With ``d = 0`` and ``n = 0`` it is the expected lifetime. (Fader & Hardie's 2010 DERL
-        counts from the next renewal on: it equals (this − 1)(1 + d).)
+        Infinite when alpha <= 1: the churn probabilities of the most loyal customers are
+        then so close to 0 that the mean lifetime diverges (the median stays finite).
         """
-        self._check_fitted()
-        d = float(check_scalar(discount_rate, "discount_rate", low=0))
-        n = int(check_scalar(periods_survived, "periods_survived", numbers.Integral, low=0))
-        al, be = self.params_.to_numpy()
+        al, be = self._theta()
+        return float((al + be - 1) / (al - 1)) if al > 1 else np.inf
+
+    def discounted_expected_residual_lifetime(self, discount_rate: float, periods_survived: int = 0, *,
+                                              convention: str = "crmlab") -> float:
+        """Discounted expected number of payments of an active customer who has renewed
+        ``periods_survived`` times.
+
+        ``convention="crmlab"`` (default): valued at the start of period n + 1 (n =
+        ``periods_survived``), the payment for that period included:
+        Σ_{k>=0} S(n+k)/S(n) / (1+d)^k = ₂F₁(1, beta+n; alpha+beta+n; 1/(1+d)); with d = 0
+        and n = 0 it is the expected lifetime. ``convention="fader_hardie"``: Fader & Hardie's
+        (2010) DERL(d | n renewals), valued just before the next renewal decision, the
+        current period's payment excluded; it equals (crmlab − 1)(1 + d). The class docstring
+        has a worked example. ``discount_rate`` is per period (0.01 = 1% a month for monthly
+        contracts).
+        """
+        al, be = self._theta()
+        d = float(check_scalar(discount_rate, "discount_rate", low=0, high=1))
+        n = check_count(periods_survived, "periods_survived", 0, _MAX_PERIODS)
+        check_option(convention, "convention", ["crmlab", "fader_hardie"])
         if d == 0 and al <= 1:
-            return np.inf
-        return float(special.hyp2f1(1, be + n, al + be + n, 1 / (1 + d)))
+            raise ParameterError(f"with alpha = {al:.3g} <= 1 the undiscounted expected lifetime is infinite",
+                                 fix="pass a discount rate > 0 (a per-period rate, e.g. 0.01 for monthly contracts)")
+        z = 1 / (1 + d)
+        if convention == "crmlab":
+            return float(special.hyp2f1(1, be + n, al + be + n, z))
+        return float((be + n) / (al + be + n) * special.hyp2f1(1, be + n + 1, al + be + n + 1, z))
 
     def customer_lifetime_value(self, value_per_period: float, discount_rate: float,
                                 periods_survived: int = 0) -> float:
         """Expected discounted value of an active contract: ``value_per_period`` x
-        :meth:`discounted_expected_residual_lifetime`."""
+        :meth:`discounted_expected_residual_lifetime` (crmlab's convention: the payment for
+        the period now starting included)."""
         check_scalar(value_per_period, "value_per_period", low=0)
         return float(value_per_period) * self.discounted_expected_residual_lifetime(discount_rate, periods_survived)
 
@@ -893,7 +1189,8 @@ class ShiftedBetaGeometricFitter(_Fitter):
         """Fitted survival curve, with observed (e.g. Kaplan-Meier) and true points if given."""
         from . import plots
 
-        check_scalar(t_max, "t_max", numbers.Integral, low=1)
+        self._check_fitted()
+        t_max = check_count(t_max, "t_max", 1, 10_000)
         if ax is None:
             _, ax = plots.subplots()
         t = np.arange(t_max + 1)
@@ -910,9 +1207,38 @@ class ShiftedBetaGeometricFitter(_Fitter):
                             ylabel="survival S(t)", synthetic=synthetic)
 
 
+def _periods(t) -> np.ndarray:
+    arr = _non_negative_array(t, "t")
+    if np.any(arr < 1):
+        raise ParameterError("t must be >= 1: the first renewal decision is at the end of period 1",
+                             fix="pass periods 1, 2, ...")
+    return arr
+
+
+def _survivor_counts(survivors) -> np.ndarray:
+    s = _non_negative_array(survivors, "survivors")
+    if s.ndim != 1 or len(s) < 2:
+        raise DataValidationError("survivors must be a list of at least 2 non-negative counts",
+                                  fix="pass the cohort size followed by the survivors after each period")
+    if s[0] <= 0:
+        raise DataValidationError("the cohort size (survivors[0]) must be > 0",
+                                  fix="pass the cohort size followed by the survivors after each period")
+    if np.any(np.diff(s) > 0):
+        raise DataValidationError("survivor counts must not increase over time",
+                                  fix="check the cohort counts (a cohort can only shrink)")
+    return s
+
+
 # ------------------------------------------------------------------------------------
 # CLV
 # ------------------------------------------------------------------------------------
+def _check_horizon(horizon, period_length, discount_rate) -> tuple[int, float, float]:
+    h = check_count(horizon, "horizon", 1, _MAX_HORIZON)
+    pl = float(check_scalar(period_length, "period_length", low=0, low_inclusive=False))
+    d = float(check_scalar(discount_rate, "discount_rate", low=0, high=1))
+    return h, pl, d
+
+
 def customer_lifetime_value(
     transaction_model: BetaGeoFitter,
     spend_model: GammaGammaFitter,
@@ -946,12 +1272,16 @@ def customer_lifetime_value(
             raise ParameterError(f"expected a fitted {kind.__name__}, got {type(model).__name__}",
                                  fix=f"pass crmlab.clv.{kind.__name__}().fit(summary)")
         model._check_fitted()
-    check_scalar(horizon, "horizon", numbers.Integral, low=1)
-    check_scalar(period_length, "period_length", low=0, low_inclusive=False)
-    check_scalar(discount_rate, "discount_rate", low=0)
+    horizon, period_length, discount_rate = _check_horizon(horizon, period_length, discount_rate)
     x, tx, T, _ = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col})
     spend = spend_model.predict_spend(summary, frequency_col, monetary_value_col).to_numpy()
     if isinstance(margin, pd.Series):
+        if not (pd.api.types.is_numeric_dtype(margin) and not pd.api.types.is_bool_dtype(margin)):
+            raise ParameterError(f"margin must hold numbers, got dtype {margin.dtype}",
+                                 fix=coding_advice(margin, "margin", "numeric"))
+        if margin.index.has_duplicates:
+            raise DataValidationError("margin has a duplicated customer id in its index",
+                                      fix="pass one margin rate per customer")
         m = margin.reindex(summary.index)
         if m.isna().any():
             raise DataValidationError(f"margin has no value for {int(m.isna().sum())} customer(s) of summary",
@@ -959,7 +1289,7 @@ def customer_lifetime_value(
         m = m.to_numpy(dtype=float)
     else:
         m = np.full(len(x), float(check_scalar(margin, "margin", low=0, high=1)))
-    if np.any((m < 0) | (m > 1)):
+    if np.any(~np.isfinite(m)) or np.any((m < 0) | (m > 1)):
         raise DataValidationError("margin rates must lie in [0, 1]", fix="pass gross margin as a share of revenue")
     cum_prev = np.zeros(len(x))
     disc = np.zeros(len(x))
@@ -985,13 +1315,25 @@ def individual_expected_purchases(t, purchase_rate, dropout_probability, alive=1
     """
     t = _non_negative_array(t, "t")
     lam = _non_negative_array(purchase_rate, "purchase_rate")
-    p = np.asarray(dropout_probability, dtype=float)
-    if np.any(~np.isfinite(p)) or np.any(p <= 0) or np.any(p > 1):
+    p = _probabilities(dropout_probability, "dropout_probability", "must lie in (0, 1]",
+                       "pass per-purchase drop-out probabilities")
+    a = _probabilities(alive, "alive", "must be 0/1 or a probability in [0, 1]", "pass the alive flag (1/0) or P(alive)")
+    if np.any(p <= 0):
         raise ParameterError("dropout_probability must lie in (0, 1]", fix="pass per-purchase drop-out probabilities")
-    a = np.asarray(alive, dtype=float)
-    if np.any(~np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
-        raise ParameterError("alive must be 0/1 or a probability in [0, 1]", fix="pass the alive flag or P(alive)")
+    t, lam, p, a = _broadcast(t=t, purchase_rate=lam, dropout_probability=p, alive=a)
     return a * -np.expm1(-lam * p * t) / p
+
+
+def _probabilities(v, name: str, rule: str, fix: str) -> np.ndarray:
+    if v is None or isinstance(v, (str, bytes)):
+        raise ParameterError(f"{name} must be a number or an array of numbers, got {type(v).__name__}", fix=fix)
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"{name} must hold numbers only", fix=fix) from err
+    if np.any(~np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
+        raise ParameterError(f"{name} {rule}", fix=fix)
+    return arr
 
 
 def oracle_customer_lifetime_value(
@@ -1019,23 +1361,27 @@ def oracle_customer_lifetime_value(
     >>> out["clv"].round(1).tolist()
     [194.3, 0.0]
     """
-    check_scalar(horizon, "horizon", numbers.Integral, low=1)
-    check_scalar(period_length, "period_length", low=0, low_inclusive=False)
-    check_scalar(discount_rate, "discount_rate", low=0)
-    index = next((v.index for v in (purchase_rate, dropout_probability, mean_spend, alive, margin)
-                  if isinstance(v, pd.Series)), None)
-    arrays = []
-    for name, v in (("purchase_rate", purchase_rate), ("dropout_probability", dropout_probability),
-                    ("mean_spend", mean_spend), ("alive", alive), ("margin", margin)):
-        if isinstance(v, pd.Series) and index is not None and not v.index.equals(index):
+    horizon, period_length, discount_rate = _check_horizon(horizon, period_length, discount_rate)
+    args = {"purchase_rate": purchase_rate, "dropout_probability": dropout_probability, "mean_spend": mean_spend,
+            "alive": alive, "margin": margin}
+    index = next((v.index for v in args.values() if isinstance(v, pd.Series)), None)
+    arrays = {}
+    for name, v in args.items():
+        if isinstance(v, pd.Series) and not v.index.equals(index):
             raise ParameterError(f"{name} is not aligned with the other Series arguments",
                                  fix="reindex every Series on the same customer index")
-        arr = np.asarray(v, dtype=float)
+        if v is None or isinstance(v, (str, bytes)):
+            raise ParameterError(f"{name} must be a number or an array of numbers, got {type(v).__name__}",
+                                 fix=f"pass {name} as numbers, one per customer")
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric") from err
         if np.any(~np.isfinite(arr)):
             raise DataValidationError(f"{name} has missing or infinite values",
                                       fix="drop customers without latent parameters (e.g. B2B accounts)")
-        arrays.append(arr)
-    lam, p, spend, a, m = np.broadcast_arrays(*arrays)
+        arrays[name] = arr
+    lam, p, spend, a, m = _broadcast(**arrays)
     if np.any(spend < 0):
         raise DataValidationError("mean_spend must be >= 0", fix="pass mean spend per purchase")
     if np.any((m < 0) | (m > 1)):
@@ -1046,8 +1392,9 @@ def oracle_customer_lifetime_value(
         cum = individual_expected_purchases(k * period_length, lam, p, a)
         disc += (cum - cum_prev) / (1 + discount_rate) ** k
         cum_prev = cum
-    out = pd.DataFrame({"expected_purchases": cum_prev, "discounted_purchases": disc, "expected_spend": spend,
-                        "margin": m, "clv": m * disc * spend})
+    out = pd.DataFrame({"expected_purchases": np.atleast_1d(cum_prev), "discounted_purchases": np.atleast_1d(disc),
+                        "expected_spend": np.atleast_1d(spend), "margin": np.atleast_1d(m),
+                        "clv": np.atleast_1d(m * disc * spend)})
     if index is not None:
         out.index = index
     return out
@@ -1057,40 +1404,54 @@ def tracking_table(
     model: BetaGeoFitter,
     transactions: pd.DataFrame,
     *,
-    observation_end,
+    as_of,
     calibration_end=None,
-    customer_id: str = "customer_id",
-    date: str = "date",
+    customer_id_col: str = "customer_id",
+    date_col: str = "date",
     time_unit: str = "W",
     merge_same_day: bool = True,
 ) -> pd.DataFrame:
     """Cumulative repeat purchases of a cohort, actual vs BG/NBD-expected, period by period.
 
     The "tracking plot" of Fader, Hardie & Lee (2005): customers are those whose first
-    purchase is on or before ``calibration_end`` (all, if None); each period end ``t`` gets
-    the actual number of repeat purchases made by then and ``Σ_i E[X(t − first_i)]``.
-    Counting follows :func:`summary_from_transactions` (same-day merging by default).
+    purchase is on or before ``calibration_end`` (all, if None); each period end ``t`` up to
+    ``as_of`` gets the actual number of repeat purchases made by then and
+    ``Σ_i E[X(t − first_i)]``. Counting follows :func:`summary_from_transactions`
+    (same-day merging by default).
     """
     if not isinstance(model, BetaGeoFitter):
         raise ParameterError(f"expected a fitted BetaGeoFitter, got {type(model).__name__}",
                              fix="pass crmlab.clv.BetaGeoFitter().fit(summary)")
     model._check_fitted()
     unit = _time_unit(time_unit)
-    end = _timestamp(observation_end, "observation_end")
-    check_frame(transactions, "transactions", required=[customer_id, date], no_nan=[customer_id])
-    day = check_dates(transactions, date, "transactions", not_after=end).dt.floor("D")
-    df = pd.DataFrame({"cid": transactions[customer_id].to_numpy(), "day": day.to_numpy()})
+    end = check_timestamp(as_of, "as_of")
+    cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
+    check_option(merge_same_day, "merge_same_day", [True, False])
+    if cal is not None and cal >= end:
+        raise ParameterError(f"calibration_end ({cal.date()}) must be before as_of ({end.date()})",
+                             fix="choose a calibration end inside the observation period")
+    check_frame(transactions, "transactions", required=[customer_id_col, date_col], no_nan=[customer_id_col])
+    when = _naive(check_dates(transactions, date_col, "transactions"))
+    _check_not_after(when, end, cal, date_col)
+    day = when.dt.floor("D")
+    df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()})
     if merge_same_day:
         df = df.drop_duplicates()
     first = df.groupby("cid")["day"].transform("min")
-    if calibration_end is not None:
-        keep = first <= _timestamp(calibration_end, "calibration_end")
+    if cal is not None:
+        keep = first <= cal
+        if not keep.any():
+            raise DataValidationError(f"no customer bought on or before calibration_end ({cal.date()})",
+                                      fix="choose a later calibration_end")
         df, first = df[keep], first[keep]
     start = first.min()
     n_periods = int(np.floor((end - start).days / unit))
     if n_periods < 1:
         raise DataValidationError("the observation period is shorter than one time unit",
-                                  fix="use a later observation_end or a smaller time_unit")
+                                  fix="use a later as_of or a smaller time_unit")
+    if n_periods > 20_000:
+        raise ParameterError(f"the log spans {n_periods:,} periods of time_unit={time_unit!r}",
+                             fix="use a coarser time_unit ('W' or 'M')")
     t = np.arange(1, n_periods + 1) * unit  # period ends, days after the first first purchase
     rep_days = (df.loc[df["day"] > first, "day"] - start).dt.days.to_numpy()
     actual = np.searchsorted(np.sort(rep_days), t, side="right")
@@ -1106,12 +1467,13 @@ def plot_tracking(table: pd.DataFrame, calibration_end=None, ax=None, synthetic:
     from . import plots
 
     require_columns(table, ["period_end", "actual", "expected"], "table")
+    cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
     if ax is None:
         _, ax = plots.subplots()
     ax.plot(table.index, table["actual"], label="actual")
     ax.plot(table.index, table["expected"], ls="--", label="BG/NBD expected")
-    if calibration_end is not None:
-        cut = table.index[table["period_end"] <= pd.Timestamp(calibration_end)]
+    if cal is not None:
+        cut = table.index[table["period_end"] <= cal]
         if len(cut):
             ax.axvline(cut[-1], color="0.5", ls=":", lw=1)
             ax.text(cut[-1], ax.get_ylim()[1] * 0.95, " holdout ->", fontsize=8, color="0.4", va="top")
@@ -1125,17 +1487,21 @@ def plot_tracking(table: pd.DataFrame, calibration_end=None, ax=None, synthetic:
 def simulate_bgnbd(n: int, T, r: float, alpha: float, a: float, b: float, seed) -> pd.DataFrame:
     """Draw a frequency / recency / T summary of ``n`` customers from BG/NBD.
 
-    ``T`` is a scalar or an array of observation lengths. The extra column ``alive`` says
-    whether the customer is still active at ``T`` (the truth P(alive) estimates).
+    ``T`` is a scalar or an array of ``n`` observation lengths. The extra column ``alive``
+    says whether the customer is still active at ``T`` (the truth P(alive) estimates).
 
     >>> simulate_bgnbd(3, T=10, r=1, alpha=2, a=1, b=3, seed=0).columns.tolist()
     ['frequency', 'recency', 'T', 'alive']
     """
-    n = int(check_scalar(n, "n", numbers.Integral, low=1))
+    n = check_count(n, "n", 1, 10_000_000)
     for name, v in (("r", r), ("alpha", alpha), ("a", a), ("b", b)):
         check_scalar(v, name, low=0, low_inclusive=False)
     rng = check_random_state(seed)
-    T = np.broadcast_to(_non_negative_array(T, "T"), (n,)).astype(float)
+    T = _non_negative_array(T, "T")
+    if T.ndim > 1 or (T.ndim == 1 and len(T) not in (1, n)):
+        raise ParameterError(f"T must be one number or one value per customer ({n}), got shape {T.shape}",
+                             fix="pass T as a number or an array of length n")
+    T = np.broadcast_to(T, (n,)).astype(float)
     lam = rng.gamma(r, 1 / alpha, n)
     p = np.clip(rng.beta(a, b, n), 1e-12, 1.0)
     J = rng.geometric(p)  # drop out right after the J-th repeat purchase
@@ -1149,55 +1515,20 @@ def simulate_bgnbd(n: int, T, r: float, alpha: float, a: float, b: float, seed) 
 
 
 def simulate_spend(frequency, p: float, q: float, gamma: float, seed) -> np.ndarray:
-    """Mean spend of ``frequency`` transactions per customer under Gamma-Gamma (0 if frequency is 0)."""
+    """Mean spend of ``frequency`` transactions per customer under Gamma-Gamma (0 if frequency is 0).
+
+    >>> simulate_spend([0, 3], p=5, q=4, gamma=120, seed=1)[0]
+    np.float64(0.0)
+    """
     for name, v in (("p", p), ("q", q), ("gamma", gamma)):
         check_scalar(v, name, low=0, low_inclusive=False)
     rng = check_random_state(seed)
-    x = np.asarray(frequency, dtype=float)
-    if np.any(x < 0) or np.any(~np.isfinite(x)):
-        raise ParameterError("frequency must be finite and >= 0", fix="pass repeat-purchase counts")
+    x = np.atleast_1d(_non_negative_array(frequency, "frequency"))
+    if x.ndim != 1:
+        raise ParameterError(f"frequency must be 1-D, got shape {x.shape}", fix="pass one count per customer")
     nu = rng.gamma(q, 1 / gamma, len(x))
     # the sum of x Gamma(p, nu) draws is Gamma(p x, nu)
     total = rng.gamma(np.maximum(p * x, 1e-300), 1 / nu)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return np.where(x > 0, total / np.maximum(x, 1), 0.0)
-
-
-# ------------------------------------------------------------------------------------
-# real data: the CDNOW sample (Fader & Hardie)
-# ------------------------------------------------------------------------------------
-CDNOW_DIR = Path(__file__).resolve().parent.parent / "datasets" / "real" / "cdnow"
-"""Folder of the shipped CDNOW sample (see its README.md for provenance and terms)."""
-
-
-def load_cdnow(kind: str = "transactions") -> pd.DataFrame:
-    """The public CDNOW sample of Fader & Hardie: REAL data (2,357 customers, 1997-01 to 1998-06).
-
-    ``kind="transactions"``: one row per log line — ``master_id``, ``customer_id`` (1-2357),
-    ``date``, ``cds`` (number of CDs), ``amount`` (US dollars).
-    ``kind="summary"``: the published calibration summary (x, t_x, T in weeks, zbar in
-    dollars), renamed to ``frequency``, ``recency``, ``T``, ``monetary_value`` and indexed by
-    ``customer_id``.
-
-    >>> load_cdnow().shape
-    (6919, 5)
-    >>> load_cdnow("summary")["frequency"].sum()
-    np.int64(2457)
-    """
-    files = {"transactions": "CDNOW_sample.txt", "summary": "cdnow_customers_summary_with_transactions.csv"}
-    if kind not in files:
-        raise ParameterError(f"kind must be one of {list(files)}, got {kind!r}", fix="use 'transactions' or 'summary'")
-    path = CDNOW_DIR / files[kind]
-    if not path.exists():
-        raise DatasetNotFoundError(f"CDNOW file {path} is missing",
-                                   fix="restore datasets/real/cdnow from the repository (see its README.md)")
-    if kind == "transactions":
-        tx = pd.read_csv(path, sep=r"\s+", header=None, names=["master_id", "customer_id", "date", "cds", "amount"],
-                         dtype={"master_id": str, "customer_id": "int64", "date": str, "cds": "int64",
-                                "amount": float})
-        tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
-        return tx
-    df = pd.read_csv(path)
-    df.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
-    return df.set_index("customer_id")

@@ -37,6 +37,7 @@ __all__ = [
     "load_silo_matches",
     "list_tables",
     "data_dictionary_markdown",
+    "load_cdnow",
 ]
 
 # column -> (dtype, unit, meaning, 中文, how generated)
@@ -373,3 +374,64 @@ def data_dictionary_markdown(meta: dict | None = None) -> str:
             lines.append(f"| `{col}` | {kind} | {unit} | {meaning} | {zh_c} | {gen} |")
         lines.append("")
     return "\n".join(lines)
+
+
+_CDNOW_FILES = {"transactions": "CDNOW_sample.txt", "summary": "cdnow_customers_summary_with_transactions.csv"}
+
+
+def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd.DataFrame:
+    """The CDNOW sample of Fader & Hardie: REAL data (2,357 customers, 1997-01 to 1998-06).
+
+    ``kind="transactions"``: one row per log line — ``master_id``, ``customer_id`` (1-2357),
+    ``date``, ``cds`` (number of CDs), ``amount`` (US dollars).
+    ``kind="summary"``: the published calibration summary (x, t_x, T in weeks, zbar in
+    dollars), renamed to ``frequency``, ``recency``, ``T``, ``monetary_value`` and indexed by
+    ``customer_id``.
+
+    ``path`` is a folder holding the files under their published names
+    (``CDNOW_sample.txt``, ``cdnow_customers_summary_with_transactions.csv``) or the file
+    itself; by default the copy shipped in ``datasets/real/cdnow`` (see its README for
+    provenance and terms). Nothing is downloaded.
+
+    >>> load_cdnow().shape
+    (6919, 5)
+    >>> load_cdnow("summary")["frequency"].sum()
+    np.int64(2457)
+    """
+    from .errors import DataValidationError
+    from .validation import check_option
+
+    check_option(kind, "kind", list(_CDNOW_FILES))
+    if path is None:
+        path = Path(__file__).resolve().parent.parent / "datasets" / "real" / "cdnow"
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
+                             fix="pass e.g. path='data/cdnow' (the folder) or the file itself")
+    path = Path(path)
+    file = path / _CDNOW_FILES[kind] if path.is_dir() else path
+    if not file.is_file():
+        raise DatasetNotFoundError(
+            f"CDNOW file {file} is missing",
+            fix=f"pass path= the folder holding {_CDNOW_FILES[kind]!r} (or the file itself); the shipped copy "
+                "lives in datasets/real/cdnow (restore it from the repository, see its README.md)")
+    try:
+        if kind == "transactions":
+            tx = pd.read_csv(file, sep=r"\s+", header=None,
+                             names=["master_id", "customer_id", "date", "cds", "amount"],
+                             dtype={"master_id": str, "customer_id": "int64", "date": str, "cds": "int64",
+                                    "amount": float})
+            tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
+            return tx
+        df = pd.read_csv(file)
+        if df.shape[1] != 5:
+            raise ValueError(f"{df.shape[1]} columns")
+        df.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+        df = df.astype({"customer_id": "int64", "frequency": "int64", "recency": float, "T": float,
+                        "monetary_value": float})
+        return df.set_index("customer_id")
+    except (ValueError, TypeError, pd.errors.ParserError) as err:
+        layout = ("5 whitespace-separated columns without a header: master id, customer id, date as YYYYMMDD, "
+                  "number of CDs, dollars" if kind == "transactions"
+                  else "a CSV with the header ID,x,t_x,T,zbar and one row per customer")
+        raise DataValidationError(f"{file} is not the CDNOW {kind} file ({err})",
+                                  fix=f"the {kind} file has {layout}; check kind= and path=") from err
