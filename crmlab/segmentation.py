@@ -13,9 +13,10 @@ course shows comes from the SYNTHETIC world.
   :func:`pareto_table`, :func:`pareto_summary`, :func:`abc_classes`, :func:`value_tiers`,
   :func:`plot_pareto`;
 * the source texts' classifications: :func:`classify_by_size`, :func:`industry_profile`,
-  :func:`classify_importance` (重点/一般/潜在), :func:`classify_satisfaction`,
-  :func:`classify_loyalty_state` (忠诚/游离/流失) and its quarterly dynamics
-  :func:`loyalty_transitions` / :func:`project_state_shares`;
+  :func:`classify_importance` (重点/一般/潜在), :func:`classify_loyalty_state`
+  (忠诚/游离/流失) and its quarterly dynamics :func:`loyalty_transitions` /
+  :func:`project_state_shares`; satisfaction classes (高/中/低满意度) are
+  :func:`crmlab.satisfaction.classify_satisfaction`;
 * needs-based clustering: :func:`behaviour_features`, :func:`choose_k` (+ plot),
   :class:`SegmentClusterer` (scaling, optional PCA, k-means, profile table, 2-D positioning
   map, adjusted Rand index against known segments), :func:`segment_agreement`;
@@ -39,21 +40,27 @@ customer_id
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ._threads import single_thread as _single_thread
+from .base import Fitter
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
+    check_count,
     check_dates,
-    check_fitted,
     check_frame,
     check_in_range,
     check_no_nan,
+    check_numeric,
+    check_option,
     check_probability,
     check_scalar,
+    check_timestamp,
+    coding_advice,
     require_columns,
 )
 
@@ -73,7 +80,6 @@ __all__ = [
     "classify_by_size",
     "industry_profile",
     "classify_importance",
-    "classify_satisfaction",
     "classify_loyalty_state",
     "loyalty_transitions",
     "project_state_shares",
@@ -141,7 +147,7 @@ def _score(values: pd.Series, bins: int, higher_is_better: bool, edges=None) -> 
     """1..bins scores: by percentile rank (ties share a score) or by explicit ``edges``."""
     if edges is not None:
         e = np.asarray(edges, dtype=float)
-        if e.ndim != 1 or len(e) != bins - 1 or np.any(np.diff(e) <= 0):
+        if e.ndim != 1 or len(e) != bins - 1 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
             raise ParameterError(f"thresholds must be {bins - 1} increasing cut points, got {list(edges)}",
                                  fix=f"pass {bins - 1} cut points for {bins} scores")
         s = np.searchsorted(e, values.to_numpy(dtype=float), side="right") + 1
@@ -156,10 +162,10 @@ def rfm_table(
     transactions: pd.DataFrame,
     as_of,
     *,
-    customer_id: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
-    profit: str | None = None,
+    customer_id_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    profit_col: str | None = None,
     monetary: str = "sum",
     bins: int = 5,
     thresholds: dict | None = None,
@@ -169,7 +175,7 @@ def rfm_table(
     * ``recency_days`` — days from the last purchase to ``as_of`` (smaller is better);
     * ``frequency`` — number of purchases (rows) up to ``as_of``;
     * ``monetary`` — total (``monetary="sum"``) or mean (``"mean"``) amount;
-    * ``profit`` — sum of the ``profit`` column, if given (e.g. ``"gross_margin"``);
+    * ``profit`` — sum of the ``profit_col`` column, if given (e.g. ``"gross_margin"``);
     * ``R``, ``F``, ``M`` — scores: percentile rank cut into ``bins`` equal bands, ties sharing
       a score (so heavily tied frequencies skip some scores), 5 = best; or explicit cut
       points ``thresholds={"recency_days": [...], "frequency": [...], "monetary": [...]}``;
@@ -177,27 +183,30 @@ def rfm_table(
 
     Purchases dated after ``as_of`` are an error (filter them first).
     """
-    check_scalar(bins, "bins", numbers.Integral, low=2, high=10)
-    if monetary not in ("sum", "mean"):
-        raise ParameterError(f"monetary must be 'sum' or 'mean', got {monetary!r}",
-                             fix="use 'sum' (total spend) or 'mean' (spend per purchase)")
-    when = _as_of(as_of)
-    cols = [customer_id, date, amount] + ([profit] if profit else [])
-    check_frame(transactions, "transactions", required=cols, no_nan=[customer_id, amount],
-                numeric=[amount] + ([profit] if profit else []), non_negative=[amount])
-    d = check_dates(transactions, date, "transactions", not_after=when)
-    df = pd.DataFrame({"cid": transactions[customer_id].to_numpy(), "d": d.to_numpy(),
-                       "amt": transactions[amount].to_numpy(dtype=float)})
+    check_count(bins, "bins", 2, 10)
+    check_option(monetary, "monetary", ["sum", "mean"])
+    when = check_timestamp(as_of, "as_of")
+    profit = [profit_col] if profit_col is not None else []
+    cols = [customer_id_col, date_col, amount_col, *profit]
+    check_frame(transactions, "transactions", required=cols, no_nan=[customer_id_col, amount_col, *profit],
+                numeric=[amount_col, *profit], non_negative=[amount_col])
+    d = _naive(check_dates(transactions, date_col, "transactions"))
+    _check_not_after(d, when, date_col)
+    df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "d": d.to_numpy(),
+                       "amt": transactions[amount_col].to_numpy(dtype=float)})
     if profit:
-        df["profit"] = transactions[profit].to_numpy(dtype=float)
+        df["profit"] = transactions[profit_col].to_numpy(dtype=float)
     g = df.groupby("cid", sort=True)
     out = pd.DataFrame({"recency_days": (when - g["d"].max()).dt.days.astype("int64"),
                         "frequency": g.size().astype("int64"),
                         "monetary": g["amt"].sum() if monetary == "sum" else g["amt"].mean()})
     if profit:
         out["profit"] = g["profit"].sum()
-    out.index.name = customer_id
-    thresholds = thresholds or {}
+    out.index.name = customer_id_col
+    thresholds = {} if thresholds is None else thresholds
+    if not isinstance(thresholds, dict):
+        raise ParameterError(f"thresholds must be a dict, got {type(thresholds).__name__}",
+                             fix="e.g. thresholds={'recency_days': [30, 90, 180, 365]} for bins=5")
     unknown = set(thresholds) - {"recency_days", "frequency", "monetary"}
     if unknown:
         raise ParameterError(f"thresholds has unknown key(s) {sorted(unknown)}",
@@ -210,14 +219,20 @@ def rfm_table(
     return out
 
 
-def _as_of(as_of) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"as_of is not a date: {as_of!r}", fix="pass as_of like '2025-12-31'") from err
-    if pd.isna(ts):
-        raise ParameterError("as_of is missing", fix="pass as_of like '2025-12-31'")
-    return ts
+def _naive(dates: pd.Series) -> pd.Series:
+    """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone."""
+    return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
+
+
+def _check_not_after(dates: pd.Series, as_of: pd.Timestamp, date_col: str) -> None:
+    late = (dates > as_of).to_numpy()
+    if late.any():
+        first = dates[late].iloc[0]
+        raise DataValidationError(
+            f"transactions[{date_col!r}] has {int(late.sum())} date(s) after {as_of.date()} "
+            f"(first at row {dates.index[np.flatnonzero(late)[0]]!r}: {first.date()})",
+            fix=f"score the customers as of a later date, or drop the later rows first: "
+                f"transactions[transactions[{date_col!r}] <= {str(as_of.date())!r}]")
 
 
 def rfm_segments(rfm: pd.DataFrame, scheme: str = "grid", rules=None, reference: str = "mean") -> pd.Series:
@@ -232,9 +247,14 @@ def rfm_segments(rfm: pd.DataFrame, scheme: str = "grid", rules=None, reference:
     >>> rfm_segments(rfm).tolist()
     ['champions', 'hibernating', 'need_attention']
     """
+    check_option(scheme, "scheme", ["grid", "cn8"])
+    check_option(reference, "reference", ["mean", "median"])
     if scheme == "grid":
         check_frame(rfm, "rfm", required=["R", "F"], numeric=["R", "F"], no_nan=["R", "F"])
         rules = RFM_GRID_SEGMENTS if rules is None else rules
+        if not all(hasattr(r, "name") and hasattr(r, "r") and hasattr(r, "f") for r in rules):
+            raise ParameterError("every rule needs a name and r and f ranges (like RFM_GRID_SEGMENTS)",
+                                 fix="pass objects with .name, .r=(low, high) and .f=(low, high)")
         if rules is RFM_GRID_SEGMENTS:
             check_in_range(rfm, "R", 1, 5, "rfm", "scores")
             check_in_range(rfm, "F", 1, 5, "rfm", "scores")
@@ -247,26 +267,28 @@ def rfm_segments(rfm: pd.DataFrame, scheme: str = "grid", rules=None, reference:
                                  f"F={rfm.loc[out.isna(), 'F'].iloc[0]})",
                                  fix="make the rules cover every (R, F) cell, or score with bins=5")
         return out
-    if scheme == "cn8":
-        need = ["recency_days", "frequency", "monetary"]
-        check_frame(rfm, "rfm", required=need, numeric=need, no_nan=need)
-        if reference not in ("mean", "median"):
-            raise ParameterError(f"reference must be 'mean' or 'median', got {reference!r}", fix="use 'mean'")
-        ref = rfm[need].agg(reference)
-        recent = rfm["recency_days"] < ref["recency_days"]
-        frequent = rfm["frequency"] > ref["frequency"]
-        high = rfm["monetary"] > ref["monetary"]
-        names = [RFM_CN8_SEGMENTS[(bool(a), bool(b), bool(c))][0] for a, b, c in zip(recent, frequent, high, strict=True)]
-        return pd.Series(names, index=rfm.index, name="segment", dtype="object")
-    raise ParameterError(f"scheme must be 'grid' or 'cn8', got {scheme!r}", fix="use scheme='grid' or 'cn8'")
+    need = ["recency_days", "frequency", "monetary"]
+    check_frame(rfm, "rfm", required=need, numeric=need, no_nan=need)
+    ref = rfm[need].agg(reference)
+    recent = rfm["recency_days"] < ref["recency_days"]
+    frequent = rfm["frequency"] > ref["frequency"]
+    high = rfm["monetary"] > ref["monetary"]
+    names = [RFM_CN8_SEGMENTS[(bool(a), bool(b), bool(c))][0] for a, b, c in zip(recent, frequent, high, strict=True)]
+    return pd.Series(names, index=rfm.index, name="segment", dtype="object")
 
 
-def rfm_segment_summary(rfm: pd.DataFrame, segments: pd.Series, value: str = "monetary") -> pd.DataFrame:
-    """Customers, share of customers, mean R/F/M and share of ``value`` by segment."""
-    check_frame(rfm, "rfm", required=["recency_days", "frequency", "monetary", value])
+def rfm_segment_summary(rfm: pd.DataFrame, segments: pd.Series, value_col: str = "monetary") -> pd.DataFrame:
+    """Customers, share of customers, mean R/F/M and share of the ``value_col`` column by segment."""
+    need = list(dict.fromkeys(["recency_days", "frequency", "monetary", value_col]))
+    check_frame(rfm, "rfm", required=need, numeric=need, no_nan=need)
     if not isinstance(segments, pd.Series) or not segments.index.equals(rfm.index):
         raise ParameterError("segments must be a Series with the same index as rfm",
                              fix="pass rfm_segments(rfm)")
+    check_no_nan(segments.rename("segment").to_frame(), "segment", "segments")
+    if not rfm[value_col].sum() > 0:
+        raise DataValidationError(f"rfm[{value_col!r}] sums to {rfm[value_col].sum():.6g}; value shares need a "
+                                  "positive total", fix="use revenue or profit with a positive total")
+    value = value_col
     chinese = {s.name: s.chinese for s in RFM_GRID_SEGMENTS} | {v[0]: v[1] for v in RFM_CN8_SEGMENTS.values()}
     actions = {s.name: s.action for s in RFM_GRID_SEGMENTS} | {v[0]: v[2] for v in RFM_CN8_SEGMENTS.values()}
     g = rfm.groupby(segments.rename("segment"))
@@ -283,18 +305,19 @@ def rfm_segment_summary(rfm: pd.DataFrame, segments: pd.Series, value: str = "mo
     return out.sort_values(f"{value}_share", ascending=False)
 
 
-def plot_rfm_heatmap(rfm: pd.DataFrame, value: str = "customers", ax=None, annotate: bool = True):
-    """Heatmap of the R x F grid: number of customers, or the mean of a column (e.g. monetary)."""
+def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: str | None = None, ax=None, annotate: bool = True):
+    """Heatmap of the R x F grid: number of customers (``value_col=None``), or the mean of a
+    column (e.g. ``value_col="monetary"``)."""
     from . import plots
 
-    check_frame(rfm, "rfm", required=["R", "F"])
-    if value == "customers":
+    check_frame(rfm, "rfm", required=["R", "F"], numeric=["R", "F"], no_nan=["R", "F"])
+    if value_col is None:
         grid = pd.crosstab(rfm["R"], rfm["F"])
         label, fmt = "customers", "{:.0f}"
     else:
-        require_columns(rfm, value, "rfm")
-        grid = rfm.pivot_table(index="R", columns="F", values=value, aggfunc="mean")
-        label, fmt = f"mean {value}", "{:.0f}"
+        check_frame(rfm, "rfm", required=[value_col], numeric=[value_col])
+        grid = rfm.pivot_table(index="R", columns="F", values=value_col, aggfunc="mean")
+        label, fmt = f"mean {value_col}", "{:.0f}"
     grid = grid.sort_index(ascending=False)
     if ax is None:
         _, ax = plots.subplots()
@@ -432,9 +455,14 @@ def _values(values, name: str = "values") -> pd.Series:
     if len(s) == 0:
         raise DataValidationError(f"{name} is empty", fix="check the filters applied before this call")
     if not pd.api.types.is_numeric_dtype(s):
-        raise ColumnError(f"{name} must be numeric, got dtype {s.dtype}", fix="pass the value column as numbers")
+        raise ColumnError(f"{name} must be numeric, got dtype {s.dtype}", fix=coding_advice(s, name, "numeric"))
     frame = s.rename("value").to_frame()
     check_no_nan(frame, "value", name)
+    if s.index.has_duplicates:
+        first = s.index[s.index.duplicated()][0]
+        first = first.item() if isinstance(first, np.generic) else first
+        raise DataValidationError(f"{name} has a customer id on more than one row (first: {first!r})",
+                                  fix="one value per customer: aggregate first, e.g. values.groupby(level=0).sum()")
     return s.astype(float)
 
 
@@ -491,6 +519,9 @@ def abc_classes(values, cutoffs=(0.8, 0.95)) -> pd.Series:
     >>> abc_classes(pd.Series([50.0, 30, 10, 6, 4], index=list("vwxyz"))).tolist()
     ['A', 'A', 'B', 'B', 'C']
     """
+    if isinstance(cutoffs, (str, bytes)) or not hasattr(cutoffs, "__len__") or len(cutoffs) != 2:
+        raise ParameterError(f"cutoffs must be two shares (A up to, B up to), got {cutoffs!r}",
+                             fix="use e.g. cutoffs=(0.8, 0.95)")
     lo, hi = (check_probability(c, "cutoffs", open_interval=True) for c in cutoffs)
     if not lo < hi:
         raise ParameterError(f"cutoffs must be increasing, got {cutoffs}", fix="use e.g. cutoffs=(0.8, 0.95)")
@@ -507,8 +538,11 @@ def value_tiers(values, shares=(0.2, 0.3, 0.5), labels=("top", "middle", "bottom
     ['high', 'low', 'low', 'high', 'low']
     """
     s = _values(values)
-    w = np.asarray(shares, dtype=float)
-    if len(w) != len(labels) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-9:
+    try:
+        w = np.asarray(shares, dtype=float).ravel()
+    except (TypeError, ValueError):
+        w = np.array([np.nan])
+    if len(w) != len(labels) or not np.all(np.isfinite(w)) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-9:
         raise ParameterError(f"shares must be positive, one per label, and sum to 1; got {list(shares)}",
                              fix="e.g. shares=(0.2, 0.3, 0.5), labels=('top', 'middle', 'bottom')")
     rank = s.rank(method="first", ascending=False)
@@ -552,6 +586,9 @@ def classify_by_size(values, thresholds=None, shares=(0.15, 0.35, 0.5)) -> pd.Se
     s = _values(values)
     if thresholds is None:
         return value_tiers(s, shares, ("large", "medium", "small")).rename("size_class")
+    if isinstance(thresholds, (str, bytes)) or not hasattr(thresholds, "__len__") or len(thresholds) != 2:
+        raise ParameterError(f"thresholds must be two numbers (medium_from, large_from), got {thresholds!r}",
+                             fix="e.g. thresholds=(100_000, 1_000_000)")
     lo, hi = (float(check_scalar(t, "thresholds")) for t in thresholds)
     if not lo < hi:
         raise ParameterError(f"thresholds must be (medium_from, large_from) with medium_from < large_from, got {thresholds}",
@@ -560,12 +597,21 @@ def classify_by_size(values, thresholds=None, shares=(0.15, 0.35, 0.5)) -> pd.Se
     return pd.Series(cls, index=s.index, name="size_class", dtype=object)
 
 
-def industry_profile(accounts: pd.DataFrame, industry: str = "industry", value: str = "value",
-                     extra: list[str] | None = None) -> pd.DataFrame:
-    """Accounts, value, value share and mean value by industry (行业), plus means of ``extra`` columns."""
-    extra = list(extra or [])
-    check_frame(accounts, "accounts", required=[industry, value, *extra], numeric=[value, *extra],
-                no_nan=[industry, value])
+def industry_profile(accounts: pd.DataFrame, industry_col: str = "industry", value_col: str = "value",
+                     columns: list[str] | None = None) -> pd.DataFrame:
+    """Accounts, value, value share and mean value by industry (行业), plus the means of ``columns``.
+
+    >>> acc = pd.DataFrame({"industry": ["retail", "retail", "logistics"], "value": [10.0, 30, 60]})
+    >>> industry_profile(acc)["value_share"].tolist()
+    [0.6, 0.4]
+    """
+    extra = [columns] if isinstance(columns, str) else list(columns or [])
+    check_frame(accounts, "accounts", required=[industry_col, value_col, *extra], numeric=[value_col, *extra],
+                no_nan=[industry_col, value_col])
+    if not accounts[value_col].sum() > 0:
+        raise DataValidationError(f"accounts[{value_col!r}] sums to {accounts[value_col].sum():.6g}; value shares "
+                                  "need a positive total", fix="use order value or revenue with a positive total")
+    industry, value = industry_col, value_col
     g = accounts.groupby(industry)
     out = pd.DataFrame({"accounts": g.size(), "value": g[value].sum()})
     out["value_share"] = out["value"] / out["value"].sum()
@@ -610,25 +656,6 @@ def classify_importance(value, potential_value=None, key_share: float = 0.2,
         potential |= top_pv & ~key
     cls = np.where(key, "key", np.where(potential, "potential", "general"))
     return pd.Series(cls, index=s.index, name="importance", dtype=object)
-
-
-def classify_satisfaction(scores, high_from: float = 8, low_to: float = 4, scale=(1, 10)) -> pd.Series:
-    """High / moderate / low satisfaction (高/中/低满意度), S000 §4.1(4).
-
-    Defaults on a 1-10 scale: high >= 8, low <= 4, moderate in between — an [EXT] choice,
-    since the source texts give no cut-offs.
-
-    >>> classify_satisfaction(pd.Series([9, 6, 3, 8])).tolist()
-    ['high', 'moderate', 'low', 'high']
-    """
-    s = _values(scores, "scores")
-    lo, hi = scale
-    check_in_range(s.rename("score").to_frame(), "score", lo, hi, "scores", "scores")
-    if not lo <= low_to < high_from <= hi:
-        raise ParameterError(f"need {lo} <= low_to < high_from <= {hi}, got low_to={low_to}, high_from={high_from}",
-                             fix="e.g. high_from=8, low_to=4 on a 1-10 scale")
-    cls = np.where(s >= high_from, "high", np.where(s <= low_to, "low", "moderate"))
-    return pd.Series(cls, index=s.index, name="satisfaction_level", dtype=object)
 
 
 LOYALTY_CHINESE = {"loyal": "忠诚客户", "floating": "游离客户", "lost": "流失客户"}
@@ -677,10 +704,12 @@ def classify_loyalty_state(rfm: pd.DataFrame, *, loyal_within_days: int = 90, lo
 
 
 LOYALTY_STATES = ("loyal", "floating", "lost")
+_LOYALTY_RULES = {"loyal_within_days", "loyal_min_frequency", "lost_after_days", "p_alive", "lost_below", "loyal_from"}
 
 
-def loyalty_transitions(transactions: pd.DataFrame, period_ends, *, customer_id: str = "customer_id",
-                        date: str = "date", amount: str = "amount", **rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+def loyalty_transitions(transactions: pd.DataFrame, period_ends, *, customer_id_col: str = "customer_id",
+                        date_col: str = "date", amount_col: str = "amount",
+                        **rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Loyalty state of every customer at each of ``period_ends`` and the transition matrix.
 
     A customer enters at the first period end after her first purchase. Returns
@@ -688,18 +717,27 @@ def loyalty_transitions(transactions: pd.DataFrame, period_ends, *, customer_id:
     row-normalised transition matrix between consecutive period ends (rows = from).
     ``rules`` are passed to :func:`classify_loyalty_state`.
     """
-    ends = pd.DatetimeIndex(pd.to_datetime(list(period_ends)))
+    unknown = sorted(set(rules) - _LOYALTY_RULES)
+    if unknown:
+        raise ParameterError(f"unknown loyalty rule(s) {unknown}", fix=f"use {sorted(_LOYALTY_RULES)}")
+    if isinstance(period_ends, (str, pd.Timestamp)) or not hasattr(period_ends, "__iter__"):
+        raise ParameterError("period_ends must be a list of dates",
+                             fix="e.g. pd.date_range('2024-03-31', '2025-12-31', freq='QE')")
+    ends = pd.DatetimeIndex([check_timestamp(e, "period_ends") for e in period_ends])
     if len(ends) < 2 or not ends.is_monotonic_increasing or ends.has_duplicates:
         raise ParameterError("period_ends must hold at least two increasing dates",
                              fix="e.g. pd.date_range('2024-03-31', '2025-12-31', freq='QE')")
-    check_frame(transactions, "transactions", required=[customer_id, date, amount])
-    d = check_dates(transactions, date, "transactions")
+    if len(ends) > 400:
+        raise ParameterError(f"period_ends holds {len(ends)} dates; each one scores the whole log",
+                             fix="use monthly or quarterly period ends (at most 400)")
+    check_frame(transactions, "transactions", required=[customer_id_col, date_col, amount_col])
+    d = _naive(check_dates(transactions, date_col, "transactions"))
     states = {}
     for end in ends:
         sub = transactions[(d <= end).to_numpy()]
         if len(sub) == 0:
             continue
-        rfm = rfm_table(sub, end, customer_id=customer_id, date=date, amount=amount)
+        rfm = rfm_table(sub, end, customer_id_col=customer_id_col, date_col=date_col, amount_col=amount_col)
         states[end] = classify_loyalty_state(rfm, **rules)
     if len(states) < 2:
         raise DataValidationError("fewer than two period ends have purchases before them",
@@ -734,9 +772,19 @@ def project_state_shares(matrix: pd.DataFrame, start, steps: int = 4) -> pd.Data
     if np.any(~np.isfinite(M)) or np.any(M < 0) or np.any(np.abs(M.sum(axis=1) - 1) > 1e-6):
         raise DataValidationError("every row of matrix must be a probability distribution (no NaN, sums to 1)",
                                   fix="drop states never observed as 'from', or fill their rows")
-    check_scalar(steps, "steps", numbers.Integral, low=1)
-    v = pd.Series(start, dtype=float).reindex(matrix.index)
-    if v.isna().any() or np.any(v < 0) or abs(v.sum() - 1) > 1e-6:
+    steps = check_count(steps, "steps", 1, 1000)
+    if not isinstance(start, (dict, pd.Series)):
+        raise ParameterError("start must be a dict (or Series) of state shares",
+                             fix=f"pass a dict with keys {list(matrix.index)}")
+    try:
+        v = pd.Series(start, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ParameterError("start must map states to numbers", fix=f"pass a dict with keys {list(matrix.index)}") from err
+    unknown = [k for k in v.index if k not in matrix.index]
+    if unknown:
+        raise ParameterError(f"start has unknown state(s) {unknown}", fix=f"use the states {list(matrix.index)}")
+    v = v.reindex(matrix.index)
+    if v.isna().any() or not np.all(np.isfinite(v)) or np.any(v < 0) or abs(v.sum() - 1) > 1e-6:
         raise ParameterError("start must give a share for every state, and the shares must sum to 1",
                              fix=f"pass a dict with keys {list(matrix.index)}")
     rows = [v.to_numpy()]
@@ -748,9 +796,9 @@ def project_state_shares(matrix: pd.DataFrame, start, steps: int = 4) -> pd.Data
 # ------------------------------------------------------------------------------------
 # needs-based clustering
 # ------------------------------------------------------------------------------------
-def behaviour_features(transactions: pd.DataFrame, *, customer_id: str = "customer_id",
-                       channel: str | None = "channel", category: str | None = "category",
-                       discount: str | None = "discount_used", min_transactions: int = 3) -> pd.DataFrame:
+def behaviour_features(transactions: pd.DataFrame, *, customer_id_col: str = "customer_id",
+                       channel_col: str | None = "channel", category_col: str | None = "category",
+                       discount_col: str | None = "discount_used", min_transactions: int = 3) -> pd.DataFrame:
     """Per-customer purchase-mix features: channel shares, category shares, discount share.
 
     These describe *what and how* a customer buys (needs), not how much. Customers with
@@ -758,10 +806,12 @@ def behaviour_features(transactions: pd.DataFrame, *, customer_id: str = "custom
     the mix too noisily to cluster on. Columns: ``ch_<channel>``, ``cat_<category>``,
     ``discount_share`` and ``n_transactions``.
     """
-    check_scalar(min_transactions, "min_transactions", numbers.Integral, low=1)
-    parts = [c for c in (channel, category, discount) if c]
+    check_count(min_transactions, "min_transactions", 1, 100_000)
+    customer_id, channel, category, discount = customer_id_col, channel_col, category_col, discount_col
+    parts = [c for c in (channel, category, discount) if c is not None]
     if not parts:
-        raise ParameterError("give at least one of channel, category, discount", fix="e.g. channel='channel'")
+        raise ParameterError("give at least one of channel_col, category_col, discount_col",
+                             fix="e.g. channel_col='channel'")
     check_frame(transactions, "transactions", required=[customer_id, *parts], no_nan=[customer_id, *parts])
     n = transactions.groupby(customer_id).size()
     keep = n.index[n >= min_transactions]
@@ -770,11 +820,12 @@ def behaviour_features(transactions: pd.DataFrame, *, customer_id: str = "custom
                                   fix="lower min_transactions or use a longer window")
     tx = transactions[transactions[customer_id].isin(keep)]
     out = []
-    if channel:
+    if channel is not None:
         out.append(pd.crosstab(tx[customer_id], tx[channel], normalize="index").add_prefix("ch_"))
-    if category:
+    if category is not None:
         out.append(pd.crosstab(tx[customer_id], tx[category], normalize="index").add_prefix("cat_"))
-    if discount:
+    if discount is not None:
+        check_numeric(tx, discount, "transactions")
         check_in_range(tx, discount, 0, 1, "transactions", "flags")
         out.append(tx.groupby(customer_id)[discount].mean().astype(float).rename("discount_share").to_frame())
     feats = pd.concat(out, axis=1)
@@ -792,10 +843,22 @@ def _feature_matrix(features: pd.DataFrame, name: str = "features") -> pd.DataFr
     if num.shape[1] != X.shape[1]:
         bad = [c for c in X.columns if c not in num.columns]
         raise ColumnError(f"{name} has non-numeric column(s) {bad}", fix="drop or encode them before clustering")
+    if X.shape[1] == 0:
+        raise ColumnError(f"{name} has no feature columns", fix="pass behaviour_features(transactions)")
     check_frame(X, name, no_nan=list(X.columns), min_rows=2)
     if np.any(~np.isfinite(X.to_numpy(dtype=float))):
         raise DataValidationError(f"{name} has infinite values", fix="replace them before clustering")
+    if X.index.has_duplicates:
+        dup = X.index[X.index.duplicated()].unique()
+        first = dup[0].item() if isinstance(dup[0], np.generic) else dup[0]
+        raise DataValidationError(f"{name} has {len(dup)} customer id(s) on more than one row (first: {first!r})",
+                                  fix="one row per customer: build the features with behaviour_features")
     return X
+
+
+def _check_seed(seed) -> int:
+    """scikit-learn's k-means needs an int seed."""
+    return check_count(seed, "seed", 0, 2**32 - 1)
 
 
 def _pipeline(n_clusters, n_components, seed, n_init):
@@ -823,10 +886,17 @@ def choose_k(features: pd.DataFrame, k_values=range(2, 9), *, n_components: int 
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
     X = _feature_matrix(features)
-    ks = [int(check_scalar(k, "k", numbers.Integral, low=2)) for k in k_values]
-    if not ks or max(ks) >= len(X):
-        raise ParameterError(f"k_values must be between 2 and the number of customers - 1 ({len(X) - 1})",
-                             fix="e.g. k_values=range(2, 9)")
+    seed = _check_seed(seed)
+    n_init = check_count(n_init, "n_init", 1, 1000)
+    silhouette_sample = check_count(silhouette_sample, "silhouette_sample", 2, 1_000_000)
+    if n_components is not None:
+        check_count(n_components, "n_components", 1, X.shape[1])
+    if isinstance(k_values, (str, bytes)) or not hasattr(k_values, "__iter__"):
+        raise ParameterError("k_values must be a list or range of whole numbers", fix="e.g. k_values=range(2, 9)")
+    ks = [check_count(k, "k", 2, 200) for k in k_values]
+    if not ks or max(ks) >= len(X) or len(ks) > 50:
+        raise ParameterError(f"k_values must hold 1 to 50 values between 2 and the number of customers - 1 "
+                             f"({len(X) - 1})", fix="e.g. k_values=range(2, 9)")
     rows = []
     with _single_thread(user_api=None):
         for k in ks:
@@ -863,15 +933,15 @@ def plot_choose_k(table: pd.DataFrame, ax=None):
                         legend=False)
 
 
-class SegmentClusterer:
+class SegmentClusterer(Fitter):
     """k-means segmentation: standardise, optionally project on principal components, cluster.
 
     ``fit(features)`` sets ``labels_`` (a Series, clusters numbered 0..k-1 by decreasing
     size), ``silhouette_``, ``pipeline_`` (the fitted scikit-learn pipeline) and ``map_``
     (every customer's coordinates on the first two principal components of the
-    standardised features: the positioning map). ``profile()`` describes the clusters,
-    ``plot_positioning_map()`` draws them, ``agreement(truth)`` scores them against known
-    segments.
+    standardised features: the positioning map). ``summary`` (= ``profile()``) describes
+    the clusters, ``plot_positioning_map()`` draws them, ``agreement(truth)`` scores them
+    against known segments.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -879,49 +949,81 @@ class SegmentClusterer:
     >>> seg = SegmentClusterer(n_clusters=2, seed=0).fit(X)
     >>> seg.labels_.value_counts().tolist()
     [30, 30]
+    >>> seg
+    SegmentClusterer(n_clusters=2), fitted on 60 customers: 2 clusters of 30/30 customers, silhouette 0.796
     """
 
+    _unit = "customers"
+
     def __init__(self, n_clusters: int = 4, *, n_components: int | None = None, seed: int = 0, n_init: int = 10):
-        self.n_clusters = int(check_scalar(n_clusters, "n_clusters", numbers.Integral, low=2))
-        if n_components is not None:
-            check_scalar(n_components, "n_components", numbers.Integral, low=1)
+        self.n_clusters = n_clusters
         self.n_components = n_components
-        self.seed = int(check_scalar(seed, "seed", numbers.Integral, low=0))
-        self.n_init = int(check_scalar(n_init, "n_init", numbers.Integral, low=1))
+        self.seed = seed
+        self.n_init = n_init
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        check_count(self.n_clusters, "n_clusters", 2, 200)
+        if self.n_components is not None:
+            check_count(self.n_components, "n_components", 1, 10_000)
+        _check_seed(self.seed)
+        check_count(self.n_init, "n_init", 1, 1000)
 
     def fit(self, features: pd.DataFrame) -> SegmentClusterer:
+        """Cluster the customers (rows) of ``features``; ``n_transactions`` is left out."""
         from sklearn.decomposition import PCA
         from sklearn.metrics import silhouette_score
 
+        self._check_settings()
+        k, n_comp, seed, n_init = int(self.n_clusters), self.n_components, int(self.seed), int(self.n_init)
         X = _feature_matrix(features)
-        if self.n_clusters >= len(X):
-            raise ParameterError(f"n_clusters={self.n_clusters} needs more than {len(X)} customers",
+        if k >= len(X):
+            raise ParameterError(f"n_clusters={k} needs more than {len(X)} customers",
                                  fix="lower n_clusters or pass more customers")
-        if self.n_components is not None and self.n_components > X.shape[1]:
-            raise ParameterError(f"n_components={self.n_components} exceeds the {X.shape[1]} features",
+        if n_comp is not None and n_comp > X.shape[1]:
+            raise ParameterError(f"n_components={n_comp} exceeds the {X.shape[1]} features",
                                  fix=f"choose n_components <= {X.shape[1]}")
         A = X.to_numpy(dtype=float)
-        with _single_thread(user_api=None):
-            self.pipeline_ = _pipeline(self.n_clusters, self.n_components, self.seed, self.n_init).fit(A)
-        raw = self.pipeline_[-1].labels_
+        with _single_thread(user_api=None), warnings.catch_warnings():
+            # too few distinct points: said below as a named error instead
+            warnings.filterwarnings("ignore", message="Number of distinct clusters")
+            pipeline = _pipeline(k, None if n_comp is None else int(n_comp), seed, n_init).fit(A)
+        raw = pipeline[-1].labels_
+        found = len(np.unique(raw))
+        if found < k:
+            raise DataValidationError(f"k-means found only {found} distinct cluster(s) for n_clusters={k}: "
+                                      "too few distinct customers", fix="lower n_clusters or pass more varied features")
         # number clusters by decreasing size (ties by label) so that output is stable
-        sizes = np.bincount(raw, minlength=self.n_clusters)
-        order = np.lexsort((np.arange(self.n_clusters), -sizes))
-        relabel = np.empty(self.n_clusters, dtype=int)
-        relabel[order] = np.arange(self.n_clusters)
+        sizes = np.bincount(raw, minlength=k)
+        order = np.lexsort((np.arange(k), -sizes))
+        relabel = np.empty(k, dtype=int)
+        relabel[order] = np.arange(k)
+        Z = pipeline[:-1].transform(A)
+        scaled = pipeline[0].transform(A)
+        pca = PCA(n_components=min(2, X.shape[1]), random_state=seed).fit(scaled)
+        coords = pca.transform(scaled)
+        if coords.shape[1] == 1:  # one feature: the map's second axis is flat
+            coords = np.column_stack([coords, np.zeros(len(coords))])
+        self.pipeline_ = pipeline
         self.labels_ = pd.Series(relabel[raw], index=X.index, name="cluster")
-        Z = self.pipeline_[:-1].transform(A)
-        self.silhouette_ = float(silhouette_score(Z, raw, sample_size=min(3000, len(Z)), random_state=self.seed))
-        scaled = self.pipeline_[0].transform(A)
-        self.pca_ = PCA(n_components=2, random_state=self.seed).fit(scaled)
-        self.map_ = pd.DataFrame(self.pca_.transform(scaled), index=X.index, columns=["pc1", "pc2"])
-        self.loadings_ = pd.DataFrame(self.pca_.components_.T, index=X.columns, columns=["pc1", "pc2"])
+        self.silhouette_ = float(silhouette_score(Z, raw, sample_size=min(3000, len(Z)), random_state=seed))
+        self.pca_ = pca
+        self.map_ = pd.DataFrame(coords, index=X.index, columns=["pc1", "pc2"])
+        self.loadings_ = pd.DataFrame(np.pad(pca.components_.T, ((0, 0), (0, 2 - pca.n_components_))),
+                                      index=X.columns, columns=["pc1", "pc2"])
         self.feature_names_ = list(X.columns)
+        self.n_obs_ = len(X)
         self._features = X
         return self
 
-    def _check_fitted(self):
-        check_fitted(self, "labels_", "fit(features)")
+    def _summary(self) -> pd.DataFrame:
+        """The clusters' profile (no estimates: a clusterer describes, it does not estimate)."""
+        return self.profile()
+
+    def _repr_fitted(self) -> str:
+        sizes = "/".join(f"{n:,}" for n in self.labels_.value_counts().sort_index())
+        return (f"fitted on {self.n_obs_:,} customers: {self.n_clusters} clusters of {sizes} customers, "
+                f"silhouette {self.silhouette_:.3f}")
 
     def profile(self, extra: pd.DataFrame | None = None) -> pd.DataFrame:
         """Per cluster: customers, share, feature means, and means of ``extra`` columns (same index)."""
@@ -930,6 +1032,9 @@ class SegmentClusterer:
         if extra is not None:
             if not isinstance(extra, pd.DataFrame):
                 raise ParameterError("extra must be a DataFrame indexed by customer", fix="e.g. rfm[['monetary']]")
+            if extra.index.has_duplicates:
+                raise DataValidationError("extra has a customer id on more than one row",
+                                          fix="pass one row per customer (e.g. an rfm_table)")
             ext = extra.reindex(df.index)
             df = df.join(ext.select_dtypes("number"), rsuffix="_extra")
         g = df.groupby(self.labels_)
@@ -946,6 +1051,7 @@ class SegmentClusterer:
         from . import plots
 
         self._check_fitted()
+        arrows = check_count(arrows, "arrows", 0, 100)
         if ax is None:
             _, ax = plots.subplots(figsize=(7.5, 5.5))
         for c in range(self.n_clusters):
@@ -962,7 +1068,7 @@ class SegmentClusterer:
             lx, ly = self.loadings_.loc[feat] * scale * 0.6
             ax.annotate("", xy=(lx, ly), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "0.3"})
             ax.text(lx * 1.08, ly * 1.08, feat, fontsize=8, color="0.2", ha="center")
-        ev = self.pca_.explained_variance_ratio_
+        ev = np.append(self.pca_.explained_variance_ratio_, 0.0)
         return plots.finish(ax, title="Positioning map of the segments", xlabel=f"PC1 ({ev[0]:.0%} of variance)",
                             ylabel=f"PC2 ({ev[1]:.0%} of variance)")
 
@@ -981,7 +1087,7 @@ def describe_clusters(profile: pd.DataFrame, features: list[str], top: int = 2, 
     """
     check_frame(profile, "profile", required=["customers", *features], numeric=["customers", *features],
                 no_nan=["customers", *features], non_negative=["customers"])
-    check_scalar(top, "top", numbers.Integral, low=1)
+    check_count(top, "top", 1, 100)
     check_scalar(min_lift, "min_lift", low=0, low_inclusive=False)
     w = profile["customers"] / profile["customers"].sum()
     overall = (profile[features].mul(w, axis=0)).sum()
@@ -1005,6 +1111,10 @@ def segment_agreement(labels: pd.Series, truth: pd.Series) -> dict:
     for s, name in ((labels, "labels"), (truth, "truth")):
         if not isinstance(s, pd.Series):
             raise ParameterError(f"{name} must be a pandas Series indexed by customer", fix="pass a Series")
+    for s, name in ((labels, "labels"), (truth, "truth")):
+        if s.index.has_duplicates:
+            raise DataValidationError(f"{name} has a customer id on more than one row",
+                                      fix="pass one label per customer, indexed by customer_id")
     common = labels.index.intersection(truth.index)
     if len(common) < 2:
         raise DataValidationError("labels and truth share fewer than 2 customers",

@@ -6,10 +6,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmlab import clv
 from crmlab import segmentation as sg
-from crmlab.errors import ColumnError, DataValidationError, ParameterError
+from crmlab.errors import (
+    ColumnError,
+    CrmlabError,
+    DataValidationError,
+    NotFittedError,
+    ParameterError,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +33,7 @@ def tx():
 
 @pytest.fixture(scope="module")
 def world_rfm(world):
-    return sg.rfm_table(world.transactions, world.meta["observation_end"], profit="gross_margin")
+    return sg.rfm_table(world.transactions, world.meta["observation_end"], profit_col="gross_margin")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +51,7 @@ def world_clusters(world_features):
 # RFM
 # ------------------------------------------------------------------------------------
 def test_rfm_table_values(tx):
-    rfm = sg.rfm_table(tx, "2024-03-31", profit="gross_margin")
+    rfm = sg.rfm_table(tx, "2024-03-31", profit_col="gross_margin")
     assert rfm.loc[1, "recency_days"] == 6 and rfm.loc[1, "frequency"] == 3 and rfm.loc[1, "monetary"] == 220
     assert rfm.loc[1, "profit"] == 60
     assert rfm[["R", "F", "M"]].isin(range(1, 6)).all().all()
@@ -133,7 +141,7 @@ def test_rfm_segments_bad_input():
 
 def test_rfm_segment_summary(world_rfm):
     seg = sg.rfm_segments(world_rfm)
-    summ = sg.rfm_segment_summary(world_rfm, seg, value="profit")
+    summ = sg.rfm_segment_summary(world_rfm, seg, value_col="profit")
     assert summ["customers"].sum() == len(world_rfm)
     assert summ["profit_share"].sum() == pytest.approx(1)
     assert summ.loc["champions", "chinese"] == "冠军客户"
@@ -210,7 +218,7 @@ def test_size_classification_recovers_recorded_size(world):
 
 def test_industry_profile(world):
     acc = _b2b_value(world)
-    prof = sg.industry_profile(acc, "industry", "value", extra=["satisfaction"])
+    prof = sg.industry_profile(acc, "industry", "value", columns=["satisfaction"])
     assert prof["accounts"].sum() == len(acc) and prof["value_share"].sum() == pytest.approx(1)
     assert set(prof.index) == set(world.truth["params"]["customers"]["b2b_industries"])
     assert "mean_satisfaction" in prof.columns
@@ -230,15 +238,12 @@ def test_classify_importance(world_rfm):
         sg.classify_importance(zero, potential_value=pd.Series([1.0, 2.0]))
 
 
-def test_classify_satisfaction():
-    assert sg.classify_satisfaction(pd.Series([1, 4, 5, 7, 8, 10])).tolist() == [
-        "low", "low", "moderate", "moderate", "high", "high"]
-    five = sg.classify_satisfaction(pd.Series([1, 3, 5]), high_from=4, low_to=2, scale=(1, 5))
-    assert five.tolist() == ["low", "moderate", "high"]
-    with pytest.raises(DataValidationError, match="outside \\[1, 10\\]"):
-        sg.classify_satisfaction(pd.Series([11]))
-    with pytest.raises(ParameterError, match="low_to < high_from"):
-        sg.classify_satisfaction(pd.Series([5]), high_from=4, low_to=6)
+def test_one_classify_satisfaction():
+    """The satisfaction classes live in crmlab.satisfaction only (issue 10: no twin names)."""
+    from crmlab import satisfaction
+
+    assert not hasattr(sg, "classify_satisfaction") and "classify_satisfaction" not in sg.__all__
+    assert "classify_satisfaction" in satisfaction.__all__
 
 
 def test_loyalty_state_rules_and_bad_input():
@@ -259,7 +264,7 @@ def test_p_alive_identifies_lost_customers_better_than_a_day_rule(world, world_r
     c = world.customers
     new = c.loc[(c["customer_type"] == "B2C") & (c["signup_date"] >= world.meta["window_start"]), "customer_id"]
     tx = world.transactions[world.transactions["customer_id"].isin(new)]
-    s = clv.summary_from_transactions(tx, observation_end=world.meta["window_end"], merge_same_day=False)
+    s = clv.summary_from_transactions(tx, as_of=world.meta["window_end"], merge_same_day=False)
     pa = clv.BetaGeoFitter().fit(s).predict_probability_alive(s)
     rfm = world_rfm.loc[s.index]
     dead = world.latent.set_index("customer_id").loc[s.index, "alive_at_window_end"] == 0
@@ -379,7 +384,7 @@ def test_segment_clusterer_bad_input(world_features):
         sg.SegmentClusterer(2).fit(world_features.assign(note="x"))
     with pytest.raises(ParameterError, match="exceeds"):
         sg.SegmentClusterer(2, n_components=50).fit(world_features)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         sg.SegmentClusterer(2).profile()
     with pytest.raises(DataValidationError, match="share fewer than 2"):
         sg.segment_agreement(pd.Series([1], index=[1]), pd.Series([1], index=[2]))
@@ -420,7 +425,7 @@ def test_positioning_fallback_and_bad_input(world_clusters):
 # ------------------------------------------------------------------------------------
 def test_plots_return_labelled_axes(world_rfm, world_features, world_clusters):
     table = sg.choose_k(world_features, range(2, 5), n_components=3)
-    for ax in (sg.plot_rfm_heatmap(world_rfm), sg.plot_rfm_heatmap(world_rfm, value="monetary"),
+    for ax in (sg.plot_rfm_heatmap(world_rfm), sg.plot_rfm_heatmap(world_rfm, value_col="monetary"),
                sg.plot_pareto(world_rfm["profit"]), sg.plot_choose_k(table),
                world_clusters.plot_positioning_map()):
         assert ax.get_title() and ax.get_xlabel()
@@ -485,7 +490,7 @@ def test_describe_clusters_and_plot_bad_input(world_rfm, world_features):
     with pytest.raises(ParameterError, match="min_lift"):
         sg.describe_clusters(prof, ["ch_web"], min_lift=0)
     with pytest.raises(ColumnError, match="missing required column"):
-        sg.plot_rfm_heatmap(world_rfm, value="margin_rate")
+        sg.plot_rfm_heatmap(world_rfm, value_col="margin_rate")
     with pytest.raises(ColumnError, match="missing required column"):
         sg.plot_rfm_heatmap(world_rfm.drop(columns="F"))
     with pytest.raises(ColumnError, match="missing required column"):
@@ -497,3 +502,187 @@ def test_describe_clusters_and_plot_bad_input(world_rfm, world_features):
     with pytest.raises(ParameterError, match="extra must be a DataFrame"):
         sg.SegmentClusterer(2, seed=0).fit(world_features.head(50)).profile(extra=[1, 2])
     plt.close("all")
+
+
+# ------------------------------------------------------------------------------------
+# the results contract of SegmentClusterer
+# ------------------------------------------------------------------------------------
+def test_segment_clusterer_contract(world_features, world_clusters):
+    assert type(sg.SegmentClusterer(4, n_components=np.int64(3)).n_components) is np.int64  # stored as given
+    m = sg.SegmentClusterer(4, n_components=3, seed=0)
+    assert m.get_params() == {"n_clusters": 4, "n_components": 3, "seed": 0, "n_init": 10}
+    assert repr(m) == "SegmentClusterer(n_components=3) (not fitted)"
+    for call in (lambda: m.summary, m.profile, lambda: m.agreement(pd.Series([1])), m.plot_positioning_map):
+        with pytest.raises(NotFittedError, match="SegmentClusterer is not fitted yet"):
+            call()
+    assert not hasattr(m, "summary")
+    summary = world_clusters.summary
+    assert summary.equals(world_clusters.profile()) and "estimate" not in summary.columns
+    text = repr(world_clusters)
+    n = len(world_features)
+    assert text.startswith(f"SegmentClusterer(n_components=3), fitted on {n:,} customers: 4 clusters of ")
+    assert f"silhouette {world_clusters.silhouette_:.3f}" in text
+
+
+# ------------------------------------------------------------------------------------
+# bad input: the cases of issue 10
+# ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda t: sg.rfm_table(t.assign(date=t["date"].dt.strftime("%Y%m%d").astype(int)), "2024-03-31"),
+         DataValidationError, "holds numbers"),
+        (lambda t: sg.rfm_table(t, 20240331), ParameterError, "as_of must be a date"),
+        (lambda t: sg.rfm_table(t.assign(amount=np.inf), "2024-03-31"), DataValidationError, "infinite"),
+        (lambda t: sg.rfm_table(t.assign(gross_margin=np.inf), "2024-03-31", profit_col="gross_margin"),
+         DataValidationError, "infinite"),
+        (lambda t: sg.rfm_table(t.assign(amount=t["amount"].astype(str)), "2024-03-31"), ColumnError,
+         "numbers are stored as text"),
+        (lambda t: sg.rfm_table(t, "2024-03-31", monetary="avg"), ParameterError, "monetary must be one of"),
+        (lambda t: sg.rfm_table(t, "2024-03-31", bins=10**6), ParameterError, "bins must be <= 10"),
+        (lambda t: sg.rfm_table(t, "2024-03-31", thresholds={"frequency": [1, np.inf, 3, 4]}), ParameterError,
+         "increasing cut points"),
+        (lambda t: sg.rfm_table(None, "2024-03-31"), ParameterError, "got None"),
+        (lambda t: sg.rfm_segments(pd.DataFrame({"R": [1], "F": [1]}), scheme="grd"), ParameterError,
+         "did you mean scheme='grid'"),
+        (lambda t: sg.rfm_segments(pd.DataFrame({"R": [1], "F": [1]}), rules=["champions"]), ParameterError,
+         "every rule needs"),
+        (lambda t: sg.rfm_segment_summary(sg.rfm_table(t, "2024-03-31").assign(zero=0.0),
+                                          sg.rfm_segments(sg.rfm_table(t, "2024-03-31")), value_col="zero"),
+         DataValidationError, "positive total"),
+        (lambda t: sg.rfm_segment_summary(sg.rfm_table(t, "2024-03-31"),
+                                          sg.rfm_segments(sg.rfm_table(t, "2024-03-31")), value_col="profit"),
+         ColumnError, "missing required column"),
+        (lambda t: sg.loyalty_transitions(t, [20240131, 20240331]), ParameterError, "period_ends must be a date"),
+        (lambda t: sg.loyalty_transitions(t, "2024-03-31"), ParameterError, "period_ends must be a list"),
+        (lambda t: sg.loyalty_transitions(t, ["2024-01-31", "2024-03-31"], lost_after=90), ParameterError,
+         r"unknown loyalty rule\(s\) \['lost_after'\]"),
+        (lambda t: sg.loyalty_transitions(t, pd.date_range("2000-01-01", periods=500, freq="D")), ParameterError,
+         "at most 400"),
+        (lambda t: sg.pareto_table(pd.Series([1.0, np.inf])), DataValidationError, "infinite"),
+        (lambda t: sg.pareto_table(pd.Series([1.0, 2.0, 3.0], index=["a", "b", "a"])), DataValidationError,
+         "on more than one row .*'a'"),
+        (lambda t: sg.abc_classes(pd.Series([1.0, 2.0]), cutoffs=(0.8,)), ParameterError, "two shares"),
+        (lambda t: sg.value_tiers(pd.Series([1.0, 2.0]), shares=(np.nan, 0.5, 0.5)), ParameterError, "sum to 1"),
+        (lambda t: sg.classify_by_size(pd.Series([1.0, 2.0]), thresholds=(5,)), ParameterError, "two numbers"),
+        (lambda t: sg.classify_by_size(pd.Series([1.0, 2.0]), thresholds=(5, np.inf)), ParameterError,
+         "thresholds must be finite"),
+        (lambda t: sg.classify_importance(pd.Series(["high", "low"])), ColumnError, "holds labels"),
+        (lambda t: sg.classify_loyalty_state(pd.DataFrame({"recency_days": [1, np.inf], "frequency": [1, 2]})),
+         DataValidationError, "infinite"),
+        (lambda t: sg.classify_loyalty_state(pd.DataFrame({"recency_days": [1, 2], "frequency": [1, 2]}),
+                                             p_alive=pd.Series([0.5, np.inf])), DataValidationError, "infinite"),
+        (lambda t: sg.project_state_shares(pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]),
+                                           {"a": 1.0, "c": 0.0}), ParameterError, r"unknown state\(s\) \['c'\]"),
+        (lambda t: sg.project_state_shares(pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]),
+                                           {"a": 1.0, "b": 0.0}, steps=10**9), ParameterError, "steps must be <="),
+        (lambda t: sg.project_state_shares(pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]),
+                                           [1.0, 0.0]), ParameterError, "start must be a dict"),
+        (lambda t: sg.behaviour_features(t.assign(channel="web", category="x", discount_used=["Yes", "No"] * 5 + ["No"]),
+                                         min_transactions=1), ColumnError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+        (lambda t: sg.behaviour_features(t.assign(channel="web"), category_col=None, discount_col=None,
+                                         min_transactions=10**9), ParameterError, "min_transactions must be <="),
+        (lambda t: sg.segment_agreement(pd.Series([1, 2, 1], index=[1, 1, 2]), pd.Series([1, 2], index=[1, 2])),
+         DataValidationError, "labels has a customer id on more than one row"),
+    ],
+)
+def test_more_bad_input(tx, call, error, match):
+    with pytest.raises(error, match=match) as info:
+        call(tx.copy())
+    assert isinstance(info.value, CrmlabError) and "Fix:" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "error", "match"),
+    [
+        (lambda f: f.assign(ch_web=np.inf), {}, DataValidationError, "infinite"),
+        (lambda f: pd.concat([f, f.head(3)]), {}, DataValidationError, "3 customer id.*more than one row"),
+        (lambda f: f[["n_transactions"]], {}, ColumnError, "no feature columns"),
+        (lambda f: f, {"n_clusters": 10**6}, ParameterError, "n_clusters must be <="),
+        (lambda f: f, {"n_init": 10**9}, ParameterError, "n_init must be <="),
+        (lambda f: f, {"seed": -1}, ParameterError, "seed must be >= 0"),
+        (lambda f: f, {"seed": 1.5}, ParameterError, "seed must be a whole number"),
+        (lambda f: f.head(6).assign(**{c: 0.5 for c in f.columns}), {"n_clusters": 3}, DataValidationError,
+         "found only 1 distinct cluster"),
+    ],
+)
+def test_segment_clusterer_more_bad_input(world_features, change, kwargs, error, match):
+    with pytest.raises(error, match=match) as info:
+        sg.SegmentClusterer(**{"n_clusters": 2, "seed": 0, **kwargs}).fit(change(world_features))
+    assert "Fix:" in str(info.value)
+
+
+def test_choose_k_bad_input(world_features):
+    head = world_features.head(60)
+    with pytest.raises(ParameterError, match="k must be <= 200"):
+        sg.choose_k(head, [2, 10**6])
+    with pytest.raises(ParameterError, match="k_values must be a list"):
+        sg.choose_k(head, 5)
+    with pytest.raises(ParameterError, match="n_init must be <="):
+        sg.choose_k(head, range(2, 4), n_init=10**7)
+    with pytest.raises(ParameterError, match="n_components must be <="):
+        sg.choose_k(head, range(2, 4), n_components=99)
+    with pytest.raises(ParameterError, match="arrows must be <="):
+        sg.SegmentClusterer(2, seed=0).fit(head).plot_positioning_map(arrows=10**6)
+    plt.close("all")
+
+
+def test_segmentation_accepts_string_and_aware_dates(tx):
+    as_text = tx.assign(date=tx["date"].dt.strftime("%Y-%m-%d"))  # as pd.read_csv leaves them
+    pd.testing.assert_frame_equal(sg.rfm_table(as_text, "2024-03-31"), sg.rfm_table(tx, "2024-03-31"))
+    aware = tx.assign(date=tx["date"].dt.tz_localize("UTC"))
+    pd.testing.assert_frame_equal(sg.rfm_table(aware, "2024-03-31"), sg.rfm_table(tx, "2024-03-31"))
+
+
+# ------------------------------------------------------------------------------------
+# property-based: random valid inputs give finite, consistent results or a CrmlabError
+# ------------------------------------------------------------------------------------
+PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
+
+
+@PROPERTY
+@given(st.integers(6, 60), st.integers(2, 5), st.integers(1, 4), st.integers(0, 10**6))
+def test_segment_clusterer_on_random_features(n, k, n_features, seed):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, n_features)) * rng.uniform(0.1, 100, n_features),
+                     columns=[f"f{i}" for i in range(n_features)])
+    try:
+        m = sg.SegmentClusterer(min(k, n - 1), seed=0, n_init=2).fit(X)
+    except CrmlabError:
+        return
+    assert np.isfinite(m.silhouette_) and -1 <= m.silhouette_ <= 1
+    assert m.labels_.between(0, m.n_clusters - 1).all() and m.labels_.nunique() == m.n_clusters
+    assert m.labels_.value_counts().sort_index().is_monotonic_decreasing
+    assert np.isfinite(m.map_.to_numpy()).all()
+    prof = m.summary
+    assert prof["customers"].sum() == n and np.isfinite(prof.drop(columns="label").to_numpy(dtype=float)).all()
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.integers(1, 8), st.integers(0, 300), st.floats(0.0, 1e4)), min_size=1, max_size=40),
+       st.integers(2, 10), st.sampled_from(["sum", "mean"]))
+def test_rfm_table_on_random_logs(rows, bins, monetary):
+    tx = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    tx["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(tx["day"], unit="D")
+    rfm = sg.rfm_table(tx, "2024-12-31", bins=bins, monetary=monetary)
+    assert len(rfm) == tx["customer_id"].nunique() and rfm["frequency"].sum() == len(tx)
+    assert rfm[["R", "F", "M"]].isin(range(1, bins + 1)).all().all()
+    assert np.isfinite(rfm[["recency_days", "frequency", "monetary"]].to_numpy(dtype=float)).all()
+    # a more recent last purchase never scores a lower R
+    order = rfm.sort_values("recency_days")
+    assert order["R"].is_monotonic_decreasing
+
+
+@PROPERTY
+@given(st.lists(st.floats(0.0, 1e6), min_size=1, max_size=50))
+def test_pareto_on_random_values(values):
+    v = pd.Series(values)
+    try:
+        tab = sg.pareto_table(v)
+    except CrmlabError:  # a zero total has no shares
+        assert v.sum() <= 0
+        return
+    assert tab["cum_value_share"].iloc[-1] == pytest.approx(1) and tab["cum_value_share"].is_monotonic_increasing
+    gini = sg.pareto_summary(v, top_shares=(0.2,)).loc["gini", "value_share"]
+    assert 0 - 1e-12 <= gini <= 1
+    assert set(sg.abc_classes(v)) <= {"A", "B", "C"}
