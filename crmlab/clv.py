@@ -45,7 +45,7 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -97,12 +97,31 @@ _MAX_PERIODS = 10_000_000  # renewal periods / periods survived: beyond this the
 # ------------------------------------------------------------------------------------
 def _time_unit(time_unit: str) -> float:
     try:
-        return TIME_UNIT_DAYS[check_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
+        return TIME_UNIT_DAYS[_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
     except ParameterError as err:
         close = str(time_unit).strip().upper()[:1]
         hint = f"did you mean time_unit={close!r}? " if close in TIME_UNIT_DAYS else ""
         raise ParameterError(err.problem, fix=f"{hint}use 'W' (weeks, as in the BG/NBD papers), 'D' (days) or "
                                                 "'M' (months of 30.4375 days)") from None
+
+
+def _check_column_args(optional=(), **cols) -> None:
+    """Each ``*_col`` argument names one column: a label such as a string, not a list or None."""
+    for arg, col in cols.items():
+        if col is None and arg in optional:
+            continue
+        if col is None or isinstance(col, (list, tuple, set, dict, pd.Index, pd.Series, np.ndarray)) \
+                or not isinstance(col, Hashable):
+            raise ParameterError(f"{arg} names one column, got {type(col).__name__} {str(col)[:60]}",
+                                 fix=f"pass the column's name as a string, e.g. {arg}='...'")
+
+
+def _option(value, name: str, options: list):
+    """check_option for one scalar choice (a DataFrame or array would make ``in`` ambiguous)."""
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray, list, dict, set)):
+        raise ParameterError(f"{name} must be one of {options}, got a {type(value).__name__}",
+                             fix=f"pass one of {options}")
+    return check_option(value, name, options)
 
 
 def _naive(dates: pd.Series) -> pd.Series:
@@ -155,7 +174,9 @@ def summary_from_transactions(
     unit = _time_unit(time_unit)
     end = check_timestamp(as_of, "as_of")
     cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
-    check_option(merge_same_day, "merge_same_day", [True, False])
+    _option(merge_same_day, "merge_same_day", [True, False])
+    _check_column_args(optional=("amount_col",), customer_id_col=customer_id_col, date_col=date_col,
+                       amount_col=amount_col)
     if cal is not None and cal >= end:
         raise ParameterError(f"calibration_end ({cal.date()}) must be before as_of ({end.date()})",
                              fix="calibration_end splits the log into calibration and holdout; as_of is the "
@@ -253,6 +274,7 @@ def contract_periods(
     """
     obs = check_timestamp(as_of, "as_of")
     period = float(check_scalar(period_days, "period_days", low=0, low_inclusive=False))
+    _check_column_args(start_col=start_col, end_col=end_col)
     check_frame(contracts, "contracts", required=[start_col, end_col])
     s = _naive(check_dates(contracts, start_col, "contracts"))
     e = _naive(check_dates(contracts, end_col, "contracts", allow_nat=True))
@@ -295,6 +317,7 @@ def _check_unique_index(summary: pd.DataFrame, name: str) -> None:
 def _summary_arrays(summary, cols: dict[str, str], name: str = "summary", weights_col=None):
     """Validate a summary frame and return float arrays (frequency, recency, T, weights)."""
     f, r, t = cols["frequency"], cols["recency"], cols["T"]
+    _check_column_args(optional=("weights_col",), frequency_col=f, recency_col=r, T_col=t, weights_col=weights_col)
     need = [f, r, t] + ([weights_col] if weights_col else [])
     check_frame(summary, name, required=need, numeric=need, no_nan=need, non_negative=need)
     _check_unique_index(summary, name)
@@ -722,7 +745,7 @@ class BetaGeoFitter(_BTYDFitter):
     def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency, T) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] of customers with this history (eq. 10)."""
         r, alpha, a, b = self._theta()
-        t, x, tx, T = _history(frequency, recency, T, t=t)
+        t, x, tx, T = _history(frequency, recency, T, t=_non_negative_array(t, "t"))
         return _alive_expectation(t, x, T, r, alpha, a, b) * self._p_alive(x, tx, T)
 
     def conditional_probability_alive(self, frequency, recency, T) -> np.ndarray:
@@ -780,6 +803,7 @@ class BetaGeoFitter(_BTYDFitter):
         """Observed vs expected number of customers by repeat frequency (the last row is "max+")."""
         self._check_fitted()
         max_frequency = check_count(max_frequency, "max_frequency", 1, 1000)
+        _check_column_args(frequency_col=frequency_col, T_col=T_col)
         need = [frequency_col, T_col]
         check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
         _check_unique_index(summary, "summary")
@@ -799,6 +823,7 @@ class BetaGeoFitter(_BTYDFitter):
         self._check_fitted()
         max_frequency = check_count(max_frequency, "max_frequency", 1, 1000)
         x, tx, T, _ = _summary_arrays(summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col})
+        _check_column_args(holdout_col=holdout_col, duration_col=duration_col)
         need = [holdout_col, duration_col]
         check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
         pred = self.conditional_expected_number_of_purchases_up_to_time(
@@ -942,6 +967,8 @@ class GammaGammaFitter(_BTYDFitter):
             initial_params=None) -> GammaGammaFitter:
         """Fit on customers with ``frequency > 0``; returns self."""
         self._check_settings()
+        _check_column_args(optional=("weights_col",), frequency_col=frequency_col,
+                           monetary_value_col=monetary_value_col, weights_col=weights_col)
         need = [frequency_col, monetary_value_col] + ([weights_col] if weights_col else [])
         check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
         _check_unique_index(summary, "summary")
@@ -1001,6 +1028,7 @@ class GammaGammaFitter(_BTYDFitter):
                       monetary_value_col: str = "monetary_value") -> pd.Series:
         """Expected spend per future transaction of each customer (a Series)."""
         self._check_fitted()
+        _check_column_args(frequency_col=frequency_col, monetary_value_col=monetary_value_col)
         need = [frequency_col, monetary_value_col]
         check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
         _check_unique_index(summary, "summary")
@@ -1080,6 +1108,8 @@ class ShiftedBetaGeometricFitter(_BTYDFitter):
             weights_col: str | None = None) -> ShiftedBetaGeometricFitter:
         """``duration_col`` = period of churn (>= 1) if ``event_col`` else periods survived (>= 0)."""
         self._check_settings()
+        _check_column_args(optional=("weights_col",), duration_col=duration_col, event_col=event_col,
+                           weights_col=weights_col)
         num = [duration_col] + ([weights_col] if weights_col else [])
         check_frame(data, "data", required=[*num, event_col], numeric=num, no_nan=num, non_negative=num)
         check_binary(data, event_col, "data")
@@ -1167,7 +1197,7 @@ class ShiftedBetaGeometricFitter(_BTYDFitter):
         al, be = self._theta()
         d = float(check_scalar(discount_rate, "discount_rate", low=0, high=1))
         n = check_count(periods_survived, "periods_survived", 0, _MAX_PERIODS)
-        check_option(convention, "convention", ["crmlab", "fader_hardie"])
+        _option(convention, "convention", ["crmlab", "fader_hardie"])
         if d == 0 and al <= 1:
             raise ParameterError(f"with alpha = {al:.3g} <= 1 the undiscounted expected lifetime is infinite",
                                  fix="pass a discount rate > 0 (a per-period rate, e.g. 0.01 for monthly contracts)")
@@ -1426,7 +1456,8 @@ def tracking_table(
     unit = _time_unit(time_unit)
     end = check_timestamp(as_of, "as_of")
     cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
-    check_option(merge_same_day, "merge_same_day", [True, False])
+    _option(merge_same_day, "merge_same_day", [True, False])
+    _check_column_args(customer_id_col=customer_id_col, date_col=date_col)
     if cal is not None and cal >= end:
         raise ParameterError(f"calibration_end ({cal.date()}) must be before as_of ({end.date()})",
                              fix="choose a calibration end inside the observation period")

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,8 +185,10 @@ def rfm_table(
     Purchases dated after ``as_of`` are an error (filter them first).
     """
     check_count(bins, "bins", 2, 10)
-    check_option(monetary, "monetary", ["sum", "mean"])
+    _option(monetary, "monetary", ["sum", "mean"])
     when = check_timestamp(as_of, "as_of")
+    _check_column_args(optional=("profit_col",), customer_id_col=customer_id_col, date_col=date_col,
+                       amount_col=amount_col, profit_col=profit_col)
     profit = [profit_col] if profit_col is not None else []
     cols = [customer_id_col, date_col, amount_col, *profit]
     check_frame(transactions, "transactions", required=cols, no_nan=[customer_id_col, amount_col, *profit],
@@ -219,6 +222,25 @@ def rfm_table(
     return out
 
 
+def _check_column_args(optional=(), **cols) -> None:
+    """Each ``*_col`` argument names one column: a label such as a string, not a list or None."""
+    for arg, col in cols.items():
+        if col is None and arg in optional:
+            continue
+        if col is None or isinstance(col, (list, tuple, set, dict, pd.Index, pd.Series, np.ndarray)) \
+                or not isinstance(col, Hashable):
+            raise ParameterError(f"{arg} names one column, got {type(col).__name__} {str(col)[:60]}",
+                                 fix=f"pass the column's name as a string, e.g. {arg}='...'")
+
+
+def _option(value, name: str, options: list):
+    """check_option for one scalar choice (a DataFrame or array would make ``in`` ambiguous)."""
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray, list, dict, set)):
+        raise ParameterError(f"{name} must be one of {options}, got a {type(value).__name__}",
+                             fix=f"pass one of {options}")
+    return check_option(value, name, options)
+
+
 def _naive(dates: pd.Series) -> pd.Series:
     """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone."""
     return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
@@ -247,8 +269,8 @@ def rfm_segments(rfm: pd.DataFrame, scheme: str = "grid", rules=None, reference:
     >>> rfm_segments(rfm).tolist()
     ['champions', 'hibernating', 'need_attention']
     """
-    check_option(scheme, "scheme", ["grid", "cn8"])
-    check_option(reference, "reference", ["mean", "median"])
+    _option(scheme, "scheme", ["grid", "cn8"])
+    _option(reference, "reference", ["mean", "median"])
     if scheme == "grid":
         check_frame(rfm, "rfm", required=["R", "F"], numeric=["R", "F"], no_nan=["R", "F"])
         rules = RFM_GRID_SEGMENTS if rules is None else rules
@@ -279,6 +301,7 @@ def rfm_segments(rfm: pd.DataFrame, scheme: str = "grid", rules=None, reference:
 
 def rfm_segment_summary(rfm: pd.DataFrame, segments: pd.Series, value_col: str = "monetary") -> pd.DataFrame:
     """Customers, share of customers, mean R/F/M and share of the ``value_col`` column by segment."""
+    _check_column_args(value_col=value_col)
     need = list(dict.fromkeys(["recency_days", "frequency", "monetary", value_col]))
     check_frame(rfm, "rfm", required=need, numeric=need, no_nan=need)
     if not isinstance(segments, pd.Series) or not segments.index.equals(rfm.index):
@@ -310,6 +333,7 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: str | None = None, ax=None, a
     column (e.g. ``value_col="monetary"``)."""
     from . import plots
 
+    _check_column_args(optional=("value_col",), value_col=value_col)
     check_frame(rfm, "rfm", required=["R", "F"], numeric=["R", "F"], no_nan=["R", "F"])
     if value_col is None:
         grid = pd.crosstab(rfm["R"], rfm["F"])
@@ -500,6 +524,9 @@ def pareto_summary(values, top_shares=(0.01, 0.05, 0.1, 0.2, 0.5)) -> pd.DataFra
     """
     tab = pareto_table(values)
     rows = {}
+    if isinstance(top_shares, (str, bytes)) or not hasattr(top_shares, "__iter__"):
+        raise ParameterError(f"top_shares must be a list of shares in (0, 1), got {top_shares!r}",
+                             fix="e.g. top_shares=(0.2,) for the top 20%")
     for x in top_shares:
         check_probability(x, "top_shares", open_interval=True)
         k = max(int(np.ceil(x * len(tab) - 1e-9)), 1)
@@ -538,6 +565,10 @@ def value_tiers(values, shares=(0.2, 0.3, 0.5), labels=("top", "middle", "bottom
     ['high', 'low', 'low', 'high', 'low']
     """
     s = _values(values)
+    if isinstance(shares, (str, bytes)) or not hasattr(shares, "__len__") or isinstance(labels, (str, bytes)) \
+            or not hasattr(labels, "__len__"):
+        raise ParameterError(f"shares and labels must be lists of the same length, got {shares!r} and {labels!r}",
+                             fix="e.g. shares=(0.2, 0.3, 0.5), labels=('top', 'middle', 'bottom')")
     try:
         w = np.asarray(shares, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -605,6 +636,7 @@ def industry_profile(accounts: pd.DataFrame, industry_col: str = "industry", val
     >>> industry_profile(acc)["value_share"].tolist()
     [0.6, 0.4]
     """
+    _check_column_args(industry_col=industry_col, value_col=value_col)
     extra = [columns] if isinstance(columns, str) else list(columns or [])
     check_frame(accounts, "accounts", required=[industry_col, value_col, *extra], numeric=[value_col, *extra],
                 no_nan=[industry_col, value_col])
@@ -730,6 +762,7 @@ def loyalty_transitions(transactions: pd.DataFrame, period_ends, *, customer_id_
     if len(ends) > 400:
         raise ParameterError(f"period_ends holds {len(ends)} dates; each one scores the whole log",
                              fix="use monthly or quarterly period ends (at most 400)")
+    _check_column_args(customer_id_col=customer_id_col, date_col=date_col, amount_col=amount_col)
     check_frame(transactions, "transactions", required=[customer_id_col, date_col, amount_col])
     d = _naive(check_dates(transactions, date_col, "transactions"))
     states = {}
@@ -807,6 +840,8 @@ def behaviour_features(transactions: pd.DataFrame, *, customer_id_col: str = "cu
     ``discount_share`` and ``n_transactions``.
     """
     check_count(min_transactions, "min_transactions", 1, 100_000)
+    _check_column_args(optional=("channel_col", "category_col", "discount_col"), customer_id_col=customer_id_col,
+                       channel_col=channel_col, category_col=category_col, discount_col=discount_col)
     customer_id, channel, category, discount = customer_id_col, channel_col, category_col, discount_col
     parts = [c for c in (channel, category, discount) if c is not None]
     if not parts:
@@ -1085,6 +1120,10 @@ def describe_clusters(profile: pd.DataFrame, features: list[str], top: int = 2, 
     >>> describe_clusters(prof, ["ch_web", "ch_store"])
     ['web', 'store']
     """
+    if isinstance(features, (str, bytes)) or not isinstance(features, (list, tuple, pd.Index)):
+        raise ParameterError(f"features must be a list of column names, got {type(features).__name__}",
+                             fix="e.g. features=model.feature_names_")
+    features = list(features)
     check_frame(profile, "profile", required=["customers", *features], numeric=["customers", *features],
                 no_nan=["customers", *features], non_negative=["customers"])
     check_count(top, "top", 1, 100)

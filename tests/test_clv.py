@@ -16,6 +16,7 @@ from crmlab import CrmlabError, clv, datasets
 from crmlab.errors import (
     ColumnError,
     ConvergenceError,
+    DatasetNotFoundError,
     DataValidationError,
     NotFittedError,
     ParameterError,
@@ -96,6 +97,24 @@ def test_load_cdnow_shapes(cdnow_tx):
     assert list(summ.columns) == ["frequency", "recency", "T", "monetary_value"] and len(summ) == 2357
     with pytest.raises(ParameterError, match="kind must be one of"):
         datasets.load_cdnow("master")
+
+
+def test_load_cdnow_from_a_path(tmp_path, cdnow_tx):
+    """issue 10, item 5: the loader lives with the others and reads a copy the user points at."""
+    import shutil
+
+    shutil.copy(CDNOW_DIR / "CDNOW_sample.txt", tmp_path / "CDNOW_sample.txt")
+    pd.testing.assert_frame_equal(datasets.load_cdnow(path=tmp_path), cdnow_tx)  # a folder
+    pd.testing.assert_frame_equal(datasets.load_cdnow(path=str(tmp_path / "CDNOW_sample.txt")), cdnow_tx)  # a file
+    with pytest.raises(DatasetNotFoundError, match="cdnow_customers_summary_with_transactions.csv") as info:
+        datasets.load_cdnow("summary", path=tmp_path)
+    assert "pass path=" in str(info.value)
+    with pytest.raises(DataValidationError, match="is not the CDNOW summary file") as info:
+        datasets.load_cdnow("summary", path=tmp_path / "CDNOW_sample.txt")
+    assert "ID,x,t_x,T,zbar" in str(info.value)
+    with pytest.raises(ParameterError, match="path must be a folder or a file name"):
+        datasets.load_cdnow(path=3)
+    assert not hasattr(clv, "load_cdnow") and not hasattr(clv, "CDNOW_DIR")
 
 
 # ------------------------------------------------------------------------------------
@@ -1019,6 +1038,15 @@ def test_more_bad_input(cdnow, cdnow_bgf, cdnow_ggf, call, error, match):
 
 def test_bad_options_and_frames():
     tx = pd.DataFrame({"customer_id": [1, 1], "date": ["2024-01-01", "2024-02-01"], "amount": [1.0, 2.0]})
+    with pytest.raises(ParameterError, match="customer_id_col names one column, got list"):
+        clv.summary_from_transactions(tx, as_of="2024-06-30", customer_id_col=["customer_id"])
+    with pytest.raises(ParameterError, match="date_col names one column, got NoneType"):
+        clv.summary_from_transactions(tx, as_of="2024-06-30", date_col=None)
+    with pytest.raises(ParameterError, match="frequency_col names one column"):
+        clv.BetaGeoFitter().fit(pd.DataFrame({"frequency": [1], "recency": [1.0], "T": [2.0]}),
+                                frequency_col=["frequency"])
+    with pytest.raises(ParameterError, match="merge_same_day must be one of .*got a DataFrame"):
+        clv.summary_from_transactions(tx, as_of="2024-06-30", merge_same_day=pd.DataFrame())
     with pytest.raises(ParameterError, match="did you mean time_unit='W'"):
         clv.summary_from_transactions(tx, as_of="2024-06-30", time_unit="w")
     with pytest.raises(ParameterError, match="merge_same_day must be one of"):

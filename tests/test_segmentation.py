@@ -584,6 +584,14 @@ def test_segment_clusterer_contract(world_features, world_clusters):
                                          min_transactions=10**9), ParameterError, "min_transactions must be <="),
         (lambda t: sg.segment_agreement(pd.Series([1, 2, 1], index=[1, 1, 2]), pd.Series([1, 2], index=[1, 2])),
          DataValidationError, "labels has a customer id on more than one row"),
+        (lambda t: sg.rfm_table(t, "2024-03-31", customer_id_col=["customer_id"]), ParameterError,
+         "customer_id_col names one column"),
+        (lambda t: sg.rfm_segments(pd.DataFrame({"R": [1], "F": [1]}), scheme=pd.Series(["grid"])), ParameterError,
+         "scheme must be one of"),
+        (lambda t: sg.pareto_summary(pd.Series([1.0, 2.0]), top_shares=0.2), ParameterError, "top_shares must be a list"),
+        (lambda t: sg.value_tiers(pd.Series([1.0, 2.0]), shares=0.5), ParameterError, "shares and labels must be lists"),
+        (lambda t: sg.describe_clusters(pd.DataFrame({"customers": [1]}), "ch_web"), ParameterError,
+         "features must be a list"),
     ],
 )
 def test_more_bad_input(tx, call, error, match):
