@@ -9,9 +9,10 @@ annual event, a weekly draw). While alive she transacts at each opportunity with
 transactions after the first one (``frequency``), the opportunity of the last of them
 (``recency``, 0 if none) and the number of opportunities observed (``n_periods``).
 
-The lead re-exports :class:`BetaGeoBetaBinomFitter`, :func:`simulate_bgbb` and
-:func:`load_donations` from :mod:`crmlab.clv`.
+:mod:`crmlab.clv` re-exports :class:`BetaGeoBetaBinomFitter` and :func:`simulate_bgbb`; the
+donation data load with :func:`crmlab.datasets.load_donations`.
 
+>>> from crmlab.datasets import load_donations
 >>> d = load_donations()
 >>> m = BetaGeoBetaBinomFitter().fit(d, weights_col="weights")
 >>> m.params_.round(3).tolist()
@@ -21,7 +22,6 @@ The lead re-exports :class:`BetaGeoBetaBinomFitter`, :func:`simulate_bgbb` and
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from scipy import optimize, special
 
 from ._threads import single_thread as _single_thread
 from .base import Fitter, normal_quantile, summary_frame
-from .errors import ConvergenceError, DatasetNotFoundError, DataValidationError, ParameterError
+from .errors import ConvergenceError, DataValidationError, ParameterError
 from .validation import (
     check_ci_level,
     check_count,
@@ -39,7 +39,7 @@ from .validation import (
     check_scalar,
 )
 
-__all__ = ["BetaGeoBetaBinomFitter", "simulate_bgbb", "load_donations", "DONATIONS_DIR"]
+__all__ = ["BetaGeoBetaBinomFitter", "simulate_bgbb"]
 
 _LOG_BOUND = 12.0  # |log(parameter)| beyond this (x 1.6e5) = the parameter ran off to a boundary
 _MAX_BOOT = 10_000
@@ -633,29 +633,3 @@ def simulate_bgbb(n_customers: int, n_periods, alpha: float, beta: float, gamma:
     if hold:
         out["frequency_holdout"] = (buys & (t > n[:, None]) & (t <= n[:, None] + hold)).sum(axis=1).astype("int64")
     return out
-
-
-# ------------------------------------------------------------------------------------
-# real data: the donations of Fader, Hardie & Shang (2010)
-# ------------------------------------------------------------------------------------
-DONATIONS_DIR = Path(__file__).resolve().parent.parent / "datasets" / "real" / "donations"
-"""Folder of the shipped donation data (see its README.md for provenance and terms)."""
-
-
-def load_donations() -> pd.DataFrame:
-    """The 1995 donor cohort of Fader, Hardie & Shang (2010): REAL data, 22 patterns of 11,104 donors.
-
-    One row per (x, t_x) pattern over the 6 yearly opportunities 1996-2001: ``frequency``
-    (repeat donations), ``recency`` (the year of the last one, 1-6; 0 if none), ``n_periods``
-    (6) and ``weights`` (number of donors with that pattern).
-
-    >>> d = load_donations()
-    >>> d.shape, int(d["weights"].sum())
-    ((22, 4), 11104)
-    """
-    path = DONATIONS_DIR / "donations.csv"
-    if not path.exists():
-        raise DatasetNotFoundError(f"donation file {path} is missing",
-                                   fix="restore datasets/real/donations from the repository (see its README.md)")
-    df = pd.read_csv(path)
-    return df.rename(columns={"periods": "n_periods"})[["frequency", "recency", "n_periods", "weights"]]

@@ -104,6 +104,8 @@ def wald_summary(estimate, std_error, *, index=None, ci_level: float = 0.95, p_v
 
 
 def _short(value) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()  # np.int64(3) -> 3
     if isinstance(value, (float, np.floating)):
         return f"{value:.4g}"
     if isinstance(value, pd.DataFrame):

@@ -1,4 +1,4 @@
-"""Customer lifetime value (客户生命周期价值): BG/NBD, Gamma-Gamma and sBG on numpy/scipy.
+"""Customer lifetime value (客户生命周期价值): the buy-till-you-die family on numpy/scipy.
 
 Which model when (Fader & Hardie's map), and what crmlab offers in each cell:
 
@@ -7,8 +7,9 @@ setting                discrete opportunities                  continuous time
 =====================  ======================================  =======================================
 contractual (会员订阅)  :class:`ShiftedBetaGeometricFitter`      :mod:`crmlab.churn` (Kaplan-Meier,
                        (monthly or yearly renewals)            Cox; :func:`crmlab.churn.survival_clv`)
-non-contractual        no fitter in crmlab yet (the BG/BB      :class:`BetaGeoFitter` (BG/NBD) +
-                       model's cell)                           :class:`GammaGammaFitter` for spend
+non-contractual        :class:`BetaGeoBetaBinomFitter` (BG/BB: :class:`BetaGeoFitter` (BG/NBD) or
+                       yearly donations, event attendance)     :class:`ParetoNBDFitter`; +
+                                                               :class:`GammaGammaFitter` for spend
 =====================  ======================================  =======================================
 
 * :func:`summary_from_transactions` turns a transaction log into the per-customer
@@ -21,6 +22,10 @@ non-contractual        no fitter in crmlab yet (the BG/BB      :class:`BetaGeoFi
 * :class:`GammaGammaFitter` — spend per transaction (Fader, Hardie & Lee 2005b);
 * :class:`ShiftedBetaGeometricFitter` — sBG retention for contracts (Fader & Hardie 2007),
   with the discounted expected residual lifetime (DERL) of Fader & Hardie (2010);
+* :class:`BetaGeoBetaBinomFitter` — BG/BB for discrete transaction opportunities (Fader,
+  Hardie & Shang 2010), replicated on their donation data (:func:`crmlab.datasets.load_donations`);
+* :class:`ParetoNBDFitter` — Pareto/NBD (Schmittlein, Morrison & Colombo 1987), replicated on
+  CDNOW (Fader, Hardie & Lee 2005);
 * every fitter can also be built from published parameters without fitting
   (``BetaGeoFitter.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)``);
 * :func:`customer_lifetime_value` = margin x discounted expected purchases x expected spend;
@@ -28,8 +33,9 @@ non-contractual        no fitter in crmlab yet (the BG/BB      :class:`BetaGeoFi
   customer's latent purchase rate, drop-out probability and spend (the synthetic world's
   ``latent`` table): the benchmark a fitted model is compared with;
   :func:`individual_expected_purchases` is its building block;
-* :func:`simulate_bgnbd` / :func:`simulate_spend` draw data from the models (for checks,
-  teaching and the benchmarks).
+* :func:`simulate_bgnbd` / :func:`simulate_spend` / :func:`simulate_bgbb` /
+  :func:`simulate_pareto_nbd` draw data from the models (for checks, teaching and the
+  benchmarks).
 
 The models are implemented here rather than taken from ``lifetimes`` (archived; breaks on
 new pandas) and are tested against the published CDNOW estimates; the real CDNOW sample is
@@ -82,6 +88,10 @@ __all__ = [
     "plot_tracking",
     "simulate_bgnbd",
     "simulate_spend",
+    "BetaGeoBetaBinomFitter",
+    "ParetoNBDFitter",
+    "simulate_bgbb",
+    "simulate_pareto_nbd",
 ]
 
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375}
@@ -1563,3 +1573,9 @@ def simulate_spend(frequency, p: float, q: float, gamma: float, seed) -> np.ndar
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return np.where(x > 0, total / np.maximum(x, 1), 0.0)
+
+
+# BG/BB and Pareto/NBD live in their own private modules (one model family each) and are
+# part of this module's public API; imported last because they reuse nothing from above.
+from ._bgbb import BetaGeoBetaBinomFitter, simulate_bgbb  # noqa: E402
+from ._pareto_nbd import ParetoNBDFitter, simulate_pareto_nbd  # noqa: E402

@@ -38,6 +38,7 @@ __all__ = [
     "list_tables",
     "data_dictionary_markdown",
     "load_cdnow",
+    "load_donations",
 ]
 
 # column -> (dtype, unit, meaning, 中文, how generated)
@@ -435,3 +436,37 @@ def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd
                   else "a CSV with the header ID,x,t_x,T,zbar and one row per customer")
         raise DataValidationError(f"{file} is not the CDNOW {kind} file ({err})",
                                   fix=f"the {kind} file has {layout}; check kind= and path=") from err
+
+
+def load_donations(path: str | Path | None = None) -> pd.DataFrame:
+    """The 1995 donor cohort of Fader, Hardie & Shang (2010): REAL data, 22 patterns of 11,104 donors.
+
+    One row per (x, t_x) pattern over the 6 yearly opportunities 1996-2001: ``frequency``
+    (repeat donations), ``recency`` (the year of the last one, 1-6; 0 if none), ``n_periods``
+    (6) and ``weights`` (number of donors with that pattern). ``path`` is the folder holding
+    ``donations.csv`` or the file itself; by default the copy shipped in
+    ``datasets/real/donations`` (see its README for provenance and terms).
+
+    >>> d = load_donations()
+    >>> d.shape, int(d["weights"].sum())
+    ((22, 4), 11104)
+    """
+    if path is None:
+        path = Path(__file__).resolve().parent.parent / "datasets" / "real" / "donations"
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
+                             fix="pass e.g. path='data/donations' (the folder) or the file itself")
+    path = Path(path)
+    file = path / "donations.csv" if path.is_dir() else path
+    if not file.is_file():
+        raise DatasetNotFoundError(f"donation file {file} is missing",
+                                   fix="pass path= the folder holding 'donations.csv'; the shipped copy lives in "
+                                       "datasets/real/donations (restore it from the repository, see its README.md)")
+    df = pd.read_csv(file)
+    need = {"frequency", "recency", "periods", "weights"}
+    if not need <= set(df.columns):
+        from .errors import DataValidationError
+
+        raise DataValidationError(f"{file} does not have the columns {sorted(need)}",
+                                  fix="restore the shipped file or pass the right one")
+    return df.rename(columns={"periods": "n_periods"})[["frequency", "recency", "n_periods", "weights"]]

@@ -75,7 +75,12 @@ _TABLES = {"customers", "transactions", "memberships", "survey", "tickets", "cam
 def require_columns(df: pd.DataFrame, columns: str | Iterable[str], name: str = "data") -> None:
     """Raise :class:`ColumnError` if any of ``columns`` is absent from ``df``."""
     _check_is_frame(df, name)
-    missing = [c for c in _listify(columns) if c not in df.columns]
+    cols = _listify(columns)
+    for c in cols:
+        if not isinstance(c, (str, int, np.integer)):
+            raise ParameterError(f"a column argument must name one column of {name}, got {type(c).__name__} {c!r}",
+                                 fix="pass the column's name as a string, e.g. 'customer_id'")
+    missing = [c for c in cols if c not in df.columns]
     if missing:
         have = ", ".join(map(str, df.columns[:12])) + (" ..." if df.shape[1] > 12 else "")
         raise ColumnError(
@@ -274,6 +279,8 @@ def check_dates(
                 f"({_first_bad(raw, unparsed)})",
                 fix="use ISO dates like '2024-03-31', or parse them with pd.to_datetime(..., format=...)",
             )
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert(None)  # time-zone-aware dates compare as naive UTC
     if not allow_nat:
         nat = parsed.isna().to_numpy()
         if nat.any():
@@ -500,7 +507,7 @@ def check_option(value, name: str, options: Iterable):
     options = list(options)
     try:
         ok = value in options
-    except TypeError:  # unhashable or uncomparable input
+    except (TypeError, ValueError):  # unhashable input, or a frame/array whose truth is ambiguous
         ok = False
     if ok and isinstance(value, (bool, np.bool_)) and not any(o is value for o in options):
         ok = False  # True == 1, but True is not the option 1
@@ -596,7 +603,7 @@ def check_array(x, name: str, *, finite: bool = True, non_negative: bool = False
     nan = np.isnan(arr)
     if nan.any() and not allow_nan:
         raise DataValidationError(f"{name} has {int(nan.sum())} missing value(s) (first at position "
-                                  f"{int(np.flatnonzero(nan)[0])})", fix=f"drop or impute them before calling")
+                                  f"{int(np.flatnonzero(nan)[0])})", fix="drop or impute them before calling")
     if finite and np.isinf(arr).any():
         raise DataValidationError(f"{name} has {int(np.isinf(arr).sum())} infinite value(s)",
                                   fix="fix the division by zero that made them, or drop those values")

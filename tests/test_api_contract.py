@@ -177,6 +177,8 @@ RETIRED = {
 # the world's parameters (crmlab.synth.params) are model parameters throughout
 ALLOWED = {
     ("crmlab.clv", "simulate_bgnbd", "alpha"),
+    ("crmlab.clv", "simulate_bgbb", "alpha"),
+    ("crmlab.clv", "simulate_pareto_nbd", "alpha"),
     ("crmlab.kpi", "Indicator", "unit"),                 # a unit of measurement ("%", "CNY")
     # arrays, scikit-learn style, not column names
     ("crmlab.experiments", "TLearner", "treatment"),

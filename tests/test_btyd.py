@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import inspect
 import re
 import warnings
 from pathlib import Path
@@ -31,15 +30,10 @@ from hypothesis import strategies as st
 from scipy import special
 
 from crmlab import CrmlabError, clv
-from crmlab._bgbb import (
-    DONATIONS_DIR,
-    BetaGeoBetaBinomFitter,
-    _alive_sum,
-    _bgbb_loglik,
-    load_donations,
-    simulate_bgbb,
-)
-from crmlab._pareto_nbd import ParetoNBDFitter, _log_a0, _pnbd_loglik, simulate_pareto_nbd
+from crmlab._bgbb import _alive_sum, _bgbb_loglik
+from crmlab._pareto_nbd import _log_a0, _pnbd_loglik
+from crmlab.clv import BetaGeoBetaBinomFitter, ParetoNBDFitter, simulate_bgbb, simulate_pareto_nbd
+from crmlab.datasets import load_cdnow, load_donations
 from crmlab.errors import (
     ColumnError,
     ConvergenceError,
@@ -47,6 +41,8 @@ from crmlab.errors import (
     NotFittedError,
     ParameterError,
 )
+
+DONATIONS_DIR = Path(__file__).resolve().parents[1] / "datasets" / "real" / "donations"
 
 FHS = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
 FHL = {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}
@@ -68,7 +64,7 @@ def bgbb(donations):
 
 @pytest.fixture(scope="module")
 def cdnow():
-    return clv.load_cdnow("summary")
+    return load_cdnow("summary")
 
 
 @pytest.fixture(scope="module")
@@ -211,10 +207,8 @@ def test_pareto_nbd_replicates_published_parameters(pnbd, cdnow):
 
 
 def test_pareto_nbd_on_summary_rebuilt_from_the_log(pnbd):
-    tx = clv.load_cdnow("transactions")
-    # the cut-off argument is being renamed (observation_end -> as_of): accept either
-    end = "as_of" if "as_of" in inspect.signature(clv.summary_from_transactions).parameters else "observation_end"
-    rebuilt = clv.summary_from_transactions(tx, calibration_end="1997-09-30", **{end: "1998-06-30"})
+    tx = load_cdnow("transactions")
+    rebuilt = clv.summary_from_transactions(tx, calibration_end="1997-09-30", as_of="1998-06-30")
     m = ParetoNBDFitter().fit(rebuilt)
     assert m.params_.round(2).to_dict() == FHL
     assert round(m.log_likelihood_, 2) == -9594.98

@@ -210,3 +210,14 @@ def test_check_fitted_names_the_object_and_the_fit_call():
     assert "Fix: call .fit(summary) first" in str(info.value)
     m.params_ = [1.0]
     check_fitted(m, "params_", "fit(summary)")  # fitted: no error
+
+
+def test_shared_checks_never_leak_raw_errors():
+    df = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-03-01"]).tz_localize("Asia/Shanghai"),
+                       "x": [1.0, 2.0]})
+    parsed = v.check_dates(df, "date", "transactions", not_after="2024-12-31")  # tz-aware: no TypeError
+    assert parsed.dt.tz is None
+    with pytest.raises(ParameterError, match="one of"):
+        v.check_option(df, "method", ["a", "b"])  # a frame: no ambiguous-truth ValueError
+    with pytest.raises(ParameterError, match="must name one column"):
+        v.require_columns(df, [["date", "x"]], "transactions")

@@ -4,8 +4,7 @@ Both are fitted on small data simulated from known parameters, so the cases need
 from the shipped world.
 """
 
-from crmlab._bgbb import BetaGeoBetaBinomFitter, simulate_bgbb
-from crmlab._pareto_nbd import ParetoNBDFitter, simulate_pareto_nbd
+from crmlab.clv import BetaGeoBetaBinomFitter, ParetoNBDFitter, simulate_bgbb, simulate_pareto_nbd
 
 
 def _bgbb_case(world):
