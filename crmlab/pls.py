@@ -64,7 +64,7 @@ All data the kit ships in ``datasets/`` are SYNTHETIC, except ``datasets/real/``
 Tenenhaus et al. (2005) and Monecke & Leisch (2012), with their published estimates.
 
 >>> m = PLSPathModel(measurement=ECSI_MOBILE_MEASUREMENT, structure=ECSI_MOBILE_STRUCTURE,
-...                  scheme="centroid", n_boot=0).fit(load_ecsi_mobile(), scales=(1, 10))
+...                  scheme="centroid", n_boot=0).fit(load_ecsi_mobile(), item_scales=(1, 10))
 >>> round(float(m.paths_.loc[("Image", "Expectation"), "estimate"]), 4)
 0.5047
 """
@@ -310,7 +310,11 @@ def _estimate(S: np.ndarray, layout: _Layout, scheme: str, tol: float, max_iter:
         loadings = [cfac[j] * w[j] if layout.modes[j] == "A" else L[b, j] for j, b in enumerate(layout.blocks)]
     else:
         loadings = [L[b, j] for j, b in enumerate(layout.blocks)]
+    off = Rs[~np.eye(len(Rs), dtype=bool)]
+    # PLSc can return a reliability above 1 or a latent correlation of 1 or more: not a solution
+    admissible = not consistent or (bool(np.all(rho_a[np.isfinite(rho_a)] <= 1)) and bool(np.all(np.abs(off) < 1)))
     return {"w": w, "W": W, "R": R, "R_struct": Rs, "paths": paths, "r2": r2, "loadings": loadings,
+            "admissible": admissible,
             "cross": L, "rho_a": rho_a, "n_iter": n_iter}
 
 
@@ -391,8 +395,8 @@ def _scales_dict(scales, items):
         lo, hi = scales
         float(lo), float(hi)
     except (TypeError, ValueError):
-        raise ParameterError(f"scales must be a dict {{item: (low, high)}} or one (low, high) pair, got {scales!r}",
-                             fix="pass e.g. scales=(1, 10) when every item is answered on 1-10") from None
+        raise ParameterError(f"item_scales must be a dict {{item: (low, high)}} or one (low, high) pair, got {scales!r}",
+                             fix="pass e.g. item_scales=(1, 10) when every item is answered on 1-10") from None
     return {it: (lo, hi) for it in items}
 
 
@@ -433,16 +437,17 @@ class PLSPathModel(Fitter):
     --------------------------
     paths_ (= ``summary``), loadings_, weights_, cross_loadings_, quality_, r2_, htmt_,
     latent_corr_, total_effects_, scores_, unstd_scores_, index_, bootstrap_paths_,
-    n_boot_failed_, n_iter_, n_obs_, n_dropped_, measurement_, structure_, modes_, description_
+    n_boot_failed_, n_boot_inadmissible_ (PLSc), n_iter_, n_obs_, n_dropped_, measurement_,
+    structure_, modes_, description_
 
     Examples
     --------
     >>> from crmlab import datasets
     >>> m = PLSPathModel("acsi", n_boot=50).fit(datasets.load("survey"))
     >>> round(float(m.paths_.loc[("SAT", "LOY"), "estimate"]), 2)
-    0.58
+    0.51
     >>> round(float(m.index_.loc["SAT", "estimate"]), 1)
-    69.8
+    69.4
     """
 
     _unit = "respondents"
@@ -541,16 +546,16 @@ class PLSPathModel(Fitter):
                         fix=f"drop duplicated or derived items of {c!r}, or estimate it in mode A")
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, survey: pd.DataFrame, *, scales=None) -> PLSPathModel:
+    def fit(self, survey: pd.DataFrame, *, item_scales=None) -> PLSPathModel:
         """Estimate the model on a survey table (one row per respondent).
 
         Parameters
         ----------
         survey : DataFrame
             One column per item of the model.
-        scales : dict or (low, high), optional
+        item_scales : dict or (low, high), optional
             Answer range of items that are not in the kit's questionnaire, for the 0-100 index:
-            ``{item: (low, high)}``, or one pair for every item (``scales=(1, 10)``). Without it,
+            ``{item: (low, high)}``, or one pair for every item (``item_scales=(1, 10)``). Without it,
             such items get no index (``index_`` is None) but every other result is there.
 
         Raises
@@ -563,7 +568,7 @@ class PLSPathModel(Fitter):
         """
         self._validate_settings()
         with single_thread():
-            return self._fit(survey, scales)
+            return self._fit(survey, item_scales)
 
     def _fit(self, survey, scales):
         data, n_dropped, scales = self._prepare(survey, scales, missing=self.missing)
@@ -571,10 +576,12 @@ class PLSPathModel(Fitter):
         self._layout = layout = _Layout(self._measurement, self._structure, self._modes, items)
         X = data.to_numpy()
         n = len(X)
-        if n < 10 * max(int(layout.D[:, j].sum()) for j in range(len(layout.names))):
-            warnings.warn(f"{n} respondents is fewer than 10 times the largest number of paths into one construct "
-                          "(the 'ten-times rule' of Barclay et al. 1995): estimates will be imprecise; the "
-                          "bootstrap intervals show how much", UserWarning, stacklevel=2)
+        arrows = [int(layout.D[:, j].sum()) for j in range(len(layout.names))]
+        arrows += [len(b) for b, mode in zip(layout.blocks, layout.modes, strict=True) if mode == "B"]
+        if n < 10 * max(arrows):
+            warnings.warn(f"{n} respondents is fewer than 10 times the largest number of arrows into one construct "
+                          "(paths, or items of a mode-B block: the 'ten-times rule' of Barclay et al. 1995): estimates will be imprecise; the "
+                          "bootstrap intervals show how much", UserWarning, stacklevel=3)
         mean, sd = X.mean(axis=0), X.std(axis=0, ddof=1)
         S = np.corrcoef(X, rowvar=False)
         self._mode_b_rank(S)
@@ -631,7 +638,7 @@ class PLSPathModel(Fitter):
         rng = check_random_state(self.seed)
         n = len(X)
         draws = {"paths": [], "loadings": [], "weights": [], "r2": [], "index": [], "unstd": []}
-        failed = 0
+        failed = inadmissible = 0
         for _ in range(self.n_boot):
             Xb = X[rng.integers(0, n, n)]
             sd = Xb.std(axis=0, ddof=1)
@@ -644,6 +651,7 @@ class PLSPathModel(Fitter):
             except (ConvergenceError, np.linalg.LinAlgError):
                 failed += 1
                 continue
+            inadmissible += not est["admissible"]
             raw = self._raw_weights(est["w"], sd, lows, highs)
             draws["paths"].append([est["paths"][k] for k in self._path_keys])
             draws["unstd"].append(self._unstd_paths(est["paths"], raw))
@@ -651,10 +659,15 @@ class PLSPathModel(Fitter):
             draws["weights"].append(np.concatenate(est["w"]))
             draws["r2"].append([est["r2"][j] for j in layout.endogenous])
             draws["index"].append(self._index_means(Xb.mean(axis=0), raw, lows, highs))
-        self.n_boot_failed_ = failed
+        self.n_boot_failed_, self.n_boot_inadmissible_ = failed, inadmissible
+        if inadmissible > 0.05 * self.n_boot:
+            warnings.warn(f"PLSc was inadmissible in {inadmissible} of {self.n_boot} bootstrap resamples (a "
+                          "reliability above 1 or a latent correlation of 1 or more): the constructs are barely "
+                          "distinguishable in these data and the intervals are unreliable; check the HTMT "
+                          "ratios, or use classic PLS (consistent=False)", UserWarning, stacklevel=4)
         if failed > 0.1 * self.n_boot:
             warnings.warn(f"{failed} of {self.n_boot} bootstrap resamples failed (constant item or no convergence); "
-                          "the intervals rest on the others", UserWarning, stacklevel=3)
+                          "the intervals rest on the others", UserWarning, stacklevel=4)
         if len(draws["paths"]) < 2:
             raise ConvergenceError("fewer than two bootstrap resamples could be estimated",
                                    fix="use more respondents, or n_boot=0 to fit without intervals")
@@ -708,7 +721,7 @@ class PLSPathModel(Fitter):
                                     unstandardised=unstd, unstd_ci_lower=uq[0], unstd_ci_upper=uq[1])
         self.bootstrap_paths_ = None if boot is None else pd.DataFrame(boot["paths"], columns=idx)
         if boot is None:
-            self.n_boot_failed_ = 0
+            self.n_boot_failed_ = self.n_boot_inadmissible_ = 0
 
         # outer model: loadings and weights, one row per (construct, item)
         rows = [(c, items[k]) for c, bl in zip(names, layout.blocks, strict=True) for k in bl]
@@ -731,7 +744,7 @@ class PLSPathModel(Fitter):
         if negative:
             warnings.warn(f"negative outer weights for {negative}: the unstandardised score is then not a weighted "
                           "mean of the items and the 0-100 index can leave [0, 100] (common in mode B with "
-                          "collinear items)", UserWarning, stacklevel=3)
+                          "collinear items)", UserWarning, stacklevel=4)
         self.cross_loadings_ = pd.DataFrame(est["cross"], index=items, columns=names)
 
         # structural results and quality
@@ -753,7 +766,7 @@ class PLSPathModel(Fitter):
             if improper:
                 warnings.warn(f"PLSc gave an inadmissible solution ({improper}: reliability above 1 or a latent "
                               "correlation of 1 or more); use more respondents or classic PLS (consistent=False)",
-                              UserWarning, stacklevel=3)
+                              UserWarning, stacklevel=4)
 
         # the 0-100 index
         if np.isnan(lows).any():
@@ -773,7 +786,10 @@ class PLSPathModel(Fitter):
     def _quality(self, est, S, boot) -> pd.DataFrame:
         layout = self._layout
         rows = []
-        R = est["R"]
+        r2_boot = {}
+        if boot is not None:
+            lo, hi = np.quantile(boot["r2"], [(1 - self.ci_level) / 2, (1 + self.ci_level) / 2], axis=0)
+            r2_boot = {j: (lo[k], hi[k]) for k, j in enumerate(layout.endogenous)}
         for j, (c, b) in enumerate(zip(layout.names, layout.blocks, strict=True)):
             lam = est["loadings"][j]
             reflective = layout.modes[j] == "A"
@@ -788,13 +804,13 @@ class PLSPathModel(Fitter):
             npred = len(layout.preds[j])
             n = self.n_obs_
             rows.append({"construct": c, "mode": layout.modes[j], "k": k, "r2": r2,
+                         "r2_ci_lower": r2_boot.get(j, (np.nan,))[0], "r2_ci_upper": r2_boot.get(j, (np.nan, np.nan))[1],
                          "r2_adjusted": 1 - (1 - r2) * (n - 1) / (n - npred - 1) if npred else np.nan,
                          "alpha": alpha if reflective else np.nan, "rho_c": rho_c,
                          "rho_a": est["rho_a"][j] if reflective else np.nan, "ave": ave,
                          "sqrt_ave": np.sqrt(ave), "max_latent_corr": float(others.max()) if len(others) else np.nan})
         q = pd.DataFrame(rows).set_index("construct")
         q["fornell_larcker_ok"] = (q["sqrt_ave"] > q["max_latent_corr"]).where(q["mode"] == "A")
-        del R
         return q
 
     # -- scores ----------------------------------------------------------------------------
@@ -804,7 +820,7 @@ class PLSPathModel(Fitter):
             lows = self._item_ranges(self._scales)[0]
             unknown = [it for it, lo in zip(self._items, lows, strict=True) if np.isnan(lo)]
             raise ParameterError(f"the answer scale of {unknown} is unknown, so the 0-100 index is undefined",
-                                 fix="refit with scales={item: (low, high)} (or scales=(low, high) for all items)")
+                                 fix="refit with item_scales={item: (low, high)} (or item_scales=(low, high) for all items)")
 
     def _new_data(self, df) -> np.ndarray:
         if df is None:
@@ -914,7 +930,7 @@ def population_item_correlation(truth: Mapping, items: Sequence[str], *, latents
     >>> from crmlab import datasets
     >>> C = population_item_correlation(datasets.load_truth(), ["sat_overall", "sat_vs_ideal"])
     >>> round(float(C.iloc[0, 1]), 3)
-    0.701
+    0.741
     """
     from .synth.generate import CROSS_ITEM_R2, SURVEY_ITEMS
 
