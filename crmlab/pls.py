@@ -8,8 +8,8 @@ structure description as the covariance-based :class:`~crmlab.satisfaction_index
 (``spec="acsi"`` or ``measurement=`` and ``structure=`` dicts), so both can be fitted on one
 survey and compared.
 
-The algorithm (Wold; Lohmöller 1989; Tenenhaus et al. 2005, section 2)
-----------------------------------------------------------------------
+The algorithm (Wold; Lohmöller 1989; Tenenhaus et al. 2005)
+-----------------------------------------------------------
 Items are standardised (mean 0, SD 1 with ``ddof=1``). Each construct j gets a score
 ``y_j = X_j w_j`` with variance 1. Starting from equal weights (every ``w`` = 1, as SmartPLS and
 semPLS do), the Lohmöller iteration repeats
@@ -39,8 +39,8 @@ row; ``missing="drop"`` drops every respondent with a missing answer on a model 
 
 **Unstandardised results and the 0-100 index.** The raw weight of item h is
 ``w_h / sd_h``; normalised to sum to 1 within a construct they give the unstandardised score,
-a weighted mean of the items *on the items' scale* (Fornell 1992; Tenenhaus et al. 2005,
-section 2.3). The ACSI reports that score on 0-100: every item is rescaled to
+a weighted mean of the items *on the items' scale* (Fornell et al. 1996; Tenenhaus et al.
+2005). The ACSI reports that score on 0-100: every item is rescaled to
 ``100 (x - low) / (high - low)`` and weighted by ``w_h (high_h - low_h) / sd_h``, normalised,
 so that the index is 0 when every answer is the lowest and 100 when every answer is the highest
 (:meth:`PLSPathModel.index_scores`). Unstandardised paths are the regressions among the
@@ -49,7 +49,9 @@ unstandardised scores.
 **Uncertainty.** ``n_boot`` bootstrap resamples of respondents: percentile intervals at
 ``ci_level``, standard errors = SD of the draws, p-values from ``estimate / std_error`` on the
 normal distribution (as SmartPLS reports them). Resamples in which an item is constant or the
-algorithm does not converge are skipped and counted in ``n_boot_failed_``.
+algorithm does not converge are skipped and counted in ``n_boot_failed_``; PLSc resamples with a
+reliability above 1 or a latent correlation of 1 or more are kept, counted in
+``n_boot_inadmissible_`` and warned about when they exceed 5%.
 
 **Consistency.** PLS scores are weighted sums of error-laden items, so PLS paths estimate the
 relations among *composites*, not among the latent variables: standardised paths are biased
@@ -57,7 +59,9 @@ towards zero and loadings upwards even in infinite samples ("consistency at larg
 ``consistent=True`` the model applies Dijkstra & Henseler's (2015) PLSc correction: composite
 correlations are divided by ``sqrt(rho_A,i rho_A,j)`` (reliabilities of mode-A blocks with two
 or more items; 1 for single items and mode B) before the paths are computed, and loadings are
-rescaled to ``c w``; those estimates converge to the latent-variable paths.
+rescaled to ``c w``; those estimates converge to the latent-variable paths when every item
+measures one construct with an error of its own (an item shared by two constructs breaks this;
+:func:`compare_with_truth` shows by how much).
 
 All data the kit ships in ``datasets/`` are SYNTHETIC, except ``datasets/real/``:
 :func:`load_ecsi_mobile` reads the ECSI mobile-phone survey (250 real respondents) used by
@@ -88,7 +92,7 @@ from .errors import (
     DataValidationError,
     ParameterError,
 )
-from .satisfaction import QUESTIONNAIRE, item_scale, validate_responses
+from .satisfaction import QUESTIONNAIRE, item_scale
 from .satisfaction_index import (
     ACSI_MEASUREMENT,
     ACSI_STRUCTURE,
@@ -101,6 +105,7 @@ from .satisfaction_index import (
 from .validation import (
     check_ci_level,
     check_count,
+    check_in_range,
     check_numeric,
     check_option,
     check_random_state,
@@ -300,6 +305,12 @@ def _estimate(S: np.ndarray, layout: _Layout, scheme: str, tol: float, max_iter:
     rho_a = np.array(rho_a)
     Rs = R
     if consistent:
+        bad = [layout.names[j] for j, v in enumerate(rho_a) if not v > 0]
+        if bad:
+            raise ConvergenceError(f"PLSc needs a positive reliability rho_A for every block, not for {bad}: "
+                                   "their items hardly correlate (or their weights differ in sign)",
+                                   fix="check the items' keying, drop items unrelated to the others, or use "
+                                       "classic PLS (consistent=False)")
         # PLSc: correct composite correlations for the unreliability of mode-A composites
         q = np.sqrt(rho_a)
         Rs = R / np.outer(q, q)
@@ -314,8 +325,7 @@ def _estimate(S: np.ndarray, layout: _Layout, scheme: str, tol: float, max_iter:
     # PLSc can return a reliability above 1 or a latent correlation of 1 or more: not a solution
     admissible = not consistent or (bool(np.all(rho_a[np.isfinite(rho_a)] <= 1)) and bool(np.all(np.abs(off) < 1)))
     return {"w": w, "W": W, "R": R, "R_struct": Rs, "paths": paths, "r2": r2, "loadings": loadings,
-            "admissible": admissible,
-            "cross": L, "rho_a": rho_a, "n_iter": n_iter}
+            "admissible": admissible, "cross": L, "rho_a": rho_a, "n_iter": n_iter}
 
 
 # ------------------------------------------------------------------------------------
@@ -499,9 +509,13 @@ class PLSPathModel(Fitter):
                               fix="pass the full questionnaire, or drop those items from measurement=")
         scales = _scales_dict(scales, items)
         check_numeric(df, items, "survey")
-        known = [i for i in items if i in QUESTIONNAIRE.index or (scales and i in scales)]
-        if known:
-            validate_responses(df, known, scales=scales, allow_nan=True)
+        for it in items:  # answers must lie on the item's scale, where the scale is known
+            if it in QUESTIONNAIRE.index or (scales and it in scales):
+                lo, hi = item_scale(it, scales)
+                check_in_range(df, it, lo, hi, name="survey", what="answers")
+            if df[it].isna().all():
+                raise DataValidationError(f"survey[{it!r}] has no answers at all (every value is missing)",
+                                          fix=f"drop {it!r} from measurement= or check how the survey was merged")
         data = df[items].astype(float)
         incomplete = data.isna().any(axis=1).to_numpy()
         n_dropped = 0

@@ -621,3 +621,19 @@ def test_plsc_warns_when_constructs_are_barely_distinguishable(mobi):
         warnings.simplefilter("error")
         m = PLSPathModel(**ECSI, n_boot=200, seed=1).fit(mobi, item_scales=(1, 10))
     assert m.n_boot_inadmissible_ == 0 and m.paths_["std_error"].max() < 0.1
+
+
+def test_plsc_refuses_a_block_without_reliability():
+    """Two items that each track construct B but correlate negatively with each other
+    (a0 = g + u, a1 = g - u with var(u) > var(g)): no common factor, rho_A is negative, and PLSc
+    cannot correct; classic PLS still runs and reports it."""
+    df, meas = _parallel_items(n=4000, seed=3)
+    rng = np.random.default_rng(4)
+    g = df[meas["B"]].mean(axis=1)
+    u = rng.normal(size=len(df))
+    df = df.assign(a0=g + u, a1=g - u)
+    meas = {"A": ["a0", "a1"], "B": meas["B"]}
+    with pytest.raises(ConvergenceError, match=r"positive reliability rho_A for every block, not for \['A'\].*Fix:"):
+        PLSPathModel(measurement=meas, structure={"B": ["A"]}, consistent=True, n_boot=0).fit(df)
+    m = PLSPathModel(measurement=meas, structure={"B": ["A"]}, n_boot=0).fit(df)
+    assert m.quality_.loc["A", "rho_a"] < 0 and m.quality_.loc["A", "alpha"] < 0
