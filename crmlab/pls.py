@@ -196,6 +196,9 @@ class _Layout:
         for y, xs in structure.items():
             for x in xs:
                 self.D[ix[x], ix[y]] = True
+        self.mask = np.zeros((len(items), J))  # mask[h, j] = 1: item h belongs to construct j
+        for j, b in enumerate(self.blocks):
+            self.mask[b, j] = 1.0
         self.preds = [np.flatnonzero(self.D[:, j]) for j in range(J)]
         self.endogenous = [j for j in range(J) if len(self.preds[j])]
         self.adjacent = self.D | self.D.T
@@ -208,16 +211,15 @@ def _weight_matrix(layout: _Layout, weights: list[np.ndarray], p: int) -> np.nda
     return W
 
 
-def _normalise(Sb: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Rescale weights so that the score has variance 1 (``Sb``: the block's item correlations),
-    and orient it: the sign rule."""
-    v = float(w @ Sb @ w)
-    if not np.isfinite(v) or v <= 0:
-        return np.full_like(w, np.nan)
-    w = w / np.sqrt(v)
-    if (Sb @ w).sum() < 0:  # loadings of the block sum to a negative number: flip
-        w = -w
-    return w
+def _normalise(S: np.ndarray, W: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rescale each column of the weight matrix so that its score has variance 1, and orient it
+    (the sign rule: the loadings of a block sum to a positive number). NaN if a score is constant."""
+    v = np.einsum("ij,ij->j", W, S @ W)  # diag(W' S W): variances of the scores
+    if not np.all(np.isfinite(v)) or np.any(v <= 0):
+        return np.full_like(W, np.nan)
+    W = W / np.sqrt(v)
+    flip = ((S @ W) * mask).sum(axis=0) < 0
+    return W * np.where(flip, -1.0, 1.0)
 
 
 def _inner_weights(layout: _Layout, R: np.ndarray, scheme: str) -> np.ndarray:
@@ -237,30 +239,27 @@ def _inner_weights(layout: _Layout, R: np.ndarray, scheme: str) -> np.ndarray:
 def _pls_weights(S: np.ndarray, layout: _Layout, scheme: str, tol: float, max_iter: int):
     """Outer weights of standardised items from the item correlation matrix ``S``.
 
-    Returns (list of weight vectors, iterations used); raises ConvergenceError.
+    Returns (list of weight vectors, one per block; iterations used); raises ConvergenceError.
     """
-    p = S.shape[0]
-    blocks = [S[g] for g in layout.grids]
-    w = [_normalise(Sb, np.ones(len(Sb))) for Sb in blocks]
+    mask = layout.mask
+    W = _normalise(S, mask.copy(), mask)  # equal weights to start
+    mode_b = [j for j, m in enumerate(layout.modes) if m == "B"]
     for it in range(1, max_iter + 1):
-        W = _weight_matrix(layout, w, p)
         R = W.T @ S @ W
         E = _inner_weights(layout, R, scheme)
-        C = S @ W @ E  # cov(item, inner estimate of construct j), column j
-        new = []
-        for j, b in enumerate(layout.blocks):
-            c = C[b, j]
-            if layout.modes[j] == "B":
-                c = np.linalg.solve(blocks[j], c)
-            new.append(_normalise(blocks[j], c))
-        if any(not np.all(np.isfinite(x)) for x in new):
+        C = (S @ W @ E) * mask  # mode A: cov(item, inner estimate of its construct)
+        for j in mode_b:  # mode B: multiple regression of the inner estimate on the block
+            b = layout.blocks[j]
+            C[b, j] = np.linalg.solve(S[layout.grids[j]], C[b, j])
+        new = _normalise(S, C, mask)
+        if not np.all(np.isfinite(new)):
             raise ConvergenceError("the PLS iteration broke down (a construct's inner estimate is zero)",
                                    fix="check that every construct correlates with its neighbours, or try "
                                        "scheme='path' or 'factorial'")
-        delta = max(float(np.max(np.abs(a - b_))) for a, b_ in zip(new, w, strict=True))
-        w = new
+        delta = float(np.max(np.abs(new - W)))
+        W = new
         if delta < tol:
-            return w, it
+            return [W[b, j] for j, b in enumerate(layout.blocks)], it
     raise ConvergenceError(f"the PLS weights did not converge in {max_iter} iterations (last change {delta:.2g})",
                            fix="raise max_iter=, loosen tol=, or use scheme='path' (centroid weights can "
                                "oscillate); weak or wrongly keyed items slow convergence too")
