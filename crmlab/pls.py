@@ -525,7 +525,9 @@ class PLSPathModel(Fitter):
                 raise DataValidationError(
                     f"survey has missing answers in {cols} ({int(incomplete.sum())} respondent(s), first at row "
                     f"{first!r})",
-                    fix="drop incomplete respondents with PLSPathModel(..., missing='drop'), or impute them first")
+                    fix="drop incomplete respondents with PLSPathModel(..., missing='drop'), or impute them first"
+                    if for_fit else f"scores need every item: drop or impute those respondents first "
+                                    f"(survey.dropna(subset={cols}))")
             n_dropped = int(incomplete.sum())
             data = data.loc[~incomplete]
         data = data.copy()

@@ -637,3 +637,16 @@ def test_plsc_refuses_a_block_without_reliability():
         PLSPathModel(measurement=meas, structure={"B": ["A"]}, consistent=True, n_boot=0).fit(df)
     m = PLSPathModel(measurement=meas, structure={"B": ["A"]}, n_boot=0).fit(df)
     assert m.quality_.loc["A", "rho_a"] < 0 and m.quality_.loc["A", "alpha"] < 0
+
+
+def test_scoring_new_respondents(acsi, survey):
+    """transform and index_scores use the fitted means, SDs and weights; new answers are checked."""
+    new = survey.head(5)
+    pd.testing.assert_frame_equal(acsi.transform(new), acsi.scores_.head(5), atol=1e-10)
+    pd.testing.assert_frame_equal(acsi.index_scores(new), acsi.index_scores().head(5), atol=1e-10)
+    with pytest.raises(DataValidationError, match=r"missing answers in \['sat_overall'\].*Fix: scores need every item"):
+        acsi.transform(new.assign(sat_overall=np.nan))
+    with pytest.raises(DataValidationError, match="outside"):
+        acsi.index_scores(new.assign(sat_overall=0))
+    with pytest.raises(ColumnError, match="sat_overall"):
+        acsi.transform(new.drop(columns="sat_overall"))
