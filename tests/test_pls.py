@@ -645,7 +645,7 @@ def test_scoring_new_respondents(acsi, survey):
     pd.testing.assert_frame_equal(acsi.transform(new), acsi.scores_.head(5), atol=1e-10)
     pd.testing.assert_frame_equal(acsi.index_scores(new), acsi.index_scores().head(5), atol=1e-10)
     with pytest.raises(DataValidationError, match=r"missing answers in \['sat_overall'\].*Fix: scores need every item"):
-        acsi.transform(new.assign(sat_overall=np.nan))
+        acsi.transform(new.assign(sat_overall=[5, np.nan, 6, 7, 8]))
     with pytest.raises(DataValidationError, match="outside"):
         acsi.index_scores(new.assign(sat_overall=0))
     with pytest.raises(ColumnError, match="sat_overall"):
