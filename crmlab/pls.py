@@ -93,15 +93,7 @@ from .errors import (
     ParameterError,
 )
 from .satisfaction import QUESTIONNAIRE, item_scale
-from .satisfaction_index import (
-    ACSI_MEASUREMENT,
-    ACSI_STRUCTURE,
-    DRIVER_MEASUREMENT,
-    DRIVER_STRUCTURE,
-    latent_covariance,
-    model_description,
-    population_paths,
-)
+from .satisfaction_index import _spec, latent_covariance, model_description, population_paths
 from .validation import (
     check_ci_level,
     check_count,
@@ -123,8 +115,6 @@ __all__ = [
     "compare_with_truth",
 ]
 
-#: the same presets as SatisfactionIndexModel: name -> (measurement, structure)
-_PRESETS = {"acsi": (ACSI_MEASUREMENT, ACSI_STRUCTURE), "drivers": (DRIVER_MEASUREMENT, DRIVER_STRUCTURE)}
 SCHEMES = ("path", "centroid", "factorial")
 MODES = ("A", "B")
 
@@ -331,25 +321,15 @@ def _estimate(S: np.ndarray, layout: _Layout, scheme: str, tol: float, max_iter:
 # specification
 # ------------------------------------------------------------------------------------
 def _resolve_spec(spec, measurement, structure, modes):
-    if measurement is None and structure is None:
-        if spec not in _PRESETS:
-            raise ParameterError(f"unknown model specification {spec!r}",
-                                 fix=f"use one of {list(_PRESETS)} or pass measurement= and structure= dicts")
-        measurement, structure = _PRESETS[spec]
-    elif measurement is None or structure is None:
-        raise ParameterError("pass both measurement= and structure= (or neither, to use a preset)",
-                             fix="e.g. measurement=ACSI_MEASUREMENT, structure=ACSI_STRUCTURE")
-    model_description(measurement, structure)  # type checks shared with SatisfactionIndexModel
-    measurement = {str(k): list(v) for k, v in dict(measurement).items()}
-    structure = {str(k): list(v) for k, v in dict(structure).items() if list(v)}
+    """The model as SatisfactionIndexModel reads it (presets, checks), plus what PLS needs."""
+    if measurement is not None and structure is not None:
+        model_description(measurement, structure)  # type checks: a string is not a list of items
+    measurement, structure = _spec(spec, measurement, structure)
+    structure = {y: xs for y, xs in structure.items() if xs}
     for c, its in measurement.items():
         if len(set(its)) != len(its):
             raise ParameterError(f"construct {c!r} lists an item twice: {its}", fix="list each item once")
     for y, xs in structure.items():
-        missing = [v for v in [y, *xs] if v not in measurement]
-        if missing:
-            raise ParameterError(f"structural model uses {missing} that have no items in measurement",
-                                 fix="add them to measurement= or remove the paths")
         if y in xs or len(set(xs)) != len(xs):
             raise ParameterError(f"structure[{y!r}] = {xs} repeats a construct or points {y!r} at itself",
                                  fix="list each predictor once and never the outcome itself")
