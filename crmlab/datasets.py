@@ -39,6 +39,7 @@ __all__ = [
     "data_dictionary_markdown",
     "load_cdnow",
     "load_donations",
+    "load_ecsi_mobile",
 ]
 
 # column -> (dtype, unit, meaning, 中文, how generated)
@@ -470,3 +471,37 @@ def load_donations(path: str | Path | None = None) -> pd.DataFrame:
         raise DataValidationError(f"{file} does not have the columns {sorted(need)}",
                                   fix="restore the shipped file or pass the right one")
     return df.rename(columns={"periods": "n_periods"})[["frequency", "recency", "n_periods", "weights"]]
+
+
+def load_ecsi_mobile(kind: str = "survey", path: str | Path | None = None) -> pd.DataFrame:
+    """The ECSI mobile-phone survey: REAL data, 250 respondents, 24 items on 1-10.
+
+    ``kind="survey"``: one row per respondent, the items of
+    :data:`crmlab.pls.ECSI_MOBILE_MEASUREMENT`. ``kind="published"``: the published PLS
+    estimates on these data, one row per number (columns ``source, scheme, quantity,
+    source_var, target_var, value, decimals``): path coefficients, loadings, outer weights and
+    total effects of Monecke & Leisch (2012) and the SmartPLS 2.0 tables for the three
+    weighting schemes. ``path`` is the folder holding the files or the file itself; by default
+    the copy in ``datasets/real/ecsi_mobile`` (see its README for provenance and terms).
+
+    >>> load_ecsi_mobile().shape
+    (250, 24)
+    """
+    from .validation import check_option
+
+    check_option(kind, "kind", ["survey", "published"])
+    files = {"survey": "mobi_250.txt", "published": "published_estimates.csv"}
+    if path is None:
+        path = Path(__file__).resolve().parent.parent / "datasets" / "real" / "ecsi_mobile"
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
+                             fix="pass e.g. path='data/ecsi_mobile' (the folder) or the file itself")
+    path = Path(path)
+    file = path / files[kind] if path.is_dir() else path
+    if not file.is_file():
+        raise DatasetNotFoundError(f"ECSI mobile file {file} is missing",
+                                   fix=f"pass path= the folder holding {files[kind]!r}; the shipped copy lives in "
+                                       "datasets/real/ecsi_mobile (restore it from the repository, see its README.md)")
+    if kind == "survey":
+        return pd.read_csv(file, sep="\t", dtype="int64")
+    return pd.read_csv(file)

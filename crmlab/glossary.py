@@ -1324,6 +1324,29 @@ GLOSSARY: tuple[Term, ...] = (
     _t("confounding", "混杂", "methods",
        "A third factor driving both the exposure and the outcome, so their association is not "
        "causal.", EXT, "confounder"),
+    # ---- PLS path modelling (crmlab.pls) ----
+    _t("outer weight", "外部权重", "methods",
+       "The weight of an item in its construct's PLS score; rescaled to sum to 1, it gives the "
+       "ACSI-style 0-100 index weights.", EXT, "outer weights", "PLS weight"),
+    _t("reflective measurement", "反映型测量", "methods",
+       "Items treated as effects of their construct, so they should correlate; PLS mode A "
+       "weights each item by its covariance with the construct.", EXT, "mode A",
+       "reflective indicators"),
+    _t("formative measurement", "形成型测量", "methods",
+       "Items treated as ingredients that form their construct; PLS mode B weights them by a "
+       "multiple regression.", EXT, "mode B", "formative indicators"),
+    _t("inner weighting scheme", "内部权重方案", "methods",
+       "How PLS combines neighbouring construct scores in each iteration: centroid, factorial "
+       "or path weighting.", EXT, "weighting scheme", "path weighting scheme", "centroid scheme"),
+    _t("consistent PLS", "一致性偏最小二乘", "methods",
+       "PLS with a reliability correction (Dijkstra-Henseler) so that paths estimate relations "
+       "among latent variables, not among error-laden composites.", EXT, "PLSc"),
+    _t("rho_A reliability", "ρA信度系数", "methods",
+       "Dijkstra-Henseler reliability of a PLS composite, between Cronbach's alpha and composite "
+       "reliability; PLSc divides correlations by it.", EXT, "rho_A", "rhoA", "Dijkstra-Henseler rho"),
+    _t("cross-loading", "交叉载荷", "methods",
+       "An item's correlation with a construct other than its own; it should stay below the "
+       "item's loading on its own construct.", EXT, "cross loading", "cross-loadings"),
 )
 
 
