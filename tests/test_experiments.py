@@ -11,7 +11,13 @@ import pytest
 from statsmodels.stats import proportion as smp
 
 from crmlab import experiments as ex
-from crmlab.errors import ColumnError, CrmlabError, DataValidationError, ParameterError
+from crmlab.errors import (
+    ColumnError,
+    CrmlabError,
+    DataValidationError,
+    NotFittedError,
+    ParameterError,
+)
 
 SEGMENTS = ["online_bargain", "store_traditional", "premium_quality", "family_stockup"]
 
@@ -41,8 +47,8 @@ def test_retention_difference_matches_statsmodels(world):
     yt = c.loc[c["treatment"] == 1, "retained_6m"]
     yc = c.loc[c["treatment"] == 0, "retained_6m"]
     lo, hi = smp.confint_proportions_2indep(yt.sum(), len(yt), yc.sum(), len(yc), method="wald", compare="diff")
-    assert r["uplift"] == pytest.approx(yt.mean() - yc.mean())
-    assert (r["lower"], r["upper"]) == pytest.approx((lo, hi), rel=1e-9)
+    assert r["estimate"] == pytest.approx(yt.mean() - yc.mean())
+    assert (r["ci_lower"], r["ci_upper"]) == pytest.approx((lo, hi), rel=1e-9)
     st = smp.test_proportions_2indep(yt.sum(), len(yt), yc.sum(), len(yc), method="wald", compare="diff")
     assert r["p_value"] == pytest.approx(st.pvalue, rel=1e-6)
     assert (r["n_treated"], r["n_control"]) == (len(yt), len(yc))
@@ -51,7 +57,7 @@ def test_retention_difference_matches_statsmodels(world):
 def test_retention_difference_by_group_and_bad_input():
     d = pd.DataFrame({"treatment": [1, 0] * 50, "retained_6m": [1, 0, 1, 1] * 25, "g": ["a"] * 60 + ["b"] * 40})
     r = ex.retention_difference(d, by="g")
-    assert r["g"].tolist() == ["a", "b"]
+    assert r.index.tolist() == ["a", "b"] and r.index.name == "g"
     assert r["n_treated"].sum() + r["n_control"].sum() == 100
     with pytest.raises(DataValidationError, match="retained_6m.*0/1.*Fix:"):
         ex.retention_difference(d.assign(retained_6m=2))
@@ -63,26 +69,26 @@ def test_retention_difference_by_group_and_bad_input():
         ex.retention_difference(d.assign(g=[None] + ["a"] * 99), by="g")
     with pytest.raises(DataValidationError, match="empty"):
         ex.retention_difference(d.iloc[:0])
-    with pytest.raises(ParameterError, match="alpha"):
-        ex.retention_difference(d, alpha=0)
+    with pytest.raises(ParameterError, match="ci_level"):
+        ex.retention_difference(d, ci_level=0)
 
 
 def test_recovery_average_uplift(big_world, big_campaign):
     r = ex.retention_difference(big_campaign).iloc[0]
     truth = big_world.truth["campaign"]["expected_uplift"]
-    assert r["lower"] <= truth <= r["upper"]
+    assert r["ci_lower"] <= truth <= r["ci_upper"]
     assert r["p_value"] < 0.001  # 6,400 members detect a 3.5-point uplift
 
 
 def test_recovery_uplift_by_latent_segment(big_world, big_campaign):
-    r = ex.retention_difference(big_campaign, by="latent_segment").set_index("latent_segment")
+    r = ex.retention_difference(big_campaign, by="latent_segment")
     truth = big_world.truth["campaign"]["expected_uplift_by_segment"]
     assert set(r.index) == set(SEGMENTS)
     for seg in SEGMENTS:
-        assert r.loc[seg, "lower"] <= truth[seg] <= r.loc[seg, "upper"], (seg, r.loc[seg].to_dict(), truth[seg])
+        assert r.loc[seg, "ci_lower"] <= truth[seg] <= r.loc[seg, "ci_upper"], (seg, r.loc[seg].to_dict(), truth[seg])
     # the planted ordering shows: the offer works best for online bargain hunters, not at all
     # for premium-quality members (the largest and smallest planted effects differ by 6.5 points)
-    assert r.loc["online_bargain", "uplift"] > r.loc["premium_quality", "uplift"]
+    assert r.loc["online_bargain", "estimate"] > r.loc["premium_quality", "estimate"]
 
 
 def test_recovery_tlearner_on_latent_segment_dummies(big_world, big_campaign):
@@ -93,7 +99,7 @@ def test_recovery_tlearner_on_latent_segment_dummies(big_world, big_campaign):
     m = ex.TLearner(LogisticRegression(C=1e8, fit_intercept=False, tol=1e-12, max_iter=10000)).fit(
         X, big_campaign["treatment"], big_campaign["retained_6m"])
     u = m.predict_uplift(X).groupby(big_campaign["latent_segment"]).mean()
-    r = ex.retention_difference(big_campaign, by="latent_segment").set_index("latent_segment")["uplift"]
+    r = ex.retention_difference(big_campaign, by="latent_segment")["estimate"]
     np.testing.assert_allclose(u.reindex(r.index).to_numpy(), r.to_numpy(), atol=1e-5)
 
 
@@ -105,15 +111,15 @@ def test_recovery_cross_fitted_tlearner_on_crm_features(big_world, big_campaign)
     cday = w.meta["campaign_date"]
     lf = churn.landmark_frame(w.memberships, w.customers, w.tickets, w.transactions, w.survey, w.branches,
                               landmark=cday, horizon_months=6, window_start=w.meta["window_start"],
-                              window_end=w.meta["window_end"])
-    mix = ex.behaviour_features(w.transactions, c["customer_id"], as_of=cday)
+                              as_of=w.meta["window_end"])
+    mix = ex.purchase_mix_features(w.transactions, c["customer_id"], as_of=cday)
     X = c[["customer_id"]].merge(lf, on="customer_id", how="left").merge(mix, on="customer_id")
     feats = churn.LANDMARK_FEATURES + ["n_purchases", "share_web", "share_app", "share_discount",
                                        "share_electronics", "share_baby", "share_apparel", "share_beauty"]
     assert len(X) == len(c) and not X[feats].isna().any().any()  # every campaign member is scored
     cf = ex.cross_fit_uplift(X[feats], c["treatment"], c["retained_6m"], n_splits=5, seed=0)
     truth = w.truth["campaign"]
-    se = ex.retention_difference(c)["se"].item()
+    se = ex.retention_difference(c)["std_error"].item()
     # the average of the out-of-fold uplifts recovers the planted average (within the experiment's CI)
     assert abs(cf["uplift"].mean() - truth["expected_uplift"]) < 1.96 * se
     # per member it tracks the planted expected uplift (a useless model gives ~0 +- 0.012)
@@ -188,21 +194,21 @@ def test_power_bad_input():
 # ----------------------------------------------------------------------------------------------
 # features and uplift models
 # ----------------------------------------------------------------------------------------------
-def test_behaviour_features():
+def test_purchase_mix_features():
     tx = pd.DataFrame({"customer_id": [1, 1, 1, 2, 3], "date": pd.to_datetime(
         ["2024-01-01", "2024-02-01", "2025-03-01", "2024-05-01", "2024-06-01"]),
         "channel": ["web", "app", "web", "store", "store"],
         "category": ["electronics", "electronics", "baby", "grocery", "grocery"],
         "discount_used": [True, False, True, False, False]})
-    f = ex.behaviour_features(tx, [1, 2, 4], as_of="2025-01-01").set_index("customer_id")
+    f = ex.purchase_mix_features(tx, [1, 2, 4], as_of="2025-01-01").set_index("customer_id")
     assert f.loc[1, "n_purchases"] == 2 and f.loc[1, "share_web"] == 0.5 and f.loc[1, "share_app"] == 0.5
     assert f.loc[1, "share_electronics"] == 1.0 and f.loc[1, "share_discount"] == 0.5
     assert f.loc[4, "n_purchases"] == 0 and f.loc[4, "share_store"] == pytest.approx(1 / 3)  # population share
     assert not f.isna().any().any()
     with pytest.raises(ColumnError, match="discount_used"):
-        ex.behaviour_features(tx.drop(columns="discount_used"), [1])
+        ex.purchase_mix_features(tx.drop(columns="discount_used"), [1])
     with pytest.raises(ParameterError, match="empty"):
-        ex.behaviour_features(tx, [])
+        ex.purchase_mix_features(tx, [])
 
 
 def test_tlearner_finds_heterogeneous_uplift():
@@ -229,7 +235,7 @@ def test_uplift_bad_input():
     X, t, y, _ = _hetero(200)
     with pytest.raises(DataValidationError, match="treatment must be 0/1"):
         ex.TLearner().fit(X, t + 1, y)
-    with pytest.raises(ParameterError, match="one value per row"):
+    with pytest.raises(ParameterError, match="different lengths: X has 200, treatment has 10"):
         ex.TLearner().fit(X, t[:10], y)
     with pytest.raises(DataValidationError, match="one outcome class"):
         ex.TLearner().fit(X, t, np.where(t == 1, 1, y))
@@ -237,7 +243,7 @@ def test_uplift_bad_input():
         ex.TLearner().fit(X.to_numpy(), t, y)
     with pytest.raises(DataValidationError, match="missing value"):
         ex.TLearner().fit(X.assign(noise=np.nan), t, y)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="TLearner is not fitted"):
         ex.TLearner().predict_uplift(X)
     with pytest.raises(ParameterError, match="n_splits"):
         ex.cross_fit_uplift(X, t, y, n_splits=1)

@@ -6,10 +6,17 @@ retention time (客户保持时间, S002 Ch8 §2) as a loyalty indicator. They g
 figure here comes from the SYNTHETIC world (planted Cox model with a Weibull baseline) or from
 assumptions the user supplies.
 
+The subpackage's modules follow the steps of an analysis: :mod:`~crmlab.churn.frames`,
+:mod:`~crmlab.churn.curves`, :mod:`~crmlab.churn.cox`, :mod:`~crmlab.churn.value`,
+:mod:`~crmlab.churn.evaluation` and :mod:`~crmlab.churn.early_warning`; every public name is
+also available here (``from crmlab import churn; churn.ChurnCox``).
+
 Data preparation
 
-* :func:`survival_frame` - one row per membership spell: tenure, event, right-censoring at the
-  window end, left truncation (``entry``) for spells already running at the window start;
+* :func:`survival_frame` - one row per membership spell: tenure, event, right-censoring at
+  ``as_of``, left truncation (``entry``) for spells already running at ``window_start``. The
+  window is taken from the data given: ``window_start`` must be passed (it cannot be read off
+  a table), ``as_of`` defaults to the day after the latest date in the tables;
 * :func:`start_stop_frame` - the long (start-stop) format on the calendar-month grid, with
   time-varying ``recent_complaint``, ``crm_live``, ``campaign_offer`` and optional survey
   satisfaction; :func:`split_spells` cuts spells on a tenure grid and
@@ -19,7 +26,8 @@ Description and tests
 
 * :class:`RetentionCurves` - Kaplan-Meier curves by segment (lifelines) with confidence bands,
   medians, survival at chosen tenures and restricted mean survival time (RMST);
-* :func:`logrank_test` - the log-rank test, honouring delayed entry.
+* :func:`logrank_test` - the log-rank test, honouring delayed entry (a
+  :class:`~crmlab.base.TestResult`).
 
 Models
 
@@ -54,7 +62,7 @@ everywhere, and is checked against lifelines in the tests (``engine="lifelines"`
 ...                    "plan": ["basic", "plus", "basic"],
 ...                    "start_date": pd.to_datetime(["2022-06-01", "2023-03-01", "2023-05-01"]),
 ...                    "end_date": pd.to_datetime([None, "2023-09-15", None])})
->>> sf = survival_frame(ms, window_start="2023-01-01", window_end="2024-01-01")
+>>> sf = survival_frame(ms, window_start="2023-01-01", as_of="2024-01-01")
 >>> sf[["entry", "duration", "event"]].round(2)
    entry  duration  event
 0   7.03     19.02      0

@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..base import Fitter, TestResult, normal_quantile, wald_summary
 from ..errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
 from ..validation import (
-    check_fitted,
+    check_array,
+    check_ci_level,
+    check_count,
     check_frame,
     check_no_nan,
-    check_probability,
+    check_option,
     check_scalar,
     require_columns,
 )
-from ._common import _PENALIZER_FIX, _as_list, _check_survival_columns
+from ._common import (
+    _PENALIZER_FIX,
+    _as_list,
+    _check_survival_columns,
+    _entry_column,
+    _forget_on_error,
+)
 from .evaluation import concordance
 
 __all__ = ["ChurnCox", "compare_with_truth"]
@@ -136,13 +145,14 @@ def _newton(strata_list, X, penalty, max_iter=100, tol=1e-9):
     return beta, h, ll, ll0, max_iter, False
 
 
-class ChurnCox:
+class ChurnCox(Fitter):
     """Cox proportional hazards model of membership churn (delayed entry, strata, time-varying).
 
     h_i(t) = h0(t) exp(x_i(t)' beta): each hazard ratio exp(beta_j) multiplies the churn
     hazard per unit of covariate j, at every tenure (proportional hazards). Fit it on
     :func:`survival_frame` output (one row per spell; ``entry``/``duration`` detected) or on
-    :func:`start_stop_frame` output (``start``/``stop`` rows with time-varying covariates).
+    :func:`start_stop_frame` output (``start``/``stop`` rows with time-varying covariates);
+    name other columns with ``fit(..., start_col=, stop_col=, event_col=, entry_col=)``.
     Ties use Efron's method; the baseline cumulative hazard is Breslow's, at x = 0 (so
     with dummies it is the reference group's).
 
@@ -156,58 +166,83 @@ class ChurnCox:
     strata : str or list, optional
         Columns whose groups get their own baseline hazard (a PH remedy for a covariate
         whose effect changes with tenure and that you need not estimate).
+    ci_level : float
+        Level of the intervals in ``summary`` (0.95).
     engine : {"crmlab", "lifelines"}
         ``"lifelines"`` fits the coefficients with ``CoxTimeVaryingFitter`` (slow, for
         cross-checks); the baseline and residuals always come from crmlab.
+    max_iter : int
+        Newton steps before the fit gives up (at most 10,000).
 
-    Attributes (after ``fit``): ``params_``, ``standard_errors_``, ``variance_matrix_``,
-    ``summary`` (hazard-ratio table with CIs), ``log_likelihood_``,
-    ``log_likelihood_ratio_test_``, ``baseline_cumulative_hazard_`` (DataFrame, a column per
-    stratum), ``n_spells_``, ``n_rows_``, ``n_events_``, ``concordance_`` (one-row-per-spell
-    fits only), ``schoenfeld_`` (scaled Schoenfeld residuals).
+    Attributes (after ``fit``): ``params_`` (log hazard ratios), ``standard_errors_``,
+    ``variance_matrix_``, ``summary`` (``estimate`` = log hazard ratio with its SE, CI and
+    p-value, then ``hazard_ratio``, ``hr_lower``, ``hr_upper``), ``log_likelihood_``,
+    ``log_likelihood_ratio_test_`` (a :class:`~crmlab.base.TestResult`),
+    ``baseline_cumulative_hazard_`` (DataFrame, a column per stratum), ``n_spells_``
+    (= ``n_obs_``), ``n_rows_``, ``n_events_``, ``concordance_`` (one-row-per-spell fits only),
+    ``schoenfeld_`` (scaled Schoenfeld residuals).
 
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=400)
     >>> t = rng.exponential(1 / np.exp(0.7 * x))
     >>> d = pd.DataFrame({"duration": np.minimum(t, 2.0), "event": (t < 2.0).astype(int), "x": x})
-    >>> m = ChurnCox().fit(d, ["x"], entry=None)
+    >>> m = ChurnCox().fit(d, ["x"], entry_col=None)
     >>> bool(m.summary.loc["x", "hr_lower"] < np.exp(0.7) < m.summary.loc["x", "hr_upper"])
     True
+    >>> m.summary.columns.tolist()
+    ['estimate', 'std_error', 'ci_lower', 'ci_upper', 'p_value', 'hazard_ratio', 'hr_lower', 'hr_upper']
     """
 
-    def __init__(self, penalizer: float = 0.0, alpha: float = 0.05, strata=None,
+    _unit = "spells"
+
+    def __init__(self, penalizer: float = 0.0, ci_level: float = 0.95, strata=None,
                  engine: str = "crmlab", max_iter: int = 100):
-        self.penalizer = float(check_scalar(penalizer, "penalizer", numbers.Real, 0))
-        self.alpha = check_probability(alpha, "alpha", open_interval=True)
-        self.strata = _as_list(strata)
-        if engine not in ("crmlab", "lifelines"):
-            raise ParameterError(f"engine must be 'crmlab' or 'lifelines', got {engine!r}",
-                                 fix="use engine='crmlab' (fast) or 'lifelines' (cross-check)")
+        check_scalar(penalizer, "penalizer", numbers.Real, 0, 1e6)
+        check_ci_level(ci_level)
+        if strata is not None and not isinstance(strata, str) and not (
+                isinstance(strata, (list, tuple)) and all(isinstance(s, str) for s in strata)):
+            raise ParameterError(f"strata must be a column name or a list of them, got {strata!r}",
+                                 fix="pass e.g. strata='plan' or strata=['plan', 'region']")
+        check_option(engine, "engine", ["crmlab", "lifelines"])
+        check_count(max_iter, "max_iter", 1, 10_000)
+        self.penalizer = penalizer
+        self.ci_level = ci_level
+        self.strata = strata
         self.engine = engine
-        self.max_iter = int(check_scalar(max_iter, "max_iter", numbers.Integral, 1))
+        self.max_iter = max_iter
 
     # -- fitting ------------------------------------------------------------------------------
-    def _columns(self, frame, start, stop, entry):
-        if stop is None:
+    def _columns(self, frame, start_col, stop_col, entry_col):
+        if stop_col is None:
             if "stop" in frame and "start" in frame:
-                start, stop = "start", "stop"
+                start_col, stop_col = "start", "stop"
             elif "duration" in frame:
-                stop = "duration"
-                start = entry if entry is not None and entry in frame else None
-                if entry is not None and entry != "entry" and entry not in frame:
-                    raise ColumnError(f"frame has no entry column {entry!r}", fix="pass entry=None")
+                stop_col = "duration"
+                start_col = _entry_column(frame, entry_col)
             else:
                 raise ColumnError("frame has neither start/stop nor duration columns",
                                   fix="build it with survival_frame() or start_stop_frame(), or "
-                                      "pass stop= (and start=) column names")
-        return start, stop
+                                      "pass stop_col= (and start_col=) column names")
+        return start_col, stop_col
 
     def fit(self, frame: pd.DataFrame, covariates: Sequence[str] | None = None, *,
-            start: str | None = None, stop: str | None = None, event: str = "event",
-            entry: str | None = "entry", id: str = "membership_id") -> ChurnCox:  # noqa: A002
-        """Fit on ``frame``; ``covariates`` default to every numeric column not used otherwise."""
-        start, stop = self._columns(frame, start, stop, entry)
-        reserved = {c for c in (start, stop, event, id, "customer_id", *self.strata) if c}
+            start_col: str | None = None, stop_col: str | None = None, event_col: str = "event",
+            entry_col: str | None = "entry", id_col: str = "membership_id") -> ChurnCox:
+        """Fit on ``frame``; ``covariates`` default to every numeric column not used otherwise.
+
+        Time columns: ``start_col``/``stop_col`` if given, else ``start``/``stop`` (start-stop
+        rows) or ``entry_col``/``duration`` (one row per spell) when the frame has them.
+        ``id_col`` counts the spells of start-stop data.
+        """
+        with _forget_on_error(self):
+            return self._fit(frame, covariates, start_col, stop_col, event_col, entry_col, id_col)
+
+    def _fit(self, frame, covariates, start_col, stop_col, event_col, entry_col, id_col):
+        check_frame(frame, "frame")
+        strata = _as_list(self.strata)
+        start, stop = self._columns(frame, start_col, stop_col, entry_col)
+        event, id = event_col, id_col  # noqa: A001
+        reserved = {c for c in (start, stop, event, id, "customer_id", *strata) if c}
         if covariates is None:
             covariates = [c for c in frame.columns if c not in reserved
                           and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
@@ -215,35 +250,40 @@ class ChurnCox:
         covariates = _as_list(covariates)
         if not covariates:
             raise ParameterError("no covariates to fit", fix="pass covariates=[...] (numeric columns)")
+        twice = sorted({c for c in covariates if covariates.count(c) > 1})
+        if twice:
+            raise ParameterError(f"covariates {twice} are listed more than once", fix="list each covariate once")
         dup = [c for c in covariates if c in reserved]
         if dup:
             raise ParameterError(f"covariates {dup} are also the time/event/id/strata columns",
                                  fix="remove them from covariates")
         _check_survival_columns(frame, "frame", start, stop, event, covariates)
-        if self.strata:
-            require_columns(frame, self.strata, "frame")
-            check_no_nan(frame, self.strata, "frame")
+        if strata:
+            require_columns(frame, strata, "frame")
+            check_no_nan(frame, strata, "frame")
         n = len(frame)
         X = frame[covariates].to_numpy(dtype=float)
         t1 = frame[stop].to_numpy(dtype=float)
         t0 = frame[start].to_numpy(dtype=float) if start else np.zeros(n)
-        ev = frame[event].to_numpy().astype(bool)
+        ev = frame[event].to_numpy().astype(int).astype(bool)
         self.n_spells_ = int(frame[id].nunique()) if id in frame else n
         self.n_rows_, self.n_events_ = n, int(ev.sum())
+        self.n_obs_ = self.n_spells_
+        self._strata = strata
         mean, sd = X.mean(0), X.std(0, ddof=1) if n > 1 else np.ones(X.shape[1])
         sd = np.where(sd > 0, sd, 1.0)
         Xs = (X - mean) / sd
-        codes = (frame.groupby(self.strata, sort=True).ngroup().to_numpy() if self.strata
+        codes = (frame.groupby(strata, sort=True).ngroup().to_numpy() if strata
                  else np.zeros(n, dtype=int))
-        self._strata_keys = (list(frame.groupby(self.strata, sort=True).groups.keys())
-                             if self.strata else ["baseline"])
+        self._strata_keys = (list(frame.groupby(strata, sort=True).groups.keys())
+                             if strata else ["baseline"])
         strata_list = []
         for g in range(codes.max() + 1):
             rows = np.flatnonzero(codes == g)
             strata_list.append(_Stratum(rows, t0[rows], t1[rows], ev[rows]))
         self.covariates_ = covariates
         self._mean, self._sd = mean, sd
-        penalty = self.penalizer * self.n_spells_
+        penalty = float(self.penalizer) * self.n_spells_
         if self.engine == "lifelines":
             beta_s = self._fit_lifelines(frame, covariates, start, stop, event, Xs)
             ll, _, hess = _newton_eval(strata_list, Xs, beta_s, penalty)
@@ -252,7 +292,7 @@ class ChurnCox:
             try:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     beta_s, hess, ll, ll0, iters, converged = _newton(
-                        strata_list, Xs, penalty, self.max_iter)
+                        strata_list, Xs, penalty, int(self.max_iter))
             except (np.linalg.LinAlgError, FloatingPointError) as err:
                 raise ConvergenceError(
                     f"the Cox fit failed ({err}): covariates {covariates} may be collinear or "
@@ -281,8 +321,10 @@ class ChurnCox:
         self.log_likelihood_ = float(ll + 0.5 * penalty * beta_s @ beta_s)
         null_ll = _newton_eval(strata_list, Xs, np.zeros(len(covariates)), 0)[0] if ll0 is None else ll0
         lr = 2 * (self.log_likelihood_ - null_ll)
-        self.log_likelihood_ratio_test_ = {"statistic": float(lr), "df": len(covariates),
-                                           "p_value": float(stats.chi2.sf(lr, len(covariates)))}
+        self.log_likelihood_ratio_test_ = TestResult(
+            "likelihood-ratio test", statistic=float(lr), df=len(covariates),
+            p_value=float(stats.chi2.sf(lr, len(covariates))), statistic_name="chi2",
+            null_hypothesis="every coefficient is 0 (no covariate changes the churn hazard)")
         self.n_iter_, self.converged_ = iters, converged
         self._fit_baseline_and_residuals(strata_list, Xs, beta_s, t1, ev, codes)
         # Harrell's C needs one row per spell; computed on first access (about 1 s per 100k rows)
@@ -302,15 +344,15 @@ class ChurnCox:
         d["_stop"] = frame[stop].to_numpy(dtype=float)
         d["_event"] = frame[event].to_numpy().astype(int)
         d["_id"] = np.arange(len(d))
-        for col in self.strata:
+        for col in self._strata:
             d[col] = frame[col].to_numpy()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # lifelines penalises n_rows * penalizer / 2 * |beta_std|^2; match ours
-                ctv = CoxTimeVaryingFitter(penalizer=self.penalizer * self.n_spells_ / len(d))
+                ctv = CoxTimeVaryingFitter(penalizer=float(self.penalizer) * self.n_spells_ / len(d))
                 ctv.fit(d, id_col="_id", event_col="_event", start_col="_start", stop_col="_stop",
-                        strata=self.strata or None)
+                        strata=self._strata or None)
         except (LLConvergenceError, np.linalg.LinAlgError) as err:
             raise ConvergenceError(f"lifelines' CoxTimeVaryingFitter did not converge ({err})",
                                    fix=_PENALIZER_FIX) from None
@@ -318,7 +360,7 @@ class ChurnCox:
 
     def _fit_baseline_and_residuals(self, strata_list, Xs, beta_s, t1, ev, codes):
         offset = float(self._mean @ (beta_s / self._sd))  # x'beta = xs'beta_s + mean'beta
-        cols, times_all = {}, []
+        cols, times_all, last_event = {}, [], {}
         resid_rows, resid_times, resid_strata = [], [], []
         for key, st in zip(self._strata_keys, strata_list, strict=True):
             Xg = Xs[st.rows]
@@ -326,6 +368,7 @@ class ChurnCox:
             S0 = st.risk_sums(r)
             h = st.d / S0 * np.exp(-offset)  # Breslow increments at x = 0
             cols[key] = pd.Series(np.cumsum(h), index=st.times)
+            last_event[key] = float(st.times[-1]) if len(st.times) else np.nan
             times_all.append(st.times)
             S1 = st.risk_sums(r[:, None] * Xg)
             xbar = S1 / S0[:, None]
@@ -337,6 +380,7 @@ class ChurnCox:
                            index=grid)
         bch.index.name = "tenure"
         self.baseline_cumulative_hazard_ = bch
+        self._last_event = last_event
         # scaled Schoenfeld residuals on the original scale (Grambsch & Therneau)
         raw = np.concatenate(resid_rows)  # standardised units
         V_s = self.variance_matrix_.to_numpy() * np.outer(self._sd, self._sd)
@@ -352,61 +396,75 @@ class ChurnCox:
     @property
     def concordance_(self) -> float:
         """Harrell's C-index of the fitted risk on the training spells (NaN for start-stop data)."""
-        self._check()
+        self._check_fitted()
         if self._concordance is None:
             d = self._concordance_data
             self._concordance = np.nan if d is None else concordance(*d)
         return self._concordance
 
-    def _check(self):
-        check_fitted(self, "params_", "fit(frame, covariates)")
+    def _summary(self) -> pd.DataFrame:
+        """Log hazard ratios with SEs, CIs and p-values, then the hazard ratio and its CI."""
+        b, se = self.params_.to_numpy(), self.standard_errors_.to_numpy()
+        z = normal_quantile(self.ci_level)
+        return wald_summary(b, se, index=pd.Index(self.covariates_, name="covariate"), ci_level=self.ci_level,
+                            hazard_ratio=np.exp(b), hr_lower=np.exp(b - z * se), hr_upper=np.exp(b + z * se))
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Hazard-ratio table: coef, hr = exp(coef), se, CI of the HR, z, p-value."""
-        self._check()
-        z = stats.norm.ppf(1 - self.alpha / 2)
-        b, se = self.params_, self.standard_errors_
-        out = pd.DataFrame({"coef": b, "hr": np.exp(b), "se": se,
-                            "hr_lower": np.exp(b - z * se), "hr_upper": np.exp(b + z * se),
-                            "z": b / se, "p_value": 2 * stats.norm.sf(np.abs(b / se))})
-        out.index.name = "covariate"
-        return out
+    def _repr_fitted(self) -> str:
+        hr = ", ".join(f"{c}={np.exp(v):.3g}" for c, v in self.params_.head(6).items())
+        more = " ..." if len(self.params_) > 6 else ""
+        rows = f" ({self.n_rows_:,} rows)" if self.n_rows_ != self.n_spells_ else ""
+        return f"fitted on {self.n_spells_:,} spells{rows}, {self.n_events_:,} churn events: HR {hr}{more}"
 
-    def check_proportional_hazards(self, transform: str = "rank") -> pd.DataFrame:
-        """Schoenfeld-residual test of proportional hazards, one row per covariate.
+    def check_proportional_hazards(self, transform: str = "rank") -> TestResult:
+        """Schoenfeld-residual test of proportional hazards (Grambsch & Therneau 1994).
 
         Regresses the scaled Schoenfeld residuals on a transform of event time (``"rank"``,
-        ``"log"``, ``"identity"`` or ``"km"``), the Grambsch-Therneau approximation that
-        lifelines' ``proportional_hazard_test`` uses; a small p-value says the covariate's
-        hazard ratio drifts with tenure. Remedies: ``strata=[col]`` or a time interaction
-        (:func:`add_time_interaction`).
+        ``"log"``, ``"identity"`` or ``"km"``), the approximation that lifelines'
+        ``proportional_hazard_test`` and R's ``cox.zph`` (before survival 3.0) use. Returns a
+        :class:`~crmlab.base.TestResult` whose statistic is the global test (all covariates,
+        df = their number) and whose ``table`` has one row per covariate (``test_statistic``
+        on 1 df, ``p_value``, ``ph_rejected`` at the level 1 - ``ci_level``). A small p-value
+        says a hazard ratio drifts with tenure. Remedies: ``strata=[col]`` or a time
+        interaction (:func:`add_time_interaction`).
         """
-        self._check()
+        self._check_fitted()
+        check_option(transform, "transform", ["rank", "log", "identity", "km"])
         t = self.schoenfeld_["time"].to_numpy()
+        if len(t) < 3:
+            raise DataValidationError(f"the fit has {len(t)} churn event(s); the proportional-hazards test "
+                                      "needs at least 3", fix="fit on more data")
         if transform == "rank":
             g = np.arange(1, len(t) + 1, dtype=float)
         elif transform == "log":
             g = np.log(t)
         elif transform == "identity":
             g = t.astype(float)
-        elif transform == "km":
+        else:
             from lifelines import KaplanMeierFitter
 
             t0, t1, ev = self._km_data
             km = KaplanMeierFitter().fit(t1, ev, entry=t0)
             g = 1 - km.predict(t).to_numpy()
-        else:
-            raise ParameterError(f"transform must be rank/log/identity/km, got {transform!r}",
-                                 fix="use transform='rank' (lifelines' default)")
         gd = g - g.mean()
+        ss = float((gd ** 2).sum())
+        if not ss > 0:
+            raise DataValidationError("every churn event happens at the same tenure, so a drift of the "
+                                      "hazard ratio with tenure cannot be tested", fix="fit on more varied data")
         resid = self.schoenfeld_[self.covariates_].to_numpy()
-        T = (gd @ resid) ** 2 / (len(t) * self.standard_errors_.to_numpy() ** 2 * (gd ** 2).sum())
+        T = (gd @ resid) ** 2 / (len(t) * self.standard_errors_.to_numpy() ** 2 * ss)
         p = stats.chi2.sf(T, 1)
-        out = pd.DataFrame({"test_statistic": T, "p_value": p,
-                            "ph_violated_5pct": p < 0.05}, index=pd.Index(self.covariates_, name="covariate"))
-        out.attrs["transform"] = transform
-        return out
+        table = pd.DataFrame({"test_statistic": T, "p_value": p, "ph_rejected": p < 1 - self.ci_level},
+                             index=pd.Index(self.covariates_, name="covariate"))
+        # global test: u' V u * d / sum(g^2) with the unscaled residuals (cox.zph, survival < 3.0);
+        # both in standardised units, where the result is the same
+        u = gd @ self._raw_resid
+        V_s = self.variance_matrix_.to_numpy() * np.outer(self._sd, self._sd)
+        glob = float(u @ V_s @ u * len(t) / ss)
+        k = len(self.covariates_)
+        return TestResult("proportional-hazards test (scaled Schoenfeld residuals)", statistic=glob, df=k,
+                          p_value=float(stats.chi2.sf(glob, k)), table=table, statistic_name="chi2",
+                          null_hypothesis="every hazard ratio is constant over tenure",
+                          details={"time transform": transform})
 
     def plot_schoenfeld(self, covariate: str, ax=None, frac: float = 0.3):
         """Scaled Schoenfeld residuals of ``covariate`` against tenure with a lowess smooth.
@@ -414,7 +472,8 @@ class ChurnCox:
         A flat smooth at the estimated coefficient supports proportional hazards; a trend
         shows how the log hazard ratio changes with tenure.
         """
-        self._check()
+        self._check_fitted()
+        check_scalar(frac, "frac", numbers.Real, 0, 1, low_inclusive=False)
         if covariate not in self.covariates_:
             raise ParameterError(f"{covariate!r} is not a covariate of this model",
                                  fix=f"choose one of {self.covariates_}")
@@ -437,7 +496,9 @@ class ChurnCox:
 
     def plot_hazard_ratios(self, ax=None, truth: dict | None = None):
         """Forest plot of hazard ratios with CIs (log scale); ``truth`` = planted HRs."""
-        self._check()
+        self._check_fitted()
+        if truth is not None:
+            truth = _check_truth(truth)
         import matplotlib.ticker
 
         from .. import plots
@@ -446,8 +507,9 @@ class ChurnCox:
         if ax is None:
             _, ax = plots.subplots()
         y = np.arange(len(s))[::-1]
-        ax.errorbar(s["hr"], y, xerr=[s["hr"] - s["hr_lower"], s["hr_upper"] - s["hr"]], fmt="o",
-                    color=plots.PALETTE[0], capsize=3, label="estimate (95% CI)")
+        hr = s["hazard_ratio"]
+        ax.errorbar(hr, y, xerr=[hr - s["hr_lower"], s["hr_upper"] - hr], fmt="o",
+                    color=plots.PALETTE[0], capsize=3, label=f"estimate ({100 * self.ci_level:g}% CI)")
         if truth:
             tv = [truth.get(c, np.nan) for c in s.index]
             ax.scatter(tv, y, marker="x", color=plots.PALETTE[3], zorder=3, s=50, label="planted")
@@ -466,7 +528,7 @@ class ChurnCox:
     # -- prediction -----------------------------------------------------------------------------
     def predict_log_hazard(self, X: pd.DataFrame) -> pd.Series:
         """x' beta (log hazard ratio relative to x = 0)."""
-        self._check()
+        self._check_fitted()
         check_frame(X, "X", required=self.covariates_, numeric=self.covariates_, no_nan=self.covariates_)
         return pd.Series(X[self.covariates_].to_numpy(dtype=float) @ self.params_.to_numpy(),
                          index=X.index, name="log_hazard")
@@ -478,12 +540,11 @@ class ChurnCox:
     def baseline_cumulative_hazard_at(self, t, stratum=None) -> np.ndarray:
         """H0(t) at arbitrary tenures: Breslow steps, extended beyond the last event time by a
         Weibull tail fitted to the baseline (see :meth:`weibull_baseline`)."""
-        self._check()
-        key = self._strata_keys[0] if stratum is None else stratum
-        if key not in self.baseline_cumulative_hazard_:
-            raise ParameterError(f"unknown stratum {key!r}", fix=f"use one of {self._strata_keys}")
+        self._check_fitted()
+        key = self._stratum_key(stratum)
+        self._last_event_time(key)
         H = self.baseline_cumulative_hazard_[key]
-        t = np.asarray(t, dtype=float)
+        t = check_array(t, "t", non_negative=True, min_size=0)
         idx = np.searchsorted(H.index.to_numpy(), t, side="right") - 1
         vals = np.where(idx >= 0, H.to_numpy()[np.clip(idx, 0, None)], 0.0)
         tmax = float(H.index[-1])
@@ -493,13 +554,33 @@ class ChurnCox:
             vals = np.where(beyond, H.iloc[-1] * (np.maximum(t, tmax) / tmax) ** shape, vals)
         return vals
 
+    def _stratum_key(self, stratum):
+        key = self._strata_keys[0] if stratum is None else stratum
+        try:
+            known = key in self.baseline_cumulative_hazard_
+        except TypeError:  # unhashable
+            known = False
+        if not known:
+            raise ParameterError(f"unknown stratum {key!r}", fix=f"use one of {self._strata_keys}")
+        return key
+
+    def _last_event_time(self, key) -> float:
+        """The last churn time of a stratum; a stratum without churn has no baseline to predict from."""
+        last = self._last_event.get(key, np.nan)
+        if not np.isfinite(last):
+            raise DataValidationError(f"stratum {key!r} has no churn event, so its baseline hazard is not "
+                                      "estimated", fix="merge it with another stratum or drop it before fitting")
+        return last
+
     def weibull_baseline(self, stratum=None, min_time: float = 1.0) -> dict:
         """Fit H0(t) = (t / scale)^shape to the Breslow baseline (least squares on log-log).
 
         With the planted Weibull baseline this recovers the generator's shape and scale.
         """
-        self._check()
-        key = self._strata_keys[0] if stratum is None else stratum
+        self._check_fitted()
+        check_scalar(min_time, "min_time", numbers.Real, 0)
+        key = self._stratum_key(stratum)
+        self._last_event_time(key)
         H = self.baseline_cumulative_hazard_[key]
         H = H[(H.index >= min_time) & (H > 0)]
         if len(H) < 3:
@@ -510,11 +591,16 @@ class ChurnCox:
         return {"shape": float(shape), "scale": float(np.exp(-icpt / shape))}
 
     def _strata_of(self, X):
-        if not self.strata:
+        if not self._strata:
             return np.full(len(X), self._strata_keys[0], dtype=object)
-        require_columns(X, self.strata, "X")
-        keys = list(X[self.strata].itertuples(index=False, name=None))
-        return np.array([k[0] if len(self.strata) == 1 else k for k in keys], dtype=object)
+        require_columns(X, self._strata, "X")
+        keys = list(X[self._strata].itertuples(index=False, name=None))
+        out = np.array([k[0] if len(self._strata) == 1 else k for k in keys] + [None], dtype=object)[:-1]
+        unknown = [k for k in pd.unique(out) if k not in self.baseline_cumulative_hazard_]
+        if unknown:
+            raise DataValidationError(f"X has strata {unknown[:5]} that the model was not fitted on",
+                                      fix=f"predict only for the fitted strata {self._strata_keys}")
+        return out
 
     def predict_survival(self, X: pd.DataFrame, times, conditional_after=None) -> pd.DataFrame:
         """S(t | x) at ``times`` (rows: X's index, columns: times), holding x fixed.
@@ -523,18 +609,14 @@ class ChurnCox:
         S(t | x) / S(a | x) for t >= a: the retention outlook of a member who has already
         stayed a months. Time-varying covariates are held at their current values.
         """
-        self._check()
-        times = np.atleast_1d(np.asarray(times, dtype=float))
-        if np.any(times < 0):
-            raise ParameterError("times must be >= 0", fix="pass tenures in months, e.g. [6, 12, 24]")
+        self._check_fitted()
+        times = _months(times, "times")
         lp = self.predict_partial_hazard(X).to_numpy()
         strata = self._strata_of(X)
         out = np.empty((len(X), len(times)))
         a = None
         if conditional_after is not None:
-            a = np.broadcast_to(np.asarray(conditional_after, dtype=float), (len(X),))
-            if np.any(a < 0):
-                raise ParameterError("conditional_after must be >= 0", fix="pass current tenures")
+            a = _per_row(conditional_after, len(X), "conditional_after")
         for key in pd.unique(strata):
             sel = strata == key
             H = self.baseline_cumulative_hazard_at(times, key)
@@ -552,24 +634,21 @@ class ChurnCox:
         u in ``months`` (columns). Covariates are held at their current values; beyond the
         last observed tenure the baseline follows the Weibull tail.
         """
-        self._check()
+        self._check_fitted()
         check_frame(X, "X", required=self.covariates_, numeric=self.covariates_, no_nan=self.covariates_)
-        a = np.broadcast_to(np.asarray(tenure, dtype=float), (len(X),)).copy()
-        if np.any(~np.isfinite(a)) or np.any(a < 0):
-            raise ParameterError("tenure must be finite and >= 0 (months already stayed)",
-                                 fix="pass each member's current tenure in months")
-        u = np.atleast_1d(np.asarray(months, dtype=float))
-        if np.any(u < 0):
-            raise ParameterError("months must be >= 0", fix="pass months ahead, e.g. [3, 6, 12]")
+        a = _per_row(tenure, len(X), "tenure")
+        u = _months(months, "months")
         return pd.DataFrame(_conditional_curves(self, X, a, u), index=X.index, columns=u)
 
     def predict_median(self, X: pd.DataFrame, tenure=0.0, horizon: float = 240.0,
                        step: float = 0.25) -> pd.Series:
         """Median remaining months of membership given ``tenure`` (0: median tenure).
 
-        ``inf`` when the predicted survival stays above one half within ``horizon``.
+        ``inf`` when the predicted survival stays above one half within ``horizon`` (months,
+        searched in steps of ``step`` months).
         """
-        check_scalar(horizon, "horizon", numbers.Real, 0, low_inclusive=False)
+        self._check_fitted()
+        _check_grid(horizon, step)
         grid = np.arange(step, horizon + step / 2, step)
         S = self.predict_survival_ahead(X, tenure, grid).to_numpy()
         below = S <= 0.5
@@ -594,16 +673,18 @@ def compare_with_truth(model: ChurnCox, truth: dict, names: dict | None = None) 
 
     >>> rng = np.random.default_rng(1)
     >>> x = rng.normal(size=300); t = rng.exponential(1 / np.exp(-0.5 * x))
-    >>> m = ChurnCox().fit(pd.DataFrame({"duration": t, "event": 1, "x": x}), ["x"], entry=None)
+    >>> m = ChurnCox().fit(pd.DataFrame({"duration": t, "event": 1, "x": x}), ["x"], entry_col=None)
     >>> compare_with_truth(m, {"x": np.exp(-0.5)})["inside_ci"].item()
     True
     """
     if not isinstance(model, ChurnCox):
         raise ParameterError(f"model must be a fitted ChurnCox, got {type(model).__name__}",
                              fix="fit one: ChurnCox().fit(frame, covariates)")
-    if not isinstance(truth, dict) or not truth:
-        raise ParameterError("truth must be a non-empty dict {covariate: planted hazard ratio}",
-                             fix="pass world.truth['membership']['hazard_ratios']")
+    model._check_fitted()
+    truth = _check_truth(truth)
+    if names is not None and not isinstance(names, Mapping):
+        raise ParameterError(f"names must be a dict {{model covariate: truth key}}, got {type(names).__name__}",
+                             fix="pass e.g. names={'plan_plus': 'plus'}")
     names = names or {}
     s = model.summary
     rows = []
@@ -612,15 +693,69 @@ def compare_with_truth(model: ChurnCox, truth: dict, names: dict | None = None) 
         if key not in truth:
             continue
         hr = float(truth[key])
-        rows.append({"covariate": cov, "planted_hr": hr, "estimated_hr": s.loc[cov, "hr"],
+        rows.append({"covariate": cov, "planted_hr": hr, "estimated_hr": s.loc[cov, "hazard_ratio"],
                      "hr_lower": s.loc[cov, "hr_lower"], "hr_upper": s.loc[cov, "hr_upper"],
-                     "planted_log_hr": np.log(hr), "estimated_log_hr": s.loc[cov, "coef"],
+                     "planted_log_hr": np.log(hr), "estimated_log_hr": s.loc[cov, "estimate"],
                      "inside_ci": bool(s.loc[cov, "hr_lower"] <= hr <= s.loc[cov, "hr_upper"])})
     if not rows:
         raise ParameterError(f"none of the model covariates {list(s.index)} is in truth {list(truth)}",
                              fix="rename covariates to the truth keys or pass names={...}")
     return pd.DataFrame(rows).set_index("covariate")
 
+
+
+def _check_truth(truth) -> dict:
+    if not isinstance(truth, Mapping) or not truth:
+        raise ParameterError("truth must be a non-empty dict {covariate: planted hazard ratio}",
+                             fix="pass world.truth['membership']['hazard_ratios']")
+    bad = {k: v for k, v in truth.items()
+           if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v <= 0}
+    if bad:
+        raise ParameterError(f"truth holds hazard ratios that are not positive finite numbers: {bad}",
+                             fix="pass hazard ratios (exp of the log hazard ratios), e.g. {'plan_plus': 0.8}")
+    return {k: float(v) for k, v in truth.items()}
+
+
+_MONTHS_FIX = {"times": "pass tenures in months, e.g. [6, 12, 24]",
+               "months": "pass months ahead, e.g. [3, 6, 12]",
+               "tenure": "pass each member's current tenure in months (months already stayed)",
+               "conditional_after": "pass each member's current tenure in months (months already stayed)"}
+
+
+def _non_negative_months(x, name) -> np.ndarray:
+    out = check_array(x, name)
+    if (out < 0).any():
+        i = int(np.flatnonzero(out < 0)[0])
+        raise DataValidationError(f"{name} has {int((out < 0).sum())} negative value(s) (first at position "
+                                  f"{i}: {out[i]:g}); it must be >= 0",
+                                  fix=_MONTHS_FIX.get(name, f"pass {name} in months, >= 0"))
+    return out
+
+
+def _months(x, name) -> np.ndarray:
+    """Tenures or months ahead: finite, >= 0, at most 100,000 of them."""
+    out = _non_negative_months(x, name)
+    if out.size > 100_000:
+        raise ParameterError(f"{name} has {out.size:,} values", fix=f"pass at most 100,000 {name}")
+    return out
+
+
+def _per_row(x, n, name) -> np.ndarray:
+    """A scalar or one value per row, finite and >= 0 (months already stayed)."""
+    arr = _non_negative_months(x, name)
+    if arr.size not in (1, n):
+        raise ParameterError(f"{name} has {arr.size} values for {n} rows",
+                             fix=f"pass one {name} per row of X, or a single value for all")
+    return np.broadcast_to(arr, (n,)).copy()
+
+
+def _check_grid(horizon, step, max_points: int = 4_800):
+    """A horizon in months and an integration step, with a bounded number of grid points."""
+    check_scalar(horizon, "horizon", numbers.Real, 0, 1_200, low_inclusive=False)
+    check_scalar(step, "step", numbers.Real, 0, horizon, low_inclusive=False)
+    if horizon / step > max_points:
+        raise ParameterError(f"horizon={horizon:g} in steps of {step:g} months is {horizon / step:,.0f} grid points",
+                             fix=f"use step >= {horizon / max_points:.3g} (at most {max_points:,} points)")
 
 
 def _conditional_curves(model, X, a, offsets):

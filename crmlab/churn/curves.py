@@ -3,60 +3,66 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import ColumnError, DataValidationError
-from ..validation import (
-    check_fitted,
-    check_no_nan,
-    check_probability,
-    check_scalar,
-    require_columns,
-)
-from ._common import _at_risk_counts, _check_survival_columns
+from ..base import Fitter, TestResult, normal_quantile, summary_frame
+from ..errors import DataValidationError
+from ..validation import check_array, check_ci_level, check_frame, check_option, check_scalar
+from ._common import _at_risk_counts, _check_group_column, _check_survival_columns, _entry_column
 
 __all__ = ["RetentionCurves", "logrank_test"]
+
+_MAX_GROUPS = 100  # more groups than this is a continuous column passed as `by` by mistake
+
+
+def _groups(frame, by, name="frame"):
+    _check_group_column(frame, by, name)
+    keys = sorted(pd.unique(frame[by]), key=str)
+    if len(keys) > _MAX_GROUPS:
+        raise DataValidationError(f"{name}[{by!r}] has {len(keys):,} distinct values; a retention comparison "
+                                  f"takes at most {_MAX_GROUPS} groups",
+                                  fix=f"group a continuous column first, e.g. pd.qcut(df[{by!r}], 4)")
+    return keys
 
 
 def logrank_test(
     frame: pd.DataFrame,
     by: str,
     *,
-    duration: str = "duration",
-    event: str = "event",
-    entry: str | None = "entry",
-) -> pd.DataFrame:
+    duration_col: str = "duration",
+    event_col: str = "event",
+    entry_col: str | None = "entry",
+) -> TestResult:
     """Log-rank test that the churn hazards of the ``by`` groups are equal (delayed entry).
 
     The risk set at each event time holds the spells with ``entry < t <= duration``, so
     left-truncated spells are at risk only after they entered observation (lifelines'
-    log-rank functions have no entry argument). Without ``entry`` the result equals
-    ``lifelines.statistics.multivariate_logrank_test``.
+    log-rank functions have no entry argument). Without ``entry_col`` the result equals
+    ``lifelines.statistics.multivariate_logrank_test``. The default ``"entry"`` is used
+    where the frame has it.
 
-    Returns one row per group (``n``, ``observed``, ``expected`` events) with the test's
-    ``chi2``, ``df`` and ``p_value`` in ``.attrs`` and repeated in every row.
+    Returns a :class:`~crmlab.base.TestResult`: the chi-square statistic on (groups - 1) df,
+    and as ``table`` one row per group with ``n`` spells and ``observed`` / ``expected`` events.
 
     >>> d = pd.DataFrame({"duration": [1, 2, 3, 4, 5, 6], "event": [1, 1, 1, 0, 1, 0],
     ...                   "plan": ["a", "a", "a", "b", "b", "b"]})
-    >>> round(logrank_test(d, "plan", entry=None).attrs["p_value"], 3)
+    >>> round(logrank_test(d, "plan", entry_col=None).p_value, 3)
     0.025
     """
-    entry_col = entry if (entry is not None and entry in frame) else None
-    if entry is not None and entry not in frame and entry != "entry":
-        raise ColumnError(f"frame has no entry column {entry!r}", fix="pass entry=None for no truncation")
-    _check_survival_columns(frame, "frame", entry_col, duration, event)
-    require_columns(frame, [by], "frame")
-    check_no_nan(frame, by, "frame")
-    groups = frame[by].to_numpy()
-    labels = pd.unique(groups)
+    check_frame(frame, "frame")
+    entry_col = _entry_column(frame, entry_col)
+    _check_survival_columns(frame, "frame", entry_col, duration_col, event_col)
+    labels = _groups(frame, by)
     if len(labels) < 2:
         raise DataValidationError(f"frame[{by!r}] has a single group ({labels[0]!r}); a log-rank "
                                   "test compares at least two", fix="choose a column with 2+ groups")
-    stop = frame[duration].to_numpy(dtype=float)
-    ev = frame[event].to_numpy().astype(bool)
+    groups = frame[by].to_numpy()
+    stop = frame[duration_col].to_numpy(dtype=float)
+    ev = frame[event_col].to_numpy().astype(int).astype(bool)
     ent = frame[entry_col].to_numpy(dtype=float) if entry_col else None
     times = np.unique(stop[ev])
     n_g, d_g = [], []
@@ -70,81 +76,115 @@ def logrank_test(
     n, d = n_g.sum(0), d_g.sum(0)
     ok = n > 0
     n_g, d_g, n, d = n_g[:, ok], d_g[:, ok], n[ok], d[ok]
+    never = [lab for lab, row in zip(labels, n_g, strict=True) if not row.any()]
+    if never:
+        raise DataValidationError(
+            f"group(s) {never} of frame[{by!r}] have no spell at risk at any churn time, so the test "
+            "has nothing to compare them on", fix="drop those groups or merge them with a neighbour")
     expected = (d * n_g / n).sum(1)
     observed = d_g.sum(1)
     f = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0) / n
     V = np.diag((f * n_g).sum(1)) - (f / n * n_g) @ n_g.T
     k = len(labels) - 1
     z = (observed - expected)[:k]
-    chi2 = float(z @ np.linalg.solve(V[:k, :k], z))
+    try:
+        chi2 = float(z @ np.linalg.solve(V[:k, :k], z))
+    except np.linalg.LinAlgError:
+        raise DataValidationError(
+            f"the log-rank variance is singular: some groups of frame[{by!r}] share no churn time "
+            "at which both have spells at risk", fix="merge small groups before testing") from None
     p = float(stats.chi2.sf(chi2, k))
-    out = pd.DataFrame({by: labels, "n": [int((groups == g).sum()) for g in labels],
-                        "observed": observed, "expected": expected,
-                        "chi2": chi2, "df": k, "p_value": p})
-    out.attrs.update({"chi2": chi2, "df": k, "p_value": p})
-    return out
+    table = pd.DataFrame({"n": [int((groups == g).sum()) for g in labels], "observed": observed,
+                          "expected": expected}, index=pd.Index(labels, name=by))
+    return TestResult("log-rank test", statistic=chi2, p_value=p, df=k, table=table, statistic_name="chi2",
+                      null_hypothesis=f"the groups of {by!r} have the same churn hazard",
+                      details={"delayed entry": entry_col is not None})
 
 
-class RetentionCurves:
+class RetentionCurves(Fitter):
     """Kaplan-Meier retention curves (留存曲线) by segment, with confidence bands.
 
     Wraps ``lifelines.KaplanMeierFitter`` (which accepts delayed entry). After ``fit``:
-    ``fitters_`` (group -> fitted KM), ``medians_`` (median tenure with CI per group),
-    ``logrank_`` (log-rank test across groups, delayed entry honoured, or ``None``).
+    ``fitters_`` (group -> fitted KM), ``medians_`` (= ``summary``: median tenure per group
+    with its CI, ``n`` spells and ``events``), ``logrank_`` (the log-rank test across groups
+    with delayed entry honoured, a :class:`~crmlab.base.TestResult`, or ``None``).
+    A median that is not reached (retention stays above one half) is ``inf``, with a warning.
 
     >>> d = pd.DataFrame({"duration": [2.0, 3, 5, 8, 9, 12], "event": [1, 1, 0, 1, 1, 0]})
-    >>> rc = RetentionCurves().fit(d, entry=None)
-    >>> float(rc.medians_["median"].iloc[0])
+    >>> rc = RetentionCurves().fit(d, entry_col=None)
+    >>> float(rc.summary.loc["all", "estimate"])
     8.0
     """
 
-    def __init__(self, alpha: float = 0.05):
-        self.alpha = check_probability(alpha, "alpha", open_interval=True)
+    _unit = "spells"
 
-    def fit(self, frame: pd.DataFrame, by: str | None = None, *, duration: str = "duration",
-            event: str = "event", entry: str | None = "entry") -> RetentionCurves:
+    def __init__(self, ci_level: float = 0.95):
+        check_ci_level(ci_level)
+        self.ci_level = ci_level
+
+    def fit(self, frame: pd.DataFrame, by: str | None = None, *, duration_col: str = "duration",
+            event_col: str = "event", entry_col: str | None = "entry") -> RetentionCurves:
+        """Fit one Kaplan-Meier curve per group of ``by`` (one curve, "all", without it)."""
         from lifelines import KaplanMeierFitter
 
-        entry_col = entry if (entry is not None and entry in frame) else None
-        if entry is not None and entry_col is None and entry != "entry":
-            raise ColumnError(f"frame has no entry column {entry!r}", fix="pass entry=None")
-        _check_survival_columns(frame, "frame", entry_col, duration, event)
-        if by is not None:
-            require_columns(frame, [by], "frame")
-            check_no_nan(frame, by, "frame")
-            keys = sorted(pd.unique(frame[by]), key=str)
-        else:
-            keys = ["all"]
-        self.by_, self.duration_, self.event_, self.entry_ = by, duration, event, entry_col
+        check_frame(frame, "frame")
+        entry_col = _entry_column(frame, entry_col)
+        _check_survival_columns(frame, "frame", entry_col, duration_col, event_col)
+        keys = ["all"] if by is None else _groups(frame, by)
+        self.by_, self.duration_col_, self.event_col_, self.entry_col_ = by, duration_col, event_col, entry_col
         self.fitters_, rows = {}, []
         for key in keys:
             sub = frame if by is None else frame.loc[frame[by] == key]
-            kmf = KaplanMeierFitter(alpha=self.alpha, label=str(key))
-            kmf.fit(sub[duration], sub[event], entry=None if entry_col is None else sub[entry_col])
+            kmf = KaplanMeierFitter(alpha=1 - self.ci_level, label=str(key))
+            kmf.fit(sub[duration_col].astype(float), sub[event_col].astype(int),
+                    entry=None if entry_col is None else sub[entry_col].astype(float))
             self.fitters_[key] = kmf
             lo, hi = _km_median_ci(kmf)
-            rows.append({"group": key, "n": len(sub), "events": int(sub[event].sum()),
-                         "median": float(kmf.median_survival_time_), "median_lower": lo,
-                         "median_upper": hi})
-        self.medians_ = pd.DataFrame(rows).set_index("group")
-        self.logrank_ = (logrank_test(frame, by, duration=duration, event=event, entry=entry_col)
+            rows.append({"median": float(kmf.median_survival_time_), "lower": lo, "upper": hi,
+                         "n": len(sub), "events": int(sub[event_col].astype(int).sum())})
+        r = pd.DataFrame(rows)
+        self.medians_ = summary_frame(r["median"], None, r["lower"], r["upper"], ci_level=self.ci_level,
+                                      index=pd.Index(keys, name="group"), n=r["n"], events=r["events"])
+        self.n_obs_ = len(frame)
+        not_reached = [k for k, v in zip(keys, r["median"], strict=True) if not np.isfinite(v)]
+        if not_reached:
+            warnings.warn(f"RetentionCurves: the median tenure of {not_reached} is not reached (retention "
+                          "stays above one half to the last tenure observed), so its estimate is inf; "
+                          "compare those groups with survival_at() or rmst()", UserWarning, stacklevel=2)
+        self.logrank_ = (logrank_test(frame, by, duration_col=duration_col, event_col=event_col,
+                                      entry_col=entry_col)
                          if by is not None and len(keys) > 1 else None)
         return self
 
-    def _check(self):
-        check_fitted(self, "fitters_", "fit(frame)")
+    def _summary(self) -> pd.DataFrame:
+        return self.medians_.copy()
+
+    def _repr_fitted(self) -> str:
+        meds = ", ".join(f"{k}={v:.3g}" for k, v in self.medians_["estimate"].head(6).items())
+        more = " ..." if len(self.medians_) > 6 else ""
+        return (f"fitted on {self.n_obs_:,} spells, {int(self.medians_['events'].sum()):,} churn events: "
+                f"median tenure {meds}{more}")
 
     def survival_at(self, times) -> pd.DataFrame:
-        """Survival (retention) probability with CI at the given tenures, one row per group."""
-        self._check()
-        times = np.atleast_1d(np.asarray(times, dtype=float))
+        """Survival (retention) probability at the given tenures, one row per group and time.
+
+        ``estimate`` is the Kaplan-Meier S(t), ``std_error`` its Greenwood standard error and
+        ``ci_lower``/``ci_upper`` lifelines' log-log interval at ``ci_level``.
+        """
+        self._check_fitted()
+        times = check_array(times, "times", non_negative=True)
+        if times.size > 10_000:
+            raise DataValidationError(f"times has {times.size:,} values", fix="pass at most 10,000 tenures")
         rows = []
         for key, kmf in self.fitters_.items():
             ci = kmf.confidence_interval_survival_function_
-            for t in times:
-                rows.append({"group": key, "time": t, "survival": float(kmf.predict(t)),
-                             "lower": float(ci.iloc[:, 0].asof(t)), "upper": float(ci.iloc[:, 1].asof(t))})
-        return pd.DataFrame(rows)
+            se = _km_greenwood_se(kmf, times)
+            for j, t in enumerate(times):
+                rows.append({"group": key, "time": t, "estimate": float(kmf.predict(t)), "std_error": se[j],
+                             "ci_lower": float(ci.iloc[:, 0].asof(t)), "ci_upper": float(ci.iloc[:, 1].asof(t))})
+        out = pd.DataFrame(rows)
+        out.attrs["ci_level"] = self.ci_level
+        return out
 
     def rmst(self, tau: float) -> pd.DataFrame:
         """Restricted mean survival time (限制平均生存时间) up to ``tau`` months, with SE and CI.
@@ -152,28 +192,32 @@ class RetentionCurves:
         RMST(tau) = area under the KM curve from 0 to tau = expected months of membership
         within the first tau months. Variance by the Greenwood-type formula
         sum_k A_k^2 d_k / (n_k (n_k - d_k)), A_k = area under the curve from t_k to tau.
+        One row per group: ``estimate``, ``std_error``, ``ci_lower``, ``ci_upper``, ``tau``.
         """
-        self._check()
-        check_scalar(tau, "tau", numbers.Real, 0, low_inclusive=False)
-        z = stats.norm.ppf(1 - self.alpha / 2)
-        rows = []
-        for key, kmf in self.fitters_.items():
+        self._check_fitted()
+        check_scalar(tau, "tau", numbers.Real, 0, 1e6, low_inclusive=False)
+        z = normal_quantile(self.ci_level)
+        est, se = [], []
+        for kmf in self.fitters_.values():
             mean, var = _km_rmst(kmf, float(tau))
-            se = np.sqrt(var)
-            rows.append({"group": key, "tau": float(tau), "rmst": mean, "se": se,
-                         "lower": mean - z * se, "upper": mean + z * se})
-        return pd.DataFrame(rows).set_index("group")
+            est.append(mean)
+            se.append(np.sqrt(var))
+        est, se = np.array(est), np.array(se)
+        return summary_frame(est, se, est - z * se, est + z * se, ci_level=self.ci_level,
+                             index=pd.Index(list(self.fitters_), name="group"), tau=np.full(len(est), float(tau)))
 
-    def plot(self, ax=None, ci: bool = True, title: str = "Retention curves (Kaplan-Meier)",
+    def plot(self, ax=None, show_ci: bool = True, title: str = "Retention curves (Kaplan-Meier)",
              at_risk: bool = False):
-        """Retention curves with confidence bands; returns the Axes."""
-        self._check()
+        """Retention curves, with confidence bands when ``show_ci``; returns the Axes."""
+        self._check_fitted()
+        check_option(show_ci, "show_ci", [True, False])
+        check_option(at_risk, "at_risk", [True, False])
         from .. import plots
 
         if ax is None:
             _, ax = plots.subplots()
         for kmf in self.fitters_.values():
-            kmf.plot_survival_function(ax=ax, ci_show=ci)
+            kmf.plot_survival_function(ax=ax, ci_show=show_ci)
         ax.set_ylim(0, 1.02)
         plots.finish(ax, title=title, xlabel="tenure (months)", ylabel="share still a member")
         if at_risk:
@@ -181,6 +225,21 @@ class RetentionCurves:
 
             add_at_risk_counts(*self.fitters_.values(), ax=ax)
         return ax
+
+
+def _km_greenwood_se(kmf, times) -> np.ndarray:
+    """Greenwood's SE of S(t): S(t) sqrt(sum over event times <= t of d / (n (n - d)))."""
+    et = kmf.event_table
+    ev_t = et.index.to_numpy(dtype=float)
+    d = et["observed"].to_numpy(dtype=float)
+    n = et["at_risk"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where((d > 0) & (n > d), d / (n * (n - d)), 0.0)
+    cum = np.cumsum(terms)
+    idx = np.searchsorted(ev_t, times, side="right") - 1
+    var = np.where(idx >= 0, cum[np.clip(idx, 0, None)], 0.0)
+    s = kmf.predict(times).to_numpy(dtype=float)
+    return s * np.sqrt(var)
 
 
 def _km_median_ci(kmf) -> tuple[float, float]:

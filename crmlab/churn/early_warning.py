@@ -8,17 +8,23 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..base import Fitter, summary_frame
 from ..errors import DataValidationError, ParameterError
 from ..validation import (
+    check_array,
     check_binary,
+    check_count,
     check_dates,
-    check_fitted,
     check_frame,
+    check_option,
     check_probability,
+    check_same_length,
     check_scalar,
+    check_timestamp,
+    check_unique,
     require_columns,
 )
-from ._common import MONTH_DAYS, _days, _window
+from ._common import MONTH_DAYS, _binary_array, _days, _forget_on_error, _table_dates, _window
 from .cox import ChurnCox
 
 __all__ = ["LANDMARK_FEATURES", "landmark_frame", "time_split", "ChurnRiskScore", "lift_table", "plot_lift", "plot_gain", "profit_curve", "plot_profit_curve", "watch_list"]
@@ -42,7 +48,7 @@ def landmark_frame(
     landmark,
     horizon_months: float = 6.0,
     window_start=None,
-    window_end=None,
+    as_of=None,
     survey_items: Sequence[str] = ("sat_overall", "sat_confirm_expectations", "sat_vs_ideal"),
 ) -> pd.DataFrame:
     """Members active at ``landmark``, their features then, and whether they churn soon after.
@@ -60,20 +66,24 @@ def landmark_frame(
     by the landmark; 0 with ``survey_missing = 1`` for non-respondents). Tables that are
     not passed give no features (and are left out of :data:`LANDMARK_FEATURES` in
     ``.attrs["features"]``).
+
+    ``window_start`` (required: the date from which tickets, purchases and spells were
+    recorded) and ``as_of`` (default: the day after the latest date in the tables given) are
+    as in :func:`survival_frame`; landmark + horizon must lie inside that window.
     """
-    ws, we = _window(window_start, window_end)
-    try:
-        L = pd.Timestamp(landmark)
-    except (TypeError, ValueError):
-        raise ParameterError(f"landmark must be a date, got {landmark!r}", fix="pass e.g. '2024-07-01'") from None
-    check_scalar(horizon_months, "horizon_months", numbers.Real, 0, low_inclusive=False)
+    L = check_timestamp(landmark, "landmark")
+    check_scalar(horizon_months, "horizon_months", numbers.Real, 0, 1200, low_inclusive=False)
+    check_frame(memberships, "memberships", required=["membership_id", "customer_id", "start_date",
+                                                        "end_date"])
+    check_unique(memberships, "membership_id", "memberships")
+    ws, we = _window(window_start, as_of, _table_dates(
+        memberships=(memberships, ["start_date", "end_date"]), tickets=(tickets, ["opened_at"]),
+        transactions=(transactions, ["date"]), survey=(survey, ["response_date"])))
     horizon_end = L + pd.Timedelta(days=horizon_months * MONTH_DAYS)
     if not ws <= L or horizon_end > we + pd.Timedelta(days=1):
         raise ParameterError(
             f"landmark {L.date()} + {horizon_months:g} months must lie inside the window "
             f"{ws.date()} .. {we.date()}", fix="choose an earlier landmark or a shorter horizon")
-    check_frame(memberships, "memberships", required=["membership_id", "customer_id", "start_date",
-                                                        "end_date"])
     s = check_dates(memberships, "start_date", "memberships")
     e = check_dates(memberships, "end_date", "memberships", allow_nat=True)
     active = ((s < L) & (e.isna() | (e >= L))).to_numpy()
@@ -93,12 +103,15 @@ def landmark_frame(
         out["plan_premium"] = (out["plan"] == "premium").astype(int)
         feats += ["plan_plus", "plan_premium"]
     if "monthly_fee" in m:
+        check_frame(m, "memberships", numeric=["monthly_fee"])
         out["monthly_fee"] = m["monthly_fee"].to_numpy(dtype=float)
     cust = out["customer_id"].to_numpy()
     if customers is not None:
         check_frame(customers, "customers", required=["customer_id"])
-        ci = customers.drop_duplicates("customer_id").set_index("customer_id")
+        check_unique(customers, "customer_id", "customers")
+        ci = customers.set_index("customer_id")
         if "loyalty_member" in ci:
+            check_binary(customers, "loyalty_member", "customers")
             out["loyalty_member"] = ci["loyalty_member"].reindex(cust).fillna(False).astype(int).to_numpy()
             feats.append("loyalty_member")
         if "branch_id" in ci:
@@ -120,6 +133,7 @@ def landmark_frame(
         feats += ["complaints_3m", "complaints_12m", "tickets_6m"]
     if branches is not None and "branch_id" in out:
         check_frame(branches, "branches", required=["branch_id", "crm_golive_date"])
+        check_unique(branches, "branch_id", "branches")
         gl = check_dates(branches, "crm_golive_date", "branches", allow_nat=True)
         live = pd.Series((gl <= L).fillna(False).to_numpy(), index=branches["branch_id"].to_numpy())
         out["crm_live"] = live.reindex(out["branch_id"].to_numpy()).fillna(False).astype(int).to_numpy()
@@ -162,6 +176,7 @@ def landmark_frame(
     out["churn"] = out["event"]
     out["months_to_event"] = np.where(ev, t_ev, stop)
     out.attrs.update({"landmark": str(L.date()), "horizon_months": float(horizon_months),
+                      "window_start": str(ws.date()), "as_of": str(we.date()),
                       "features": [f for f in LANDMARK_FEATURES if f in feats]})
     return out
 
@@ -179,12 +194,12 @@ def time_split(
     train_landmarks=None,
     train_gaps_months: Sequence[int] = (18, 12),
     window_start=None,
-    window_end=None,
+    as_of=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Training and test landmark frames for an early-warning score (a time split).
 
     The test landmark defaults to the last month start whose ``horizon_months`` still lie in
-    the window (window end minus the horizon); the training landmarks default to
+    the window (``as_of`` minus the horizon); the training landmarks default to
     ``train_gaps_months`` months before it. Every training label must be known by the test
     landmark (landmark + horizon <= test landmark), as it would be in production; a split
     that lets the model learn from outcomes after the test date is refused.
@@ -192,26 +207,26 @@ def time_split(
     landmarks appears once per landmark) and the test frame, each with
     ``.attrs["landmarks"]``. Other arguments as :func:`landmark_frame`.
 
-    >>> train, test = time_split(datasets.load("memberships"))  # doctest: +SKIP
+    >>> train, test = time_split(world.memberships, window_start=world.meta["window_start"])  # doctest: +SKIP
     >>> train.attrs["landmarks"], test.attrs["landmarks"]  # doctest: +SKIP
     (['2024-01-01', '2024-07-01'], ['2025-07-01'])
     """
-    ws, we = _window(window_start, window_end)
-    check_scalar(horizon_months, "horizon_months", numbers.Integral, 1, 120)
-    h = int(horizon_months)
+    h = check_count(horizon_months, "horizon_months", 1, 120)
+    gaps = ([train_gaps_months] if isinstance(train_gaps_months, (numbers.Integral, str))
+            else list(train_gaps_months))
+    gaps = [check_count(g, "train_gaps_months", 1, 1200) for g in gaps]
+    check_frame(memberships, "memberships", required=["start_date", "end_date"])
+    ws, we = _window(window_start, as_of, _table_dates(
+        memberships=(memberships, ["start_date", "end_date"]), tickets=(tickets, ["opened_at"]),
+        transactions=(transactions, ["date"]), survey=(survey, ["response_date"])))
     if test_landmark is None:
         test_landmark = (we - pd.Timedelta(days=h * MONTH_DAYS)).to_period("M").to_timestamp()
-    gaps = [train_gaps_months] if isinstance(train_gaps_months, numbers.Integral) else list(train_gaps_months)
-    gaps = [check_scalar(g, "train_gaps_months", numbers.Integral, 1, 1200) for g in gaps]
-    try:
-        T = pd.Timestamp(test_landmark)
-        if train_landmarks is None:
-            train_landmarks = [T - pd.DateOffset(months=int(g)) for g in gaps]
-        single = isinstance(train_landmarks, (str, pd.Timestamp))
-        train_ts = sorted(pd.Timestamp(d) for d in ([train_landmarks] if single else list(train_landmarks)))
-    except (TypeError, ValueError):
-        raise ParameterError(f"landmarks must be dates, got test {test_landmark!r}, train {train_landmarks!r}",
-                             fix="pass ISO dates such as test_landmark='2025-07-01'") from None
+    T = check_timestamp(test_landmark, "test_landmark")
+    if train_landmarks is None:
+        train_landmarks = [T - pd.DateOffset(months=int(g)) for g in gaps]
+    single = isinstance(train_landmarks, (str, pd.Timestamp)) or not np.iterable(train_landmarks)
+    train_ts = sorted(check_timestamp(d, "train_landmarks")
+                      for d in ([train_landmarks] if single else list(train_landmarks)))
     if not train_ts:
         raise ParameterError("train_landmarks is empty", fix="give at least one training landmark")
     if train_ts[0] < ws:
@@ -226,81 +241,128 @@ def time_split(
             "model would learn from outcomes that were unknown on the test date",
             fix=f"use training landmarks at least {h} months before the test landmark")
     kw = dict(customers=customers, tickets=tickets, transactions=transactions, survey=survey,
-              branches=branches, horizon_months=h, window_start=ws, window_end=we)
+              branches=branches, horizon_months=h, window_start=ws, as_of=we)
     # landmarks as ISO dates: the same frames (and dtypes) as calling landmark_frame by hand
     train = pd.concat([landmark_frame(memberships, landmark=str(d.date()), **kw) for d in train_ts],
                       ignore_index=True)
     test = landmark_frame(memberships, landmark=str(T.date()), **kw)
     train.attrs = {"horizon_months": float(h), "features": test.attrs["features"],
+                   "window_start": str(ws.date()), "as_of": str(we.date()),
                    "landmarks": [str(d.date()) for d in train_ts]}
     test.attrs["landmarks"] = [str(T.date())]
     return train, test
 
 
-class ChurnRiskScore:
+class ChurnRiskScore(Fitter):
     """Churn risk score for early warning: P(churn within the horizon | features).
 
-    ``method="logistic"`` (standardised L2 logistic regression), ``"gbm"`` (scikit-learn
-    histogram gradient boosting) or ``"cox"`` (:class:`ChurnCox` on ``months_to_event``;
-    risk = 1 - S(horizon | x)). Fit on one landmark, score a later one.
+    ``method="logistic"`` (standardised L2 logistic regression, penalty ``1 / C``), ``"gbm"``
+    (scikit-learn histogram gradient boosting, seeded by ``seed``) or ``"cox"``
+    (:class:`ChurnCox` on ``months_to_event``; risk = 1 - S(horizon | x), the horizon being
+    ``horizon_months`` or the longest follow-up in the training frame). Fit on one landmark,
+    score a later one: ``fit(frame, features=..., label_col="churn")``.
+
+    ``summary``: the standardised log-odds per feature (logistic; no standard errors under
+    the penalty), :class:`ChurnCox`'s table (cox), or the training mean and SD of each
+    feature (gbm, which has no coefficients).
 
     >>> rng = np.random.default_rng(0)
     >>> d = pd.DataFrame({"x": rng.normal(size=300)})
     >>> d["churn"] = (rng.random(300) < 1 / (1 + np.exp(-2 * d["x"]))).astype(int)
-    >>> s = ChurnRiskScore(features=["x"]).fit(d)
+    >>> s = ChurnRiskScore().fit(d, features=["x"])
     >>> bool(s.predict_risk(d).corr(d["x"]) > 0.9)
     True
     """
 
-    def __init__(self, method: str = "logistic", features: Sequence[str] | None = None,
-                 seed: int = 0, C: float = 1.0, horizon_months: float | None = None):
-        if method not in ("logistic", "gbm", "cox"):
-            raise ParameterError(f"method must be 'logistic', 'gbm' or 'cox', got {method!r}",
-                                 fix="use method='logistic' (transparent) or 'gbm' (flexible)")
-        self.method, self.features, self.seed = method, features, seed
-        self.C = float(check_scalar(C, "C", numbers.Real, 0, low_inclusive=False))
+    _unit = "members"
+
+    def __init__(self, method: str = "logistic", seed: int = 0, C: float = 1.0,
+                 horizon_months: float | None = None):
+        check_option(method, "method", ["logistic", "gbm", "cox"])
+        check_count(seed, "seed", 0, 2**32 - 1)
+        check_scalar(C, "C", numbers.Real, 0, 1e12, low_inclusive=False)
         if horizon_months is not None:
-            check_scalar(horizon_months, "horizon_months", numbers.Real, 0, low_inclusive=False)
+            check_scalar(horizon_months, "horizon_months", numbers.Real, 0, 1200, low_inclusive=False)
+        self.method = method
+        self.seed = seed
+        self.C = C
         self.horizon_months = horizon_months
 
-    def fit(self, frame: pd.DataFrame, label: str = "churn") -> ChurnRiskScore:
-        feats = list(self.features) if self.features is not None else frame.attrs.get("features")
-        if not feats:  # e.g. landmark frames joined with pd.concat lose their attrs
-            feats = [f for f in LANDMARK_FEATURES if f in frame]
+    def fit(self, frame: pd.DataFrame, features: Sequence[str] | None = None, *, label_col: str = "churn",
+            duration_col: str = "months_to_event", event_col: str = "event") -> ChurnRiskScore:
+        """Fit on ``frame`` (e.g. :func:`time_split`'s training frame).
+
+        ``features`` default to the frame's ``.attrs["features"]`` (set by
+        :func:`landmark_frame`) or the :data:`LANDMARK_FEATURES` it has. ``label_col`` is the
+        0/1 churn label of the classifiers; ``duration_col``/``event_col`` the follow-up of
+        ``method="cox"``.
+        """
+        with _forget_on_error(self):
+            return self._fit(frame, features, label_col, duration_col, event_col)
+
+    def _fit(self, frame, features, label_col, duration_col, event_col):
+        check_frame(frame, "frame", min_rows=10)
+        if features is None:
+            feats = list(frame.attrs.get("features") or [f for f in LANDMARK_FEATURES if f in frame])
+        else:
+            feats = [features] if isinstance(features, str) else list(features)
         if not feats:
             raise ParameterError("no features given", fix="pass features=[...] or a landmark_frame() output")
+        if len(set(feats)) != len(feats):
+            raise ParameterError(f"features lists a column more than once: {feats}", fix="list each feature once")
         check_frame(frame, "frame", required=feats, numeric=feats, no_nan=feats, min_rows=10)
         self.features_ = feats
+        self.n_obs_ = len(frame)
         if self.method == "cox":
-            require_columns(frame, ["months_to_event", "event"], "frame")
             varying = [f for f in feats if np.ptp(frame[f].to_numpy(dtype=float)) > 0]
+            if not varying:
+                raise DataValidationError(f"none of the features {feats} varies in frame",
+                                          fix="train on more members or other features")
             self.features_ = varying
-            self.model_ = ChurnCox(penalizer=0.01).fit(frame, varying, stop="months_to_event",
-                                                       event="event", entry=None)
-            self.horizon_ = float(self.horizon_months or frame["months_to_event"].max())
+            self.model_ = ChurnCox(penalizer=0.01).fit(frame, varying, stop_col=duration_col,
+                                                       event_col=event_col, entry_col=None)
+            self.horizon_ = float(self.horizon_months or frame[duration_col].max())
+            self.base_rate_ = float(frame[event_col].astype(int).mean())
             return self
-        check_binary(frame, label, "frame")
-        y = frame[label].to_numpy().astype(int)
+        check_binary(frame, label_col, "frame")
+        y = frame[label_col].to_numpy().astype(int)
         if y.min() == y.max():
-            raise DataValidationError(f"frame[{label!r}] has a single class", fix="train on data with churners and stayers")
+            raise DataValidationError(f"frame[{label_col!r}] has a single class",
+                                      fix="train on data with churners and stayers")
         X = frame[feats].to_numpy(dtype=float)
         if self.method == "logistic":
             from sklearn.linear_model import LogisticRegression
             from sklearn.pipeline import make_pipeline
             from sklearn.preprocessing import StandardScaler
 
-            self.model_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=1000))
+            self.model_ = make_pipeline(StandardScaler(), LogisticRegression(C=float(self.C), max_iter=1000))
         else:
             from sklearn.ensemble import HistGradientBoostingClassifier
 
             self.model_ = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_depth=3,
-                                                         l2_regularization=1.0, random_state=self.seed)
+                                                         l2_regularization=1.0, random_state=int(self.seed))
+            self._train_stats = (X.mean(0), X.std(0, ddof=1) if len(X) > 1 else np.zeros(X.shape[1]))
         self.model_.fit(X, y)
+        self.base_rate_ = float(y.mean())
         return self
+
+    def _summary(self) -> pd.DataFrame:
+        idx = pd.Index(self.features_, name="feature")
+        if self.method == "logistic":
+            return summary_frame(self.model_[-1].coef_[0], index=idx)
+        if self.method == "cox":
+            return self.model_.summary
+        mean, sd = self._train_stats
+        return pd.DataFrame({"train_mean": mean, "train_sd": sd}, index=idx)
+
+    def _repr_fitted(self) -> str:
+        return (f"fitted on {self.n_obs_:,} members ({100 * self.base_rate_:.1f}% churned), "
+                f"{len(self.features_)} features")
 
     @property
     def coefficients_(self) -> pd.Series:
         """Standardised log-odds (logistic) or log hazard ratios (cox) per feature."""
+        self._check_fitted()
         if self.method == "logistic":
             return pd.Series(self.model_[-1].coef_[0], index=self.features_, name="coef_per_sd")
         if self.method == "cox":
@@ -310,7 +372,7 @@ class ChurnRiskScore:
 
     def predict_risk(self, frame: pd.DataFrame) -> pd.Series:
         """Predicted probability of churn within the horizon, one per row."""
-        check_fitted(self, "model_", "fit(train_frame)")
+        self._check_fitted()
         check_frame(frame, "frame", required=self.features_, numeric=self.features_, no_nan=self.features_)
         if self.method == "cox":
             S = self.model_.predict_survival(frame, [self.horizon_]).iloc[:, 0].to_numpy()
@@ -321,16 +383,23 @@ class ChurnRiskScore:
 
 
 def _check_scores(y, score, name="score"):
-    yv = np.asarray(y)
-    sv = np.asarray(score, dtype=float)
-    if yv.ndim != 1 or len(yv) == 0 or sv.shape != yv.shape:
-        raise ParameterError(f"y and {name} must be 1-D and of equal, non-zero length",
-                             fix="pass one outcome and one score per customer")
-    if not np.isin(yv, [0, 1, True, False]).all():
-        raise DataValidationError("y must be 0/1 (1 = churned)", fix="recode the outcome as 0/1")
-    if np.any(~np.isfinite(sv)):
-        raise DataValidationError(f"{name} has missing or infinite values", fix="score every customer")
-    return yv.astype(int), sv
+    yv = _binary_array(y, "y")
+    sv = check_array(score, name)
+    check_same_length(y=yv, **{name: sv})
+    return yv, sv
+
+
+def _values(x, name, n) -> np.ndarray:
+    """A value per member (or one for all): finite and >= 0."""
+    try:
+        v = np.asarray(x.to_numpy(dtype=float) if isinstance(x, pd.Series) else x, dtype=float)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or v.ndim > 1 or (v.ndim == 1 and len(v) != n) or np.any(~np.isfinite(v)) or np.any(v < 0):
+        raise ParameterError(f"{name} must be a finite value >= 0, scalar or one per member ({n})",
+                             fix="pass each member's CLV (e.g. survival_clv(...)['clv'], aligned with the "
+                                 "members) or a scalar")
+    return np.broadcast_to(v, (n,)).astype(float)
 
 
 def lift_table(y, score, n_bins: int = 10) -> pd.DataFrame:
@@ -344,7 +413,10 @@ def lift_table(y, score, n_bins: int = 10) -> pd.DataFrame:
     [5.0, 0.0, 0.0, 0.0, 0.0]
     """
     yv, sv = _check_scores(y, score)
-    check_scalar(n_bins, "n_bins", numbers.Integral, 2, len(yv))
+    check_count(n_bins, "n_bins", 2, max(2, min(len(yv), 1000)))
+    if len(yv) < n_bins:
+        raise DataValidationError(f"{len(yv)} customer(s) cannot fill {n_bins} bins",
+                                  fix=f"use n_bins <= {len(yv)} or more customers")
     if yv.sum() == 0:
         raise DataValidationError("y has no churners, so lift is undefined", fix="evaluate on data with churners")
     order = np.argsort(-sv, kind="stable")
@@ -413,16 +485,8 @@ def profit_curve(y, score, *, value_saved, offer_cost: float, save_rate: float,
     yv, sv = _check_scores(y, score)
     check_scalar(offer_cost, "offer_cost", numbers.Real, 0)
     check_probability(save_rate, "save_rate")
-    if rank_by not in ("risk", "expected_value"):
-        raise ParameterError(f"rank_by must be 'risk' or 'expected_value', got {rank_by!r}",
-                             fix="use rank_by='expected_value' to contact by expected net value of the offer")
-    v = np.asarray(value_saved, dtype=float)
-    if v.ndim > 1 or (v.ndim == 1 and v.shape != yv.shape):
-        raise ParameterError(f"value_saved has shape {v.shape}; pass a scalar or one value per member",
-                             fix="pass CLV per customer (aligned with y) or a scalar")
-    v = np.broadcast_to(v, yv.shape)
-    if np.any(~np.isfinite(v)) or np.any(v < 0):
-        raise ParameterError("value_saved must be finite and >= 0", fix="pass CLV per customer or a scalar")
+    check_option(rank_by, "rank_by", ["risk", "expected_value"])
+    v = _values(value_saved, "value_saved", len(yv))
     p = np.clip(sv, 0, 1)
     net = p * save_rate * v - offer_cost
     key = sv if rank_by == "risk" else net
@@ -485,10 +549,12 @@ def watch_list(frame: pd.DataFrame, risk, *, threshold: float | None = None, val
     ...            min_net_value=0)["customer_id"].tolist()
     [2, 1]
     """
-    check_frame(frame, "frame", required=list(columns))
-    r = np.asarray(risk, dtype=float)
-    if r.shape != (len(frame),) or np.any(~np.isfinite(r)):
-        raise ParameterError("risk must be one finite score per row of frame", fix="pass score.predict_risk(frame)")
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    check_frame(frame, "frame", required=columns)
+    r = check_array(risk, "risk")
+    if r.shape != (len(frame),):
+        raise ParameterError(f"risk has {r.size} values for {len(frame)} rows of frame: it must be one finite "
+                             "score per row of frame", fix="pass score.predict_risk(frame)")
     if threshold is not None:
         check_scalar(threshold, "threshold", numbers.Real)
     check_probability(save_rate, "save_rate")
@@ -498,15 +564,11 @@ def watch_list(frame: pd.DataFrame, risk, *, threshold: float | None = None, val
         if value is None:
             raise ParameterError("min_net_value needs value (the worth of a saved member)",
                                  fix="pass value=clv (one per row or a scalar) or drop min_net_value")
-    out = frame[list(columns)].copy()
+    out = frame[columns].copy()
     out["churn_risk"] = r
     keep = np.ones(len(frame), dtype=bool) if threshold is None else r >= threshold
     if value is not None:
-        v = np.asarray(value, dtype=float)
-        if v.ndim > 1 or (v.ndim == 1 and len(v) != len(frame)) or np.any(~np.isfinite(v)) or np.any(v < 0):
-            raise ParameterError("value must be a finite value >= 0, scalar or one per row of frame",
-                                 fix="pass each member's CLV (e.g. survival_clv(...)['clv']) or a scalar")
-        out["value_at_risk"] = np.broadcast_to(v, r.shape)
+        out["value_at_risk"] = _values(value, "value", len(frame))
         out["expected_net_value"] = r * save_rate * out["value_at_risk"] - offer_cost
         if min_net_value is not None:
             keep &= (out["expected_net_value"] >= min_net_value).to_numpy()
@@ -515,6 +577,6 @@ def watch_list(frame: pd.DataFrame, risk, *, threshold: float | None = None, val
         key = "churn_risk"
     out = out.loc[keep].sort_values(key, ascending=False, kind="stable")
     if top is not None:
-        check_scalar(top, "top", numbers.Integral, 1)
+        check_count(top, "top", 1, 10**9)
         out = out.head(top)
     return out

@@ -2,36 +2,40 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, ParameterError
-from ..validation import (
-    check_scalar,
-    require_columns,
-)
-from ._common import _at_risk_counts
+from ..validation import check_array, check_count, check_same_length, require_columns
+from ._common import _at_risk_counts, _binary_array
 
 __all__ = ["concordance", "brier_score", "integrated_brier_score", "time_dependent_auc", "calibration_table", "plot_calibration"]
 
 def _eval_inputs(durations, events, name="durations"):
-    t = np.asarray(durations, dtype=float)
-    e = np.asarray(events)
-    if t.ndim != 1 or len(t) == 0:
-        raise ParameterError(f"{name} must be a non-empty 1-D array", fix="pass one value per customer")
-    if len(e) != len(t):
-        raise ParameterError(f"events has {len(e)} values for {len(t)} durations",
-                             fix="pass one event flag per duration")
-    if np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise DataValidationError(f"{name} must be finite and >= 0 (negative durations found)"
-                                  if np.any(t < 0) else f"{name} must be finite",
-                                  fix="durations are times from the prediction origin to churn/censoring")
-    if not np.isin(e, [0, 1, True, False]).all():
-        raise DataValidationError(f"events must be 0/1, found {sorted(set(np.unique(e).tolist()) - {0, 1})[:5]}",
-                                  fix="recode: 1 = churned, 0 = censored")
+    t = check_array(durations, name, non_negative=True)
+    e = _binary_array(events, "events" if name == "durations" else name.replace("durations", "events"))
+    check_same_length(**{name: t, "events": e})
     return t, e.astype(bool)
+
+
+def _times(times) -> np.ndarray:
+    out = check_array(times, "times", non_negative=True)
+    if out.size > 10_000:
+        raise ParameterError(f"times has {out.size:,} values", fix="evaluate at most 10,000 times")
+    return out
+
+
+def _scores(x, name) -> np.ndarray:
+    """A 1-D or 2-D array of finite numbers."""
+    try:
+        out = np.asarray(x.to_numpy(dtype=float) if isinstance(x, (pd.DataFrame, pd.Series)) else x, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must hold numbers, got {type(x).__name__}",
+                             fix=f"pass {name} as numbers (the model's predictions)") from None
+    if not np.all(np.isfinite(out)):
+        raise DataValidationError(f"{name} has {int((~np.isfinite(out)).sum())} missing or infinite value(s)",
+                                  fix=f"score every customer with a finite {name}")
+    return out
 
 
 def concordance(durations, risk, events) -> float:
@@ -46,9 +50,8 @@ def concordance(durations, risk, events) -> float:
     from lifelines.utils import concordance_index
 
     t, e = _eval_inputs(durations, events)
-    r = np.asarray(risk, dtype=float)
-    if r.shape != t.shape or np.any(~np.isfinite(r)):
-        raise ParameterError("risk must be finite, one value per duration", fix="pass model risk scores")
+    r = check_array(risk, "risk")
+    check_same_length(durations=t, risk=r)
     if not e.any():
         raise DataValidationError("every row is censored: the C-index needs at least one event",
                                   fix="evaluate on data that contains churners")
@@ -76,6 +79,9 @@ def _censoring_km(t, e):
 def _censoring_weights(t, e, train_durations, train_events):
     """Censoring survival G (Kaplan-Meier of the censoring times, from the training data when
     given) and G(t-) at each test duration: the IPCW weights of the Brier score and the AUC."""
+    if (train_durations is None) != (train_events is None):
+        raise ParameterError("train_durations and train_events go together",
+                             fix="pass both (the training data's censoring pattern) or neither")
     if train_durations is not None:
         tt, te = _eval_inputs(train_durations, train_events, "train_durations")
     else:
@@ -85,13 +91,13 @@ def _censoring_weights(t, e, train_durations, train_events):
 
 
 def _surv_matrix(surv, n, times):
-    S = surv.to_numpy(dtype=float) if isinstance(surv, pd.DataFrame) else np.asarray(surv, dtype=float)
+    S = _scores(surv, "surv")
     if S.ndim == 1:
         S = S[:, None]
     if S.shape != (n, len(times)):
         raise ParameterError(f"surv has shape {S.shape}, expected ({n}, {len(times)}) = (customers, times)",
                              fix="pass model.predict_survival(X, times) for the same customers and times")
-    if np.any(~np.isfinite(S)) or np.any((S < 0) | (S > 1)):
+    if np.any((S < 0) | (S > 1)):
         raise DataValidationError("surv must hold probabilities in [0, 1]", fix="pass survival probabilities")
     return S
 
@@ -109,7 +115,7 @@ def brier_score(durations, events, surv, times, *, train_durations=None, train_e
     [0.025]
     """
     t, e = _eval_inputs(durations, events)
-    times = np.atleast_1d(np.asarray(times, dtype=float))
+    times = _times(times)
     S = _surv_matrix(surv, len(t), times)
     G, g_t = _censoring_weights(t, e, train_durations, train_events)
     out = []
@@ -124,12 +130,17 @@ def brier_score(durations, events, surv, times, *, train_durations=None, train_e
     return pd.DataFrame(out)
 
 
-def integrated_brier_score(durations, events, surv, times, **kwargs) -> float:
+def integrated_brier_score(durations, events, surv, times, *, train_durations=None,
+                           train_events=None) -> float:
     """Brier score averaged over ``times`` (trapezoid rule, divided by the time span)."""
-    times = np.atleast_1d(np.asarray(times, dtype=float))
+    times = _times(times)
     if len(times) < 2:
         raise ParameterError("integrated_brier_score needs at least two times", fix="pass a grid of times")
-    bs = brier_score(durations, events, surv, times, **kwargs)["brier"].to_numpy()
+    if np.any(np.diff(times) <= 0):
+        raise ParameterError("times must increase strictly for the integral over them",
+                             fix="pass a sorted grid without repeats, e.g. np.arange(1, 13)")
+    bs = brier_score(durations, events, surv, times, train_durations=train_durations,
+                     train_events=train_events)["brier"].to_numpy()
     return float(np.sum((bs[1:] + bs[:-1]) / 2 * np.diff(times)) / (times[-1] - times[0]))
 
 
@@ -146,10 +157,10 @@ def time_dependent_auc(durations, events, risk, times, *, train_durations=None,
     [1.0]
     """
     t, e = _eval_inputs(durations, events)
-    times = np.atleast_1d(np.asarray(times, dtype=float))
-    R = np.asarray(risk, dtype=float)
+    times = _times(times)
+    R = _scores(risk, "risk")
     R = np.repeat(R[:, None], len(times), axis=1) if R.ndim == 1 else R
-    if R.shape != (len(t), len(times)) or np.any(~np.isfinite(R)):
+    if R.shape != (len(t), len(times)):
         raise ParameterError(f"risk has shape {R.shape}, expected ({len(t)},) or ({len(t)}, {len(times)})",
                              fix="pass one finite risk score per customer (or per customer and time)")
     G, g_t = _censoring_weights(t, e, train_durations, train_events)
@@ -180,9 +191,9 @@ def calibration_table(durations, events, surv, times, n_groups: int = 5) -> pd.D
     from lifelines import KaplanMeierFitter
 
     t, e = _eval_inputs(durations, events)
-    times = np.atleast_1d(np.asarray(times, dtype=float))
+    times = _times(times)
     S = _surv_matrix(surv, len(t), times)
-    check_scalar(n_groups, "n_groups", numbers.Integral, 1, 50)
+    check_count(n_groups, "n_groups", 1, 50)
     rows = []
     for j, u in enumerate(times):
         ranks = pd.Series(S[:, j]).rank(method="first").to_numpy()

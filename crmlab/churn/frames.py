@@ -11,72 +11,93 @@ import pandas as pd
 from ..errors import DataValidationError, ParameterError
 from ..validation import (
     check_binary,
+    check_count,
     check_date_order,
     check_dates,
     check_frame,
     check_in_set,
+    check_option,
     check_scalar,
-    require_columns,
+    check_unique,
 )
-from ._common import MONTH_DAYS, _as_list, _check_survival_columns, _days, _window
+from ._common import (
+    MONTH_DAYS,
+    _as_list,
+    _check_survival_columns,
+    _days,
+    _entry_column,
+    _table_dates,
+    _window,
+)
 
 __all__ = ["survival_frame", "start_stop_frame", "split_spells", "add_time_interaction"]
 
 def survival_frame(
     memberships: pd.DataFrame,
     window_start=None,
-    window_end=None,
+    as_of=None,
     *,
-    start: str = "start_date",
-    end: str = "end_date",
+    start_col: str = "start_date",
+    end_col: str = "end_date",
 ) -> pd.DataFrame:
     """One row per membership spell with tenure (months), event and delayed entry.
 
     Time is tenure since the spell start in months of 30.4375 days. A spell that ends
     inside the window is an event; its end date is a calendar day, so the event is placed
     in the middle of that day (``+ 0.5`` day), which also keeps same-day cancellations at a
-    positive duration. A spell still running at ``window_end`` is right-censored there
+    positive duration. A spell still running at ``as_of`` is right-censored there
     (右删失). A spell that started before ``window_start`` is only in the data because it
     survived to the window start: it is left-truncated (左截断) with ``entry`` = tenure at the
     window start, and a model must not count it at risk before that tenure. Spells that
     ended before the window start are dropped (they cannot be observed under truncation).
-    ``window_end`` also works as an as-of date: spells starting on or after it are dropped
-    and cancellations after it count as censored there (a time split for evaluation).
+    An ``as_of`` before the end of the data makes a time split: spells starting on or after
+    it are dropped and cancellations after it count as censored there.
 
     Parameters
     ----------
     memberships : DataFrame
         ``datasets.load("memberships")`` or ``world.memberships``: one row per spell with
-        ``start`` and ``end`` date columns (empty end = still active).
-    window_start, window_end : date, optional
-        Observation window; default: the shipped world's ``world.json`` (pass
-        ``world.meta["window_start"]`` etc. for a generated world).
+        ``start_col`` and ``end_col`` date columns (empty end = still active).
+    window_start : date
+        The date from which the data were recorded (required: it cannot be read off the
+        data). For a crmlab world ``world.meta["window_start"]``; for a table holding every
+        spell since the first began, ``memberships["start_date"].min()``.
+    as_of : date, optional
+        The censoring date (the window is ``[window_start, as_of)``). Default: the day after
+        the latest start or end date in ``memberships``.
 
     Returns
     -------
     DataFrame
         The input columns plus ``entry``, ``duration``, ``event`` (0/1) and
-        ``left_truncated``.
+        ``left_truncated``; ``.attrs`` holds the window and the dropped counts.
     """
-    ws, we = _window(window_start, window_end)
-    check_frame(memberships, "memberships", required=[start, end])
-    s, e = check_date_order(memberships, start, end, "memberships",
+    check_frame(memberships, "memberships", required=[start_col, end_col])
+    s, e = check_date_order(memberships, start_col, end_col, "memberships",
                             meaning="start after stop, a negative duration")
+    ws, we = _window(window_start, as_of, [s, e])
     out = memberships.copy()
     ended_before = (e < ws).fillna(False).to_numpy(dtype=bool)
     not_yet = (s >= we).to_numpy(dtype=bool)
     sday = _days(s, ws)
     eday = _days(e, ws)
-    # an end after window_end has not happened yet as of window_end: censored there
-    eday = np.where(eday >= _days(pd.Series([we]), ws)[0], np.nan, eday)
+    # an end on or after as_of has not happened yet as of that date: censored there
+    we_day = _days(pd.Series([we]), ws)[0]
+    eday = np.where(eday >= we_day, np.nan, eday)
     event = ~np.isnan(eday)
-    stop_day = np.where(event, eday + 0.5, _days(pd.Series([we]), ws)[0])
+    stop_day = np.where(event, eday + 0.5, we_day)
     out["entry"] = np.maximum(-sday, 0.0) / MONTH_DAYS
     out["duration"] = (stop_day - sday) / MONTH_DAYS
     out["event"] = event.astype(int)
     out["left_truncated"] = sday < 0
-    out = out.loc[~ended_before & ~not_yet].copy()
-    out.attrs.update({"window_start": str(ws.date()), "window_end": str(we.date()),
+    keep = ~ended_before & ~not_yet
+    if not keep.any():
+        raise DataValidationError(
+            f"no membership spell is observed in the window {ws.date()} .. {we.date()} "
+            f"({int(ended_before.sum())} ended before it, {int(not_yet.sum())} started after it)",
+            fix="check window_start and as_of against the dates in memberships")
+    out = out.loc[keep].copy()
+    out.attrs.update({"window_start": str(ws.date()), "as_of": str(we.date()),
                       "dropped_ended_before_window": int(ended_before.sum()),
                       "dropped_started_after_window": int(not_yet.sum())})
     return out
@@ -99,7 +120,7 @@ def start_stop_frame(
     survey: pd.DataFrame | None = None,
     *,
     window_start=None,
-    window_end=None,
+    as_of=None,
     complaint_months: int = 3,
     legacy_complaints: str = "delay",
     campaign_months: int = 6,
@@ -137,15 +158,19 @@ def start_stop_frame(
 
     With ``collapse=True`` consecutive rows whose covariates do not change are merged.
     Keep ``collapse=False`` (monthly rows) for :func:`add_time_interaction`.
+
+    ``window_start`` (required) and ``as_of`` are as in :func:`survival_frame`; ``as_of``
+    defaults to the day after the latest date in the tables given.
     """
-    ws, we = _window(window_start, window_end)
-    check_scalar(complaint_months, "complaint_months", numbers.Integral, 1, 24)
-    check_scalar(campaign_months, "campaign_months", numbers.Integral, 1, 120)
-    if legacy_complaints not in ("delay", "zero"):
-        raise ParameterError(f"legacy_complaints must be 'delay' or 'zero', got {legacy_complaints!r}",
-                             fix="use 'delay' (enter legacy spells once their complaint history is "
-                                 "complete) or 'zero'")
-    require_columns(memberships, ["membership_id", "customer_id", "start_date", "end_date"], "memberships")
+    check_count(complaint_months, "complaint_months", 1, 24)
+    check_count(campaign_months, "campaign_months", 1, 120)
+    check_option(legacy_complaints, "legacy_complaints", ["delay", "zero"])
+    check_option(collapse, "collapse", [True, False])
+    check_frame(memberships, "memberships", required=["membership_id", "customer_id", "start_date", "end_date"])
+    check_unique(memberships, "membership_id", "memberships")
+    ws, we = _window(window_start, as_of, _table_dates(
+        memberships=(memberships, ["start_date", "end_date"]), tickets=(tickets, ["opened_at"]),
+        campaigns=(campaigns, ["assigned_date"]), survey=(survey, ["response_date"])))
     sf = survival_frame(memberships, ws, we)
     bounds = _month_bounds(ws, we)
     n_months = len(bounds) - 1
@@ -187,12 +212,14 @@ def start_stop_frame(
         long["plan_premium"] = (plan == "premium").astype(int)
     if customers is not None:
         check_frame(customers, "customers", required=["customer_id"])
-        cinfo = customers.drop_duplicates("customer_id").set_index("customer_id")
-        missing = ~pd.Index(np.unique(cust)).isin(cinfo.index)
+        check_unique(customers, "customer_id", "customers")
+        cinfo = customers.set_index("customer_id")
+        missing = ~pd.Index(pd.unique(cust)).isin(cinfo.index)
         if missing.any():
             raise DataValidationError(f"{int(missing.sum())} member(s) are not in customers",
                                       fix="pass the customers table of the same world")
         if "loyalty_member" in cinfo:
+            check_binary(customers, "loyalty_member", "customers")
             long["loyalty_member"] = cinfo["loyalty_member"].reindex(cust).astype(int).to_numpy()
         if "branch_id" in cinfo:
             long["branch_id"] = cinfo["branch_id"].reindex(cust).to_numpy()
@@ -203,10 +230,13 @@ def start_stop_frame(
         tday = _days(opened, ws)
         inside = comp & (tday >= 0) & (tday < bounds[-1])
         K = n_months + complaint_months + 2
-        ckeys = np.unique(tickets["customer_id"].to_numpy()[inside].astype(np.int64) * K
-                          + month_of(tday[inside]) + complaint_months)
+        # customer ids as codes, so text ids work too
+        ids = pd.Index(pd.unique(cust))
+        tcode = ids.get_indexer(tickets["customer_id"].to_numpy()[inside])
+        ckeys = np.unique(tcode[tcode >= 0].astype(np.int64) * K
+                          + month_of(tday[inside][tcode >= 0]) + complaint_months)
         rc = np.zeros(len(long), dtype=bool)
-        base = cust.astype(np.int64) * K + m + complaint_months
+        base = ids.get_indexer(cust).astype(np.int64) * K + m + complaint_months
         for j in range(1, complaint_months + 1):
             rc |= np.isin(base - j, ckeys)
         long["recent_complaint"] = rc.astype(int)
@@ -216,6 +246,7 @@ def start_stop_frame(
             raise ParameterError("crm_live needs customers (with branch_id) as well as branches",
                                  fix="pass customers=datasets.load('customers')")
         check_frame(branches, "branches", required=["branch_id", "crm_golive_date"])
+        check_unique(branches, "branch_id", "branches")
         gl = check_dates(branches, "crm_golive_date", "branches", allow_nat=True)
         gday = _days(gl, ws)
         gm = np.where(np.isnan(gday), np.iinfo(np.int32).max,
@@ -227,6 +258,7 @@ def start_stop_frame(
     if campaigns is not None:
         check_frame(campaigns, "campaigns", required=["customer_id", "treatment", "assigned_date"])
         check_binary(campaigns, "treatment", "campaigns")
+        check_unique(campaigns, "customer_id", "campaigns")
         ad = check_dates(campaigns, "assigned_date", "campaigns")
         treated = campaigns.loc[campaigns["treatment"].astype(int) == 1]
         aday = _days(ad, ws)
@@ -243,6 +275,10 @@ def start_stop_frame(
                     numeric=items, no_nan=items)
         rd = check_dates(survey, "response_date", "survey")
         score = survey[items].mean(axis=1)
+        if not score.std(ddof=0) > 0:
+            raise DataValidationError(f"survey{items} give every respondent the same score, so "
+                                      "survey_satisfaction has no variance",
+                                      fix="pass survey_items that vary across respondents, or leave survey out")
         z = (score - score.mean()) / score.std(ddof=0)
         sv = pd.DataFrame({"customer_id": survey["customer_id"].to_numpy(),
                            "month": month_of(_days(rd, ws)), "z": z.to_numpy()})
@@ -272,30 +308,41 @@ def start_stop_frame(
         long["stop"] = stop_last
         long["event"] = ev_last
     long = long.drop(columns="_m")
-    long.attrs.update({"window_start": str(ws.date()), "window_end": str(we.date()),
+    long.attrs.update({"window_start": str(ws.date()), "as_of": str(we.date()),
                        "time_varying": tv, "legacy_complaints": legacy_complaints})
     return long
 
 
-def split_spells(frame: pd.DataFrame, width: float = 1.0, *, entry: str | None = "entry",
-                 duration: str = "duration", event: str = "event") -> pd.DataFrame:
+def split_spells(frame: pd.DataFrame, width: float = 1.0, *, entry_col: str | None = "entry",
+                 duration_col: str = "duration", event_col: str = "event",
+                 max_rows: int = 20_000_000) -> pd.DataFrame:
     """Cut one-row-per-spell data into ``(start, stop]`` rows on a tenure grid of ``width`` months.
 
     The episodic format that :func:`add_time_interaction` needs for a spell-level covariate
     (every other column is copied to each row; ``event`` is 1 only on a churned spell's last
-    row). Entry (left truncation) is honoured: the first row starts at ``entry``.
+    row). Entry (left truncation) is honoured: the first row starts at ``entry_col`` (the
+    default ``"entry"`` is used where the frame has it). ``max_rows`` guards against a
+    ``width`` so small that the result would not fit in memory.
 
     >>> d = pd.DataFrame({"entry": [0.0, 1.5], "duration": [2.5, 3.0], "event": [1, 0], "x": [1, 0]})
     >>> split_spells(d)[["start", "stop", "event", "x"]].values.tolist()
     [[0.0, 1.0, 0.0, 1.0], [1.0, 2.0, 0.0, 1.0], [2.0, 2.5, 1.0, 1.0], [1.5, 2.0, 0.0, 0.0], [2.0, 3.0, 0.0, 0.0]]
     """
-    entry_col = entry if (entry is not None and entry in frame) else None
-    _check_survival_columns(frame, "frame", entry_col, duration, event)
+    check_frame(frame, "frame")
+    entry_col = _entry_column(frame, entry_col)
+    _check_survival_columns(frame, "frame", entry_col, duration_col, event_col)
     check_scalar(width, "width", numbers.Real, 0, low_inclusive=False)
+    check_count(max_rows, "max_rows", 1, 10**9)
     t0 = frame[entry_col].to_numpy(dtype=float) if entry_col else np.zeros(len(frame))
-    t1 = frame[duration].to_numpy(dtype=float)
-    k0 = np.floor(t0 / width).astype(np.int64)
-    k1 = np.ceil(t1 / width).astype(np.int64) - 1
+    t1 = frame[duration_col].to_numpy(dtype=float)
+    k0 = np.floor(t0 / width)
+    k1 = np.ceil(t1 / width) - 1
+    total = float(np.sum(k1 - k0 + 1))
+    if total > max_rows:
+        raise ParameterError(f"width={width:g} months would cut {len(frame):,} spells into {total:,.0f} rows",
+                             fix=f"use a wider grid, e.g. width={max(width, float(np.max(t1)) / 100):.3g} "
+                                 "(monthly rows: width=1), or raise max_rows if you have the memory")
+    k0, k1 = k0.astype(np.int64), k1.astype(np.int64)
     reps = k1 - k0 + 1
     idx = np.repeat(np.arange(len(frame)), reps)
     first = np.concatenate([[0], np.cumsum(reps)[:-1]])
@@ -304,39 +351,38 @@ def split_spells(frame: pd.DataFrame, width: float = 1.0, *, entry: str | None =
     stop = np.minimum((k + 1) * width, t1[idx])
     last = np.zeros(len(idx), dtype=bool)
     last[np.cumsum(reps) - 1] = True
-    drop = [c for c in (entry_col, duration, event) if c]
+    drop = [c for c in (entry_col, duration_col, event_col) if c]
     out = frame.drop(columns=drop).iloc[idx].reset_index(drop=True)
     out.insert(0, "start", start)
     out.insert(1, "stop", stop)
-    out.insert(2, "event", (frame[event].to_numpy()[idx] * last).astype(int))
+    out.insert(2, "event", (frame[event_col].to_numpy().astype(int)[idx] * last).astype(int))
     return out
 
 
 def add_time_interaction(long: pd.DataFrame, covariates, transform: str = "log",
-                         time: str = "stop") -> pd.DataFrame:
+                         time_col: str = "stop") -> pd.DataFrame:
     """Add ``<cov>_x_<transform>_t`` = covariate x f(tenure) columns (a PH remedy).
 
     A hazard ratio that drifts with tenure breaks proportional hazards; modelling
     ``beta(t) = beta + gamma * f(t)`` with f = log (or ``"linear"``) fixes it. The interaction
-    is evaluated at each row's ``stop``, so keep the rows short: :func:`split_spells` or
-    ``start_stop_frame(..., collapse=False)`` (monthly rows).
+    is evaluated at each row's ``time_col`` (``stop``), so keep the rows short:
+    :func:`split_spells` or ``start_stop_frame(..., collapse=False)`` (monthly rows).
 
     >>> d = pd.DataFrame({"start": [0.0, 1.0], "stop": [1.0, 2.0], "plan_premium": [1, 1]})
     >>> add_time_interaction(d, "plan_premium")["plan_premium_x_log_t"].round(3).tolist()
     [0.0, 0.693]
     """
     covs = _as_list(covariates)
-    check_frame(long, "long", required=[time, *covs], numeric=[time, *covs], no_nan=[time, *covs])
-    funcs = {"log": np.log, "linear": lambda t: t}
-    if transform not in funcs:
-        raise ParameterError(f"transform must be 'log' or 'linear', got {transform!r}",
-                             fix="use transform='log' (the usual choice) or 'linear'")
-    t = long[time].to_numpy(dtype=float)
+    if not covs:
+        raise ParameterError("covariates is empty", fix="name the covariate(s) whose effect drifts with tenure")
+    check_option(transform, "transform", ["log", "linear"])
+    check_frame(long, "long", required=[time_col, *covs], numeric=[time_col, *covs], no_nan=[time_col, *covs])
+    t = long[time_col].to_numpy(dtype=float)
     if transform == "log" and (t <= 0).any():
-        raise DataValidationError(f"long[{time!r}] has values <= 0; log(t) is undefined",
+        raise DataValidationError(f"long[{time_col!r}] has values <= 0; log(t) is undefined",
                                   fix="use transform='linear' or drop zero-length rows")
     out = long.copy()
-    ft = funcs[transform](t)
+    ft = np.log(t) if transform == "log" else t
     for c in covs:
         out[f"{c}_x_{transform}_t"] = out[c].to_numpy(dtype=float) * ft
     return out
