@@ -299,3 +299,92 @@ def test_targeting_bad_input():
         ex.targeting_table(t, y, {"a": X["noise"]}, value=1, offer_cost=1, true_uplift=[0.1])
     with pytest.raises(ColumnError, match="est_profit"):
         ex.plot_targeting(pd.DataFrame({"policy": ["a"], "fraction": [1.0]}))
+
+
+# ----------------------------------------------------------------------------------------------
+# bad inputs (issue 10, item 4): every case ends in a named CrmlabError whose fix fits it
+# ----------------------------------------------------------------------------------------------
+_CAMP = pd.DataFrame({"treatment": [1, 0] * 50, "retained_6m": [1, 0, 1, 1] * 25, "g": ["a"] * 60 + ["b"] * 40})
+_XS, _TS, _YS, _ = _hetero(200)
+_TX = pd.DataFrame({"customer_id": [1, 1, 2], "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01"]),
+                    "channel": ["web", "app", "store"], "category": ["baby", "baby", "grocery"],
+                    "discount_used": [True, False, False]})
+
+BAD_INPUTS = [
+    ("campaigns None", lambda: ex.retention_difference(None), ParameterError, "campaigns must be a pandas DataFrame"),
+    ("ci_level as alpha", lambda: ex.retention_difference(_CAMP, ci_level=0.05), ParameterError,
+     "did you mean ci_level=0.95"),
+    ("outcome Yes/No", lambda: ex.retention_difference(_CAMP.assign(retained_6m=_CAMP["retained_6m"].map(
+        {1: "Yes", 0: "No"}))), DataValidationError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("treatment 1/2", lambda: ex.retention_difference(_CAMP.assign(treatment=_CAMP["treatment"] + 1)),
+     DataValidationError, r"coded 1/2.*== 2\)"),
+    ("outcome_col absent", lambda: ex.retention_difference(_CAMP, outcome_col="kept"), ColumnError, "'kept'"),
+    ("power n inf", lambda: ex.power_two_proportions(0.8, 0.05, np.inf), ParameterError, "n_per_arm must be finite"),
+    ("power ci_level", lambda: ex.power_two_proportions(0.8, 0.05, 100, ci_level=1.5), ParameterError, "ci_level"),
+    ("power ratio 0", lambda: ex.power_two_proportions(0.8, 0.05, 100, ratio=0), ParameterError, "ratio must be >="),
+    ("sample size uplift NaN", lambda: ex.sample_size_two_proportions(0.8, np.nan), ParameterError,
+     "uplift must be finite"),
+    ("sample size ci_level as alpha", lambda: ex.sample_size_two_proportions(0.8, 0.05, ci_level=0.05),
+     ParameterError, "did you mean ci_level=0.95"),
+    ("mde ratio negative", lambda: ex.minimum_detectable_uplift(0.8, 100, ratio=-1), ParameterError, "ratio"),
+    ("mix transactions None", lambda: ex.purchase_mix_features(None, [1]), ParameterError,
+     "transactions must be a pandas DataFrame"),
+    ("mix ids None", lambda: ex.purchase_mix_features(_TX, None), ParameterError, "customer_ids must be a 1-D"),
+    ("mix as_of int", lambda: ex.purchase_mix_features(_TX, [1], as_of=20250101), ParameterError,
+     "as_of must be a date"),
+    ("mix dates as numbers", lambda: ex.purchase_mix_features(_TX.assign(date=[20240101, 20240201, 20240501]), [1],
+                                                             as_of="2025-01-01"), DataValidationError, "holds numbers"),
+    ("mix levels as a string", lambda: ex.purchase_mix_features(_TX, [1], channels="web"), ParameterError,
+     "channel levels must be a non-empty list"),
+    ("mix discount Yes/No", lambda: ex.purchase_mix_features(_TX.assign(discount_used=["Yes", "No", "No"]), [1]),
+     DataValidationError, r"map\("),
+    ("tlearner estimator", lambda: ex.TLearner(estimator="logit"), ParameterError, "predict_proba"),
+    ("tlearner treatment Yes/No", lambda: ex.TLearner().fit(_XS, np.where(_TS == 1, "Yes", "No"), _YS),
+     DataValidationError, r"treatment must be 0/1.*map"),
+    ("tlearner X labels", lambda: ex.TLearner().fit(_XS.assign(seg="a"), _TS, _YS), ColumnError, "get_dummies"),
+    ("tlearner X inf", lambda: ex.TLearner().fit(_XS.assign(noise=np.inf), _TS, _YS), DataValidationError,
+     "infinite"),
+    ("cross-fit splits huge", lambda: ex.cross_fit_uplift(_XS, _TS, _YS, n_splits=10**6), ParameterError,
+     "n_splits must be <= 50"),
+    ("cross-fit seed None", lambda: ex.cross_fit_uplift(_XS, _TS, _YS, seed=None), ParameterError, "seed must be"),
+    ("targeting fractions NaN", lambda: ex.targeting_table(_TS, _YS, {"a": _XS["noise"]}, value=1, offer_cost=1,
+                                                           fractions=[np.nan]), ParameterError, "fractions"),
+    ("targeting score text", lambda: ex.targeting_table(_TS, _YS, {"a": ["x"] * len(_TS)}, value=1, offer_cost=1),
+     ParameterError, r"scores\['a'\]"),
+    ("targeting lengths", lambda: ex.targeting_table(_TS, _YS[:10], {"a": _XS["noise"]}, value=1, offer_cost=1),
+     ParameterError, "different lengths"),
+    ("targeting value inf", lambda: ex.targeting_table(_TS, _YS, {"a": _XS["noise"]}, value=np.inf, offer_cost=1),
+     ParameterError, "value must be finite"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_gives_a_named_error_with_a_fix(call, error, match):
+    with pytest.raises(error, match=match) as info:
+        call()
+    assert isinstance(info.value, CrmlabError) and info.value.fix
+
+
+def test_power_at_a_level_is_ci_level():
+    """A test at 5% is ci_level=0.95; at 10% (ci_level=0.9) the same design has more power."""
+    assert ex.power_two_proportions(0.88, 0.035, 550, ci_level=0.95) == pytest.approx(
+        ex.power_two_proportions(0.88, 0.035, 550))
+    assert ex.power_two_proportions(0.88, 0.035, 550, ci_level=0.9) > ex.power_two_proportions(0.88, 0.035, 550)
+    d = pd.DataFrame({"treatment": [1, 0] * 200, "retained_6m": ([1] * 7 + [0] * 3) * 40})
+    wide, narrow = ex.retention_difference(d, ci_level=0.99), ex.retention_difference(d, ci_level=0.9)
+    assert (wide["ci_upper"] - wide["ci_lower"]).item() > (narrow["ci_upper"] - narrow["ci_lower"]).item()
+    assert wide.attrs["ci_level"] == 0.99
+
+
+def test_purchase_mix_levels_come_from_the_data_given():
+    f = ex.purchase_mix_features(_TX, [1, 2])
+    assert [c for c in f.columns if c.startswith("share_")] == [
+        "share_app", "share_store", "share_web", "share_baby", "share_grocery", "share_discount"]
+    # given levels fix the columns, whichever occur
+    g = ex.purchase_mix_features(_TX, [1], channels=["store", "web", "app", "kiosk"])
+    assert g["share_kiosk"].item() == 0.0 and g["share_web"].item() == 0.5
+    import inspect
+
+    import crmlab.experiments
+
+    assert "synth" not in inspect.getsource(crmlab.experiments)  # issue 10 item 5: no defaults from synth

@@ -550,7 +550,13 @@ class ChurnCox(Fitter):
         tmax = float(H.index[-1])
         beyond = t > tmax
         if beyond.any():
-            shape = self.weibull_baseline(stratum=key)["shape"]
+            try:
+                shape = self.weibull_baseline(stratum=key)["shape"]
+            except DataValidationError:
+                raise DataValidationError(
+                    f"tenures beyond the last churn time ({tmax:.3g} months) need the Weibull tail of the "
+                    "baseline, and the fit has too few churn times after 1 month to estimate it",
+                    fix=f"predict at tenures up to {tmax:.3g} months, or fit on more churn events") from None
             vals = np.where(beyond, H.iloc[-1] * (np.maximum(t, tmax) / tmax) ** shape, vals)
         return vals
 

@@ -55,7 +55,12 @@ def concordance(durations, risk, events) -> float:
     if not e.any():
         raise DataValidationError("every row is censored: the C-index needs at least one event",
                                   fix="evaluate on data that contains churners")
-    return float(concordance_index(t, -r, e))
+    try:
+        return float(concordance_index(t, -r, e))
+    except ZeroDivisionError:  # lifelines: "No admissable pairs in the dataset"
+        raise DataValidationError("no pair of customers can be compared: a pair needs one churn before the "
+                                  "other's churn or censoring time", fix="evaluate on more customers with "
+                                  "different durations") from None
 
 
 def _censoring_km(t, e):
