@@ -1299,9 +1299,9 @@ def test_property_retention_curves_are_probabilities(d):
     with _w.catch_warnings(record=True) as caught:
         _w.simplefilter("always")
         rc = _finite_or_named(lambda: ch.RetentionCurves().fit(d, by="g" if d["g"].nunique() > 1 else None))
-    if rc is None:
-        return
-    med = rc.summary["estimate"].to_numpy()
+        if rc is None:
+            return
+        med = rc.summary["estimate"].to_numpy()
     # a median that is not reached is inf, and says so; never NaN
     assert not np.isnan(med).any()
     if not np.isfinite(med).all():

@@ -108,7 +108,8 @@ class RetentionCurves(Fitter):
     ``fitters_`` (group -> fitted KM), ``medians_`` (= ``summary``: median tenure per group
     with its CI, ``n`` spells and ``events``), ``logrank_`` (the log-rank test across groups
     with delayed entry honoured, a :class:`~crmlab.base.TestResult`, or ``None``).
-    A median that is not reached (retention stays above one half) is ``inf``, with a warning.
+    A median that is not reached (retention stays above one half) is ``inf``; ``summary`` then
+    warns.
 
     >>> d = pd.DataFrame({"duration": [2.0, 3, 5, 8, 9, 12], "event": [1, 1, 0, 1, 1, 0]})
     >>> rc = RetentionCurves().fit(d, entry_col=None)
@@ -146,18 +147,19 @@ class RetentionCurves(Fitter):
         self.medians_ = summary_frame(r["median"], None, r["lower"], r["upper"], ci_level=self.ci_level,
                                       index=pd.Index(keys, name="group"), n=r["n"], events=r["events"])
         self.n_obs_ = len(frame)
-        not_reached = [k for k, v in zip(keys, r["median"], strict=True) if not np.isfinite(v)]
-        if not_reached:
-            warnings.warn(f"RetentionCurves: the median tenure of {not_reached} is not reached (retention "
-                          "stays above one half to the last tenure observed), so its estimate is inf; "
-                          "compare those groups with survival_at() or rmst()", UserWarning, stacklevel=2)
         self.logrank_ = (logrank_test(frame, by, duration_col=duration_col, event_col=event_col,
                                       entry_col=entry_col)
                          if by is not None and len(keys) > 1 else None)
         return self
 
     def _summary(self) -> pd.DataFrame:
-        return self.medians_.copy()
+        out = self.medians_.copy()
+        not_reached = out.index[~np.isfinite(out["estimate"].to_numpy())].tolist()
+        if not_reached:
+            warnings.warn(f"RetentionCurves: the median tenure of {not_reached} is not reached (retention "
+                          "stays above one half to the last tenure observed), so its estimate is inf; "
+                          "compare those groups with survival_at() or rmst()", UserWarning, stacklevel=3)
+        return out
 
     def _repr_fitted(self) -> str:
         meds = ", ".join(f"{k}={v:.3g}" for k, v in self.medians_["estimate"].head(6).items())
