@@ -241,10 +241,14 @@ def purchase_mix_features(transactions: pd.DataFrame, customer_ids, as_of=None,
     check_frame(transactions, "transactions", required=["customer_id", "date", "channel", "category",
                                                           "discount_used"])
     check_binary(transactions, "discount_used", "transactions")
-    if customer_ids is None or isinstance(customer_ids, (str, bytes, pd.DataFrame)) or np.ndim(customer_ids) != 1:
+    try:
+        arr = None if isinstance(customer_ids, (str, bytes, pd.DataFrame)) else np.asarray(customer_ids)
+    except ValueError:  # ragged nested lists
+        arr = None
+    if customer_ids is None or arr is None or arr.ndim != 1:
         raise ParameterError(f"customer_ids must be a 1-D list, array or Series of ids, got "
                              f"{type(customer_ids).__name__}", fix="pass e.g. campaigns['customer_id']")
-    ids = pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id")
+    ids = pd.Index(pd.unique(arr), name="customer_id")
     if len(ids) == 0:
         raise ParameterError("customer_ids is empty", fix="pass the customers to describe")
     if ids.hasnans:

@@ -8,6 +8,8 @@ per-segment effects, which is itself tested below as the power lesson of noteboo
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from statsmodels.stats import proportion as smp
 
 from crmlab import experiments as ex
@@ -388,3 +390,67 @@ def test_purchase_mix_levels_come_from_the_data_given():
     import crmlab.experiments
 
     assert "synth" not in inspect.getsource(crmlab.experiments)  # issue 10 item 5: no defaults from synth
+
+
+def test_tlearner_summary_and_repr():
+    X, t, y, _ = _hetero(3000, seed=4)
+    m = ex.TLearner().fit(X, t, y)
+    s = m.summary
+    assert s.index.tolist() == ["p_control", "p_treated", "uplift"] and "estimate" not in s
+    assert s.loc["p_control", "observed"] == pytest.approx(y[t == 0].mean())
+    assert s.loc["uplift", "observed"] == pytest.approx(y[t == 1].mean() - y[t == 0].mean())
+    # logistic models with an intercept reproduce their arm's rate on average; over everyone, nearly
+    assert s.loc["uplift", "mean_predicted"] == pytest.approx(s.loc["uplift", "observed"], abs=0.01)
+    assert repr(m).startswith("TLearner(), fitted on 3,000 campaign members")
+    assert "not fitted" in repr(ex.TLearner())
+
+
+# ----------------------------------------------------------------------------------------------
+# property-based: random valid small inputs never give NaN/inf silently
+# ----------------------------------------------------------------------------------------------
+_PROPS = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_PROPS
+@given(st.integers(8, 120), st.integers(0, 10_000), st.floats(0.05, 0.95), st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_property_retention_difference_is_finite(n, seed, p, level):
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"treatment": np.arange(n) % 2, "retained_6m": (rng.random(n) < p).astype(int),
+                      "g": rng.integers(0, 2, n)})
+    try:
+        r = ex.retention_difference(d, by="g", ci_level=level)
+    except CrmlabError:
+        return
+    assert np.isfinite(r["estimate"]).all() and r["estimate"].between(-1, 1).all()
+    # no interval only where both arms are all retained (or all churned): then the SE is 0
+    no_ci = r["ci_lower"].isna()
+    assert (no_ci == r["std_error"].isna()).all()
+    assert (r.loc[~no_ci, "ci_lower"] <= r.loc[~no_ci, "estimate"]).all()
+
+
+@_PROPS
+@given(st.integers(10, 80), st.integers(0, 10_000))
+def test_property_tlearner_predictions_are_probabilities(n, seed):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x": rng.normal(size=n), "b": rng.integers(0, 2, n)})
+    t = rng.integers(0, 2, n)
+    y = (rng.random(n) < 0.7).astype(int)
+    try:
+        m = ex.TLearner().fit(X, t, y)
+    except CrmlabError:
+        return
+    u = m.predict_uplift(X)
+    assert np.isfinite(u).all() and u.between(-1, 1).all()
+    assert np.isfinite(m.summary.to_numpy(dtype=float)).all()
+
+
+@_PROPS
+@given(st.floats(0.01, 0.99), st.floats(-0.5, 0.5), st.integers(2, 100_000), st.sampled_from([0.8, 0.9, 0.95]))
+def test_property_power_is_a_probability(p0, uplift, n, level):
+    try:
+        pw = ex.power_two_proportions(p0, uplift, n, ci_level=level)
+    except CrmlabError:
+        return
+    assert 0 <= pw <= 1
+    mde = ex.minimum_detectable_uplift(p0, n, ci_level=level)
+    assert np.isnan(mde) or 0 < mde < 1 - p0

@@ -92,12 +92,19 @@ def _days(dates: pd.Series, origin: pd.Timestamp) -> np.ndarray:
     return ((dates - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
 
 
-def _as_list(x) -> list:
+def _as_list(x, name: str = "covariates") -> list:
+    """Column names: None, one name, or a list of names (each hashable)."""
     if x is None:
         return []
     if isinstance(x, str):
         return [x]
-    return list(x)
+    try:
+        out = list(x)
+        set(out)  # names must be hashable
+    except TypeError:
+        raise ParameterError(f"{name} must be a column name or a list of column names, got {x!r}",
+                             fix=f"pass e.g. {name}=['plan_plus', 'loyalty_member']") from None
+    return out
 
 
 def _entry_column(frame, entry_col, name="frame"):
@@ -161,6 +168,9 @@ def _check_survival_columns(df, name, start_col, stop_col, event_col, covariates
 
 
 def _check_group_column(df, by, name="frame"):
+    if isinstance(by, (list, tuple, dict, set, pd.DataFrame, pd.Series, np.ndarray)):
+        raise ParameterError(f"by must be one column name, got {type(by).__name__}",
+                             fix="pass the name of the grouping column, e.g. by='plan'")
     require_columns(df, [by], name)
     if df[by].isna().any():
         raise DataValidationError(f"{name}[{by!r}] has {int(df[by].isna().sum())} missing value(s)",
@@ -172,10 +182,16 @@ def _binary_array(x, name: str, meaning: str = "1 = churned") -> np.ndarray:
     if x is None or isinstance(x, (str, bytes, pd.DataFrame)):
         raise ParameterError(f"{name} must be a 1-D list, array or Series of 0/1, got {type(x).__name__}",
                              fix=f"pass one 0/1 value per customer as {name}")
-    s = x if isinstance(x, pd.Series) else pd.Series(np.asarray(x, dtype=object).ravel()
-                                                     if np.ndim(x) <= 1 else [None])
-    if np.ndim(x) > 1:
-        raise ParameterError(f"{name} must be 1-D, got shape {np.shape(x)}", fix="pass one value per customer")
+    try:
+        arr = x.to_numpy() if isinstance(x, pd.Series) else np.asarray(x, dtype=object)
+    except ValueError:  # ragged nested lists
+        arr = None
+    if arr is None or arr.ndim != 1:
+        shape = "ragged" if arr is None else f"shape {arr.shape}"
+        raise ParameterError(f"{name} must be 1-D, got {shape}", fix="pass one value per customer")
+    s = x if isinstance(x, pd.Series) else pd.Series(arr)
+    if s.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))).any():
+        raise ParameterError(f"{name} holds lists, not single 0/1 values", fix="pass one value per customer")
     if len(s) == 0:
         raise DataValidationError(f"{name} is empty", fix="check the filters applied before this call")
     if s.isna().any():

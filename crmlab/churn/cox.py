@@ -239,7 +239,7 @@ class ChurnCox(Fitter):
 
     def _fit(self, frame, covariates, start_col, stop_col, event_col, entry_col, id_col):
         check_frame(frame, "frame")
-        strata = _as_list(self.strata)
+        strata = _as_list(self.strata, "strata")
         start, stop = self._columns(frame, start_col, stop_col, entry_col)
         event, id = event_col, id_col  # noqa: A001
         reserved = {c for c in (start, stop, event, id, "customer_id", *strata) if c}
@@ -442,8 +442,10 @@ class ChurnCox(Fitter):
         else:
             from lifelines import KaplanMeierFitter
 
+            from .curves import _km_fit
+
             t0, t1, ev = self._km_data
-            km = KaplanMeierFitter().fit(t1, ev, entry=t0)
+            km = _km_fit(KaplanMeierFitter(), t1, ev, t0, "the fitted spells")
             g = 1 - km.predict(t).to_numpy()
         gd = g - g.mean()
         ss = float((gd ** 2).sum())

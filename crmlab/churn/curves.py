@@ -137,8 +137,8 @@ class RetentionCurves(Fitter):
         for key in keys:
             sub = frame if by is None else frame.loc[frame[by] == key]
             kmf = KaplanMeierFitter(alpha=1 - self.ci_level, label=str(key))
-            kmf.fit(sub[duration_col].astype(float), sub[event_col].astype(int),
-                    entry=None if entry_col is None else sub[entry_col].astype(float))
+            _km_fit(kmf, sub[duration_col].astype(float), sub[event_col].astype(int),
+                    None if entry_col is None else sub[entry_col].astype(float), f"group {key!r}")
             self.fitters_[key] = kmf
             lo, hi = _km_median_ci(kmf)
             rows.append({"median": float(kmf.median_survival_time_), "lower": lo, "upper": hi,
@@ -171,7 +171,8 @@ class RetentionCurves(Fitter):
         """Survival (retention) probability at the given tenures, one row per group and time.
 
         ``estimate`` is the Kaplan-Meier S(t), ``std_error`` its Greenwood standard error and
-        ``ci_lower``/``ci_upper`` lifelines' log-log interval at ``ci_level``.
+        ``ci_lower``/``ci_upper`` lifelines' log-log interval at ``ci_level``. Under delayed entry a
+        tenure before a group's first entry has no spell at risk: NaN there, with a warning.
         """
         self._check_fitted()
         times = check_array(times, "times", non_negative=True)
@@ -186,6 +187,12 @@ class RetentionCurves(Fitter):
                              "ci_lower": float(ci.iloc[:, 0].asof(t)), "ci_upper": float(ci.iloc[:, 1].asof(t))})
         out = pd.DataFrame(rows)
         out.attrs["ci_level"] = self.ci_level
+        gone = out.loc[out["estimate"].isna()]
+        if len(gone):
+            warnings.warn(f"RetentionCurves.survival_at: no spell of group(s) {sorted(set(gone['group']), key=str)} "
+                          f"is at risk at tenure(s) {sorted(set(gone['time']))} (before their first entry), so "
+                          "S(t) is not estimated there (NaN); ask for tenures after the first entry",
+                          UserWarning, stacklevel=2)
         return out
 
     def rmst(self, tau: float) -> pd.DataFrame:
@@ -229,6 +236,20 @@ class RetentionCurves(Fitter):
         return ax
 
 
+def _km_fit(kmf, durations, events, entry, what="the spells"):
+    """Fit a Kaplan-Meier curve; an emptied risk set under delayed entry is a named error."""
+    from lifelines.exceptions import StatError
+
+    try:
+        return kmf.fit(durations, events, entry=entry)
+    except StatError:
+        raise DataValidationError(
+            f"the risk set of {what} empties early: under delayed entry too few spells are at risk at "
+            "the first tenures, so the Kaplan-Meier curve would drop to 0 for good",
+            fix="fit on more spells, or keep the spells that entered early (e.g. frame[frame['entry'] < 12]); "
+                "entry_col=None instead would ignore the left truncation and bias the curve upwards") from None
+
+
 def _km_greenwood_se(kmf, times) -> np.ndarray:
     """Greenwood's SE of S(t): S(t) sqrt(sum over event times <= t of d / (n (n - d)))."""
     et = kmf.event_table
@@ -240,7 +261,7 @@ def _km_greenwood_se(kmf, times) -> np.ndarray:
     cum = np.cumsum(terms)
     idx = np.searchsorted(ev_t, times, side="right") - 1
     var = np.where(idx >= 0, cum[np.clip(idx, 0, None)], 0.0)
-    s = kmf.predict(times).to_numpy(dtype=float)
+    s = np.atleast_1d(np.asarray(kmf.predict(times), dtype=float))
     return s * np.sqrt(var)
 
 

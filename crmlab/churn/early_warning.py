@@ -16,6 +16,7 @@ from ..validation import (
     check_count,
     check_dates,
     check_frame,
+    check_in_set,
     check_option,
     check_probability,
     check_same_length,
@@ -98,6 +99,7 @@ def landmark_frame(
     out["tenure_months"] = _days(s, L) * -1 / MONTH_DAYS
     feats = ["tenure_months"]
     if "plan" in m:
+        check_in_set(m, "plan", ["basic", "plus", "premium"], "memberships")
         out["plan"] = m["plan"].to_numpy()
         out["plan_plus"] = (out["plan"] == "plus").astype(int)
         out["plan_premium"] = (out["plan"] == "premium").astype(int)
