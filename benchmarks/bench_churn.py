@@ -94,7 +94,7 @@ else:  # world
     out["generate_seconds"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     long = start_stop_frame(w.memberships, w.customers, w.tickets, w.branches, w.campaigns,
-                            window_start=w.meta["window_start"], window_end=w.meta["window_end"])
+                            window_start=w.meta["window_start"], as_of=w.meta["window_end"])
     long = long.merge(w.latent[["customer_id", "satisfaction", "latent_segment"]], on="customer_id")
     segs = list(w.truth["campaign"]["log_hr_by_segment"])
     for sg in segs:  # the campaign effect by latent segment (omitting it biases crm_live)

@@ -7,11 +7,12 @@ give no numbers: every figure here comes from the SYNTHETIC world (a randomised 
 campaign with planted, segment-specific effects) or from assumptions the user supplies.
 
 * :func:`retention_difference` - retention of treated vs control with a CI, overall or by
-  segment (the per-segment version is a T-learner on segment dummies);
+  segment (the per-segment version is a T-learner on segment dummies), in the kit's table
+  layout (``estimate, std_error, ci_lower, ci_upper, p_value``);
 * :func:`power_two_proportions`, :func:`sample_size_two_proportions`,
   :func:`minimum_detectable_uplift` - is the campaign big enough to see the effect?
-* :func:`behaviour_features` - observable proxies of needs-based segments (channel,
-  category and discount mix of past purchases);
+* :func:`purchase_mix_features` - observable proxies of needs-based segments (channel,
+  category and discount mix of past purchases, cut at a date);
 * :class:`TLearner` and :func:`cross_fit_uplift` - uplift (增量响应) per customer: P(retained
   | offer) - P(retained | no offer) from two outcome models, predicted out of fold;
 * :func:`targeting_table` / :func:`plot_targeting` - targeting by uplift vs by churn risk vs
@@ -20,9 +21,8 @@ campaign with planted, segment-specific effects) or from assumptions the user su
 >>> import pandas as pd
 >>> camp = pd.DataFrame({"treatment": [1] * 100 + [0] * 100,
 ...                      "retained_6m": [1] * 95 + [0] * 5 + [1] * 88 + [0] * 12})
->>> retention_difference(camp)[["rate_treated", "rate_control", "uplift"]].round(2)
-   rate_treated  rate_control  uplift
-0          0.95          0.88    0.07
+>>> retention_difference(camp).loc["all", ["rate_treated", "rate_control", "estimate"]].round(2).tolist()
+[0.95, 0.88, 0.07]
 """
 
 from __future__ import annotations
@@ -34,17 +34,20 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .base import Fitter, normal_quantile, summary_frame
+from .churn._common import _binary_array, _forget_on_error
 from .errors import DataValidationError, ParameterError
-from .synth.params import CATEGORIES, CHANNELS  # the world's levels, one source
 from .validation import (
     check_binary,
+    check_ci_level,
+    check_count,
     check_dates,
-    check_fitted,
     check_frame,
-    check_no_nan,
     check_probability,
     check_random_state,
+    check_same_length,
     check_scalar,
+    check_timestamp,
     require_columns,
 )
 
@@ -53,7 +56,7 @@ __all__ = [
     "power_two_proportions",
     "sample_size_two_proportions",
     "minimum_detectable_uplift",
-    "behaviour_features",
+    "purchase_mix_features",
     "TLearner",
     "cross_fit_uplift",
     "targeting_table",
@@ -66,10 +69,10 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 def retention_difference(
     campaigns: pd.DataFrame,
-    outcome: str = "retained_6m",
-    treatment: str = "treatment",
+    outcome_col: str = "retained_6m",
+    treatment_col: str = "treatment",
     by: str | None = None,
-    alpha: float = 0.05,
+    ci_level: float = 0.95,
 ) -> pd.DataFrame:
     """Difference in retention between treated and control members, with a Wald CI.
 
@@ -78,20 +81,27 @@ def retention_difference(
     an unbiased estimate of the average effect of the offer on retention. With ``by`` the
     table has one row per group (the per-segment uplift; a T-learner whose only features
     are the group dummies).
+
+    Returns one row per group (index ``group``: ``"all"``, or the levels of ``by``) with
+    ``n_treated``, ``n_control``, ``rate_treated``, ``rate_control``, then the uplift in the
+    kit's layout: ``estimate``, ``std_error``, ``ci_lower``, ``ci_upper``, ``p_value``
+    (``.attrs["ci_level"]``). A group whose arms are all retained (or all churned) has no
+    standard error, so its interval and p-value are NaN.
     """
-    check_probability(alpha, "alpha", open_interval=True)
-    req = [outcome, treatment] + ([by] if by else [])
+    check_ci_level(ci_level)
+    req = [outcome_col, treatment_col] + ([by] if by is not None else [])
     check_frame(campaigns, "campaigns", required=req)
-    check_binary(campaigns, outcome, "campaigns")
-    check_binary(campaigns, treatment, "campaigns")
-    if by:
-        check_no_nan(campaigns, by, "campaigns")
-    z = stats.norm.ppf(1 - alpha / 2)
+    check_binary(campaigns, outcome_col, "campaigns")
+    check_binary(campaigns, treatment_col, "campaigns")
+    if by is not None and campaigns[by].isna().any():
+        raise DataValidationError(f"campaigns[{by!r}] has {int(campaigns[by].isna().sum())} missing value(s)",
+                                  fix=f"drop them (df.dropna(subset=[{by!r}])) or give them their own label")
+    z = normal_quantile(ci_level)
     groups = [("all", campaigns)] if by is None else list(campaigns.groupby(by, sort=True))
     rows = []
     for key, g in groups:
-        t = g[treatment].astype(int).to_numpy()
-        y = g[outcome].astype(int).to_numpy()
+        t = g[treatment_col].astype(int).to_numpy()
+        y = g[outcome_col].astype(int).to_numpy()
         n_t, n_c = int(t.sum()), int((1 - t).sum())
         if n_t == 0 or n_c == 0:
             raise DataValidationError(
@@ -99,13 +109,17 @@ def retention_difference(
                 fix="check the treatment column (1 = offer, 0 = control) or merge small groups")
         p_t, p_c = y[t == 1].mean(), y[t == 0].mean()
         se = float(np.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c))
-        d = float(p_t - p_c)
-        zstat = d / se if se > 0 else np.nan
-        rows.append({**({by: key} if by else {}), "n_treated": n_t, "n_control": n_c,
-                     "rate_treated": float(p_t), "rate_control": float(p_c), "uplift": d, "se": se,
-                     "lower": d - z * se, "upper": d + z * se, "z": zstat,
-                     "p_value": float(2 * stats.norm.sf(abs(zstat))) if se > 0 else np.nan})
-    return pd.DataFrame(rows)
+        rows.append({"n_treated": n_t, "n_control": n_c, "rate_treated": float(p_t),
+                     "rate_control": float(p_c), "uplift": float(p_t - p_c), "se": se if se > 0 else np.nan})
+    r = pd.DataFrame(rows)
+    d, se = r["uplift"].to_numpy(), r["se"].to_numpy()
+    est = summary_frame(d, se, d - z * se, d + z * se, ci_level=ci_level,
+                        p_value=2 * stats.norm.sf(np.abs(d / se)),
+                        index=pd.Index([k for k, _ in groups], name="group" if by is None else by))
+    out = pd.concat([r[["n_treated", "n_control", "rate_treated", "rate_control"]].set_index(est.index), est],
+                    axis=1)
+    out.attrs = {"ci_level": ci_level, "estimate": "uplift = rate_treated - rate_control"}
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -124,102 +138,150 @@ def _check_rates(p_control, uplift):
     return p0, p1
 
 
-def power_two_proportions(p_control: float, uplift: float, n_per_arm: int, alpha: float = 0.05,
+def power_two_proportions(p_control: float, uplift: float, n_per_arm: int, ci_level: float = 0.95,
                           ratio: float = 1.0) -> float:
     """Power of the two-sided z-test to detect ``uplift`` with ``n_per_arm`` controls.
 
+    The test is at the level 1 - ``ci_level`` (a test at 5% is ``ci_level=0.95``);
     ``ratio`` = treated / control sample sizes.
 
     >>> round(power_two_proportions(0.88, 0.035, 550), 2)
     0.48
     """
     p0, p1 = _check_rates(p_control, uplift)
-    check_scalar(n_per_arm, "n_per_arm", numbers.Real, 1)
-    check_probability(alpha, "alpha", open_interval=True)
-    check_scalar(ratio, "ratio", numbers.Real, 0, low_inclusive=False)
+    check_scalar(n_per_arm, "n_per_arm", numbers.Real, 1, 1e12)
+    check_ci_level(ci_level)
+    _check_ratio(ratio)
+    return _power(p0, p1, n_per_arm, ci_level, ratio)
+
+
+def _check_ratio(ratio):
+    check_scalar(ratio, "ratio", numbers.Real, 1e-6, 1e6)
+
+
+def _power(p0, p1, n_per_arm, ci_level, ratio) -> float:
     se = np.sqrt(p0 * (1 - p0) / n_per_arm + p1 * (1 - p1) / (n_per_arm * ratio))
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = normal_quantile(ci_level)
     d = abs(p1 - p0) / se
     return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))
 
 
 def sample_size_two_proportions(p_control: float, uplift: float, power: float = 0.8,
-                                alpha: float = 0.05, ratio: float = 1.0) -> int:
+                                ci_level: float = 0.95, ratio: float = 1.0) -> int:
     """Control-arm size needed to detect ``uplift`` with the given power (treated = ratio x).
 
-    n = (z_{1-alpha/2} + z_{power})^2 (p0 (1 - p0) + p1 (1 - p1) / ratio) / uplift^2.
+    n = (z_{(1+ci_level)/2} + z_{power})^2 (p0 (1 - p0) + p1 (1 - p1) / ratio) / uplift^2, for
+    the two-sided test at the level 1 - ``ci_level``.
 
     >>> sample_size_two_proportions(0.88, 0.035)
     1175
     """
     p0, p1 = _check_rates(p_control, uplift)
     check_probability(power, "power", open_interval=True)
-    check_probability(alpha, "alpha", open_interval=True)
-    check_scalar(ratio, "ratio", numbers.Real, 0, low_inclusive=False)
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    check_ci_level(ci_level)
+    _check_ratio(ratio)
+    z = normal_quantile(ci_level) + stats.norm.ppf(power)
     n = z ** 2 * (p0 * (1 - p0) + p1 * (1 - p1) / ratio) / (p1 - p0) ** 2
     n = int(np.ceil(n))
-    # the formula ignores the far tail; step up until the exact power is reached
-    while power_two_proportions(p0, p1 - p0, n, alpha, ratio) < power:
+    # the formula ignores the far tail; step up until the exact power is reached (a few steps)
+    while _power(p0, p1, n, ci_level, ratio) < power:
         n += 1
     return n
 
 
 def minimum_detectable_uplift(p_control: float, n_per_arm: int, power: float = 0.8,
-                              alpha: float = 0.05, ratio: float = 1.0) -> float:
+                              ci_level: float = 0.95, ratio: float = 1.0) -> float:
     """Smallest positive uplift detected with ``power`` given ``n_per_arm`` controls.
+
+    NaN when no uplift that keeps the treated rate below 1 reaches that power.
 
     >>> round(minimum_detectable_uplift(0.88, 550), 3)
     0.049
     """
     p0 = check_probability(p_control, "p_control", open_interval=True)
-    check_scalar(n_per_arm, "n_per_arm", numbers.Real, 1)
+    check_scalar(n_per_arm, "n_per_arm", numbers.Real, 1, 1e12)
     check_probability(power, "power", open_interval=True)
+    check_ci_level(ci_level)
+    _check_ratio(ratio)
     hi = (1 - p0) * (1 - 1e-9)
-    if power_two_proportions(p0, hi, n_per_arm, alpha, ratio) < power:
+    if _power(p0, p0 + hi, n_per_arm, ci_level, ratio) < power:
         return float("nan")
-    return float(optimize.brentq(lambda u: power_two_proportions(p0, u, n_per_arm, alpha, ratio) - power,
+    return float(optimize.brentq(lambda u: _power(p0, p0 + u, n_per_arm, ci_level, ratio) - power,
                                  1e-9, hi, xtol=1e-10))
 
 
 # ----------------------------------------------------------------------------------------------
 # features and uplift models
 # ----------------------------------------------------------------------------------------------
-def behaviour_features(transactions: pd.DataFrame, customer_ids, as_of=None,
-                       channels: Sequence[str] = CHANNELS,
-                       categories: Sequence[str] = tuple(c for c, _, _ in CATEGORIES)) -> pd.DataFrame:
+def purchase_mix_features(transactions: pd.DataFrame, customer_ids, as_of=None,
+                          channels: Sequence[str] | None = None,
+                          categories: Sequence[str] | None = None) -> pd.DataFrame:
     """Purchase-mix proxies of needs-based segments, from purchases before ``as_of``.
 
     Per customer: ``n_purchases``, shares of each channel (``share_store`` ...), of each
     category (``share_grocery`` ...), and ``share_discount``. Customers without purchases
     get the population shares (and ``n_purchases = 0``), so every row is usable.
+    ``channels`` and ``categories`` are the levels to report (default: those that occur in
+    ``transactions``, sorted), so the columns do not depend on which customers are asked
+    for. ``as_of=None`` uses every purchase given.
 
     The shares are those of ``crmlab.segmentation.behaviour_features`` (built for
-    clustering: all dates, customers with few purchases dropped); this version serves
+    clustering: all dates, customers with few purchases dropped); this one serves
     prediction, so it cuts the history at ``as_of`` (no look-ahead) and keeps every
-    requested customer, with fixed columns whichever levels occur.
+    requested customer (one row per distinct id), with fixed columns whichever levels occur.
+
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "date": pd.to_datetime(["2024-01-05"] * 3),
+    ...                    "channel": ["web", "store", "web"], "category": ["baby"] * 3,
+    ...                    "discount_used": [True, False, False]})
+    >>> purchase_mix_features(tx, [1, 2], as_of="2024-02-01")[["customer_id", "share_web", "share_discount"]]
+       customer_id  share_web  share_discount
+    0            1        0.5             0.5
+    1            2        1.0             0.0
     """
     check_frame(transactions, "transactions", required=["customer_id", "date", "channel", "category",
                                                           "discount_used"])
-    ids = pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id")
+    check_binary(transactions, "discount_used", "transactions")
+    try:
+        arr = None if isinstance(customer_ids, (str, bytes, pd.DataFrame)) else np.asarray(customer_ids)
+    except ValueError:  # ragged nested lists
+        arr = None
+    if customer_ids is None or arr is None or arr.ndim != 1:
+        raise ParameterError(f"customer_ids must be a 1-D list, array or Series of ids, got "
+                             f"{type(customer_ids).__name__}", fix="pass e.g. campaigns['customer_id']")
+    ids = pd.Index(pd.unique(arr), name="customer_id")
     if len(ids) == 0:
         raise ParameterError("customer_ids is empty", fix="pass the customers to describe")
+    if ids.hasnans:
+        raise DataValidationError("customer_ids has missing values", fix="drop them before calling")
+    levels = {}
+    for col, given in (("channel", channels), ("category", categories)):
+        if given is None:
+            levels[col] = sorted(map(str, transactions[col].dropna().unique()))
+        elif isinstance(given, str) or not all(isinstance(v, str) for v in given) or not len(given):
+            raise ParameterError(f"{col} levels must be a non-empty list of names, got {given!r}",
+                                 fix=f"pass e.g. {col}s={sorted(map(str, transactions[col].dropna().unique()))[:4]}, "
+                                     "or leave it None to take the levels from the data")
+        else:
+            levels[col] = list(given)
     tx = transactions
     if as_of is not None:
+        cut = check_timestamp(as_of, "as_of")
         d = check_dates(tx, "date", "transactions")
-        tx = tx.loc[(d < pd.Timestamp(as_of)).to_numpy()]
+        tx = tx.loc[(d < cut).to_numpy()]
     tx = tx[tx["customer_id"].isin(ids)]
     out = pd.DataFrame(index=ids)
     n = tx.groupby("customer_id").size().reindex(ids).fillna(0)
     out["n_purchases"] = n.astype(int).to_numpy()
-    for col, levels, prefix in (("channel", channels, "share_"), ("category", categories, "share_")):
-        tab = pd.crosstab(tx["customer_id"], tx[col]).reindex(index=ids, columns=list(levels)).fillna(0)
+    for col in ("channel", "category"):
+        tab = (pd.crosstab(tx["customer_id"], tx[col].astype(str)) if len(tx) else pd.DataFrame())
+        tab = tab.reindex(index=ids, columns=levels[col]).fillna(0)
         pop = tab.sum(0) / max(tab.to_numpy().sum(), 1)
         share = tab.div(tab.sum(1).replace(0, np.nan), axis=0)
-        for lev in levels:
-            out[f"{prefix}{lev}"] = share[lev].fillna(pop[lev]).to_numpy()
-    disc = tx.groupby("customer_id")["discount_used"].mean().reindex(ids)
-    out["share_discount"] = disc.fillna(tx["discount_used"].mean() if len(tx) else 0.0).to_numpy()
+        for lev in levels[col]:
+            out[f"share_{lev}"] = share[lev].fillna(pop[lev]).to_numpy()
+    disc = tx["discount_used"].astype(float)
+    mean_disc = disc.groupby(tx["customer_id"]).mean().reindex(ids)
+    out["share_discount"] = mean_disc.fillna(disc.mean() if len(tx) else 0.0).to_numpy()
     return out.reset_index()
 
 
@@ -236,14 +298,11 @@ def _check_xty(X, treatment, y):
         raise ParameterError(f"X must be a DataFrame of features, got {type(X).__name__}",
                              fix="pass campaign members' features as a DataFrame")
     check_frame(X, "X", numeric=list(X.columns), no_nan=list(X.columns), min_rows=4)
-    t = np.asarray(treatment)
-    yv = np.asarray(y)
-    if t.shape != (len(X),) or yv.shape != (len(X),):
-        raise ParameterError("treatment and y need one value per row of X", fix="align them with X")
-    for name, v in (("treatment", t), ("y", yv)):
-        if not np.isin(v, [0, 1, True, False]).all():
-            raise DataValidationError(f"{name} must be 0/1", fix=f"recode {name} as 0/1")
-    t, yv = t.astype(int), yv.astype(int)
+    if X.shape[1] == 0:
+        raise ParameterError("X has no columns", fix="pass at least one feature")
+    t = _binary_array(treatment, "treatment", "1 = offer, 0 = control")
+    yv = _binary_array(y, "y", "1 = retained")
+    check_same_length(X=X, treatment=t, y=yv)
     for arm in (0, 1):
         ya = yv[t == arm]
         if len(ya) < 2 or ya.min() == ya.max():
@@ -254,12 +313,15 @@ def _check_xty(X, treatment, y):
     return t, yv
 
 
-class TLearner:
+class TLearner(Fitter):
     """Two-model (T-learner) uplift: uplift(x) = P(y=1 | x, offer) - P(y=1 | x, no offer).
 
     One classifier per arm (default: standardised L2 logistic regression; any scikit-learn
     classifier with ``predict_proba`` works). Simple and unbiased under randomisation, but
     noisy when the arms are small: the difference of two noisy models is noisier still.
+    ``fit(X, treatment, y)`` takes arrays scikit-learn style. ``summary`` compares the mean
+    predictions on the training rows with the observed arm rates (it predicts per customer,
+    so it has no parameter estimates).
 
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"x": rng.integers(0, 2, 2000)})
@@ -270,22 +332,46 @@ class TLearner:
     True
     """
 
+    _unit = "campaign members"
+
     def __init__(self, estimator=None):
+        if estimator is not None and not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba")):
+            raise ParameterError(f"estimator must be a scikit-learn classifier with predict_proba, got "
+                                 f"{type(estimator).__name__}",
+                                 fix="pass e.g. sklearn.linear_model.LogisticRegression(), or None for the default")
         self.estimator = estimator
 
     def fit(self, X: pd.DataFrame, treatment, y) -> TLearner:
+        """Fit one outcome model per arm; ``treatment`` and ``y`` are 0/1, one per row of X."""
         from sklearn.base import clone
 
-        t, yv = _check_xty(X, treatment, y)
-        base = self.estimator if self.estimator is not None else _default_estimator()
-        self.features_ = list(X.columns)
-        Xv = X.to_numpy(dtype=float)
-        self.model_control_ = clone(base).fit(Xv[t == 0], yv[t == 0])
-        self.model_treated_ = clone(base).fit(Xv[t == 1], yv[t == 1])
+        with _forget_on_error(self):
+            t, yv = _check_xty(X, treatment, y)
+            base = self.estimator if self.estimator is not None else _default_estimator()
+            self.features_ = list(X.columns)
+            Xv = X.to_numpy(dtype=float)
+            self.model_control_ = clone(base).fit(Xv[t == 0], yv[t == 0])
+            self.model_treated_ = clone(base).fit(Xv[t == 1], yv[t == 1])
+            pc = self.model_control_.predict_proba(Xv)[:, 1]
+            pt = self.model_treated_.predict_proba(Xv)[:, 1]
+            self.n_obs_ = len(X)
+            self._train = {"mean_predicted": [pc.mean(), pt.mean(), (pt - pc).mean()],
+                           "observed": [yv[t == 0].mean(), yv[t == 1].mean(),
+                                        yv[t == 1].mean() - yv[t == 0].mean()],
+                           "n": [int((t == 0).sum()), int((t == 1).sum()), len(t)]}
         return self
 
+    def _summary(self) -> pd.DataFrame:
+        out = pd.DataFrame(self._train, index=pd.Index(["p_control", "p_treated", "uplift"], name="quantity"))
+        return out
+
+    def _repr_fitted(self) -> str:
+        s = self._train
+        return (f"fitted on {self.n_obs_:,} campaign members ({s['n'][1]:,} offered), {len(self.features_)} "
+                f"features: mean predicted uplift {s['mean_predicted'][2]:.4g} (observed {s['observed'][2]:.4g})")
+
     def _X(self, X):
-        check_fitted(self, "model_control_", "fit(X, treatment, y)")
+        self._check_fitted()
         check_frame(X, "X", required=self.features_, numeric=self.features_, no_nan=self.features_)
         return X[self.features_].to_numpy(dtype=float)
 
@@ -313,7 +399,7 @@ def cross_fit_uplift(X: pd.DataFrame, treatment, y, estimator=None, n_splits: in
     ``p_treated`` per row of X. Folds are stratified by arm.
     """
     t, yv = _check_xty(X, treatment, y)
-    check_scalar(n_splits, "n_splits", numbers.Integral, 2, 50)
+    check_count(n_splits, "n_splits", 2, 50)
     rng = check_random_state(seed)
     fold = np.empty(len(X), dtype=int)
     for arm in (0, 1):
@@ -356,32 +442,37 @@ def targeting_table(
     added. With ``true_uplift`` (the generator's per-customer expected uplift) the table also
     shows ``true_incremental`` and ``true_profit``.
     """
-    t = np.asarray(treatment)
-    yv = np.asarray(y)
-    if t.ndim != 1 or yv.shape != t.shape or len(t) == 0:
-        raise ParameterError("treatment and y must be 1-D of equal, non-zero length", fix="one value per member")
-    for name, v in (("treatment", t), ("y", yv)):
-        if not np.isin(v, [0, 1, True, False]).all():
-            raise DataValidationError(f"{name} must be 0/1", fix=f"recode {name} as 0/1")
-    t, yv = t.astype(int), yv.astype(int)
+    t = _binary_array(treatment, "treatment", "1 = offer, 0 = control")
+    yv = _binary_array(y, "y", "1 = retained")
+    check_same_length(treatment=t, y=yv)
     check_scalar(value, "value", numbers.Real, 0)
     check_scalar(offer_cost, "offer_cost", numbers.Real, 0)
     if not isinstance(scores, Mapping) or not scores:
         raise ParameterError("scores must be a non-empty dict {policy name: score per member}",
                              fix="e.g. scores={'uplift': u, 'risk': 1 - p_control}")
-    fr = np.asarray(fractions, dtype=float)
-    if fr.ndim != 1 or np.any((fr <= 0) | (fr > 1)):
-        raise ParameterError("fractions must lie in (0, 1]", fix="e.g. fractions=[0.1, 0.2, ..., 1.0]")
+    try:
+        fr = np.atleast_1d(np.asarray(fractions, dtype=float))
+    except (TypeError, ValueError):
+        fr = np.array([np.nan])
+    if fr.ndim != 1 or fr.size > 1000 or not np.all(np.isfinite(fr)) or np.any((fr <= 0) | (fr > 1)):
+        raise ParameterError("fractions must be up to 1,000 shares in (0, 1]",
+                             fix="e.g. fractions=[0.1, 0.2, ..., 1.0]")
     tu = None
     if true_uplift is not None:
-        tu = np.asarray(true_uplift, dtype=float)
+        try:
+            tu = np.asarray(true_uplift, dtype=float)
+        except (TypeError, ValueError):
+            tu = np.array([np.nan])
         if tu.shape != t.shape or np.any(~np.isfinite(tu)):
             raise ParameterError("true_uplift needs one finite value per member", fix="align it with treatment")
     n = len(t)
     ate = yv[t == 1].mean() - yv[t == 0].mean() if (t == 1).any() and (t == 0).any() else np.nan
     rows = []
     for name, sc in scores.items():
-        s = np.asarray(sc, dtype=float)
+        try:
+            s = np.asarray(sc, dtype=float)
+        except (TypeError, ValueError):
+            s = np.array([np.nan])
         if s.shape != t.shape or np.any(~np.isfinite(s)):
             raise ParameterError(f"scores[{name!r}] needs one finite value per member", fix="align it with treatment")
         order = np.argsort(-s, kind="stable")
