@@ -139,8 +139,12 @@ def coding_advice(series: pd.Series, column: str, want: str = "numeric") -> str:
                     f"df[{column!r}] = (df[{column!r}] == {_plain(hi)}).astype(int)")
         if len(values) == 2:
             a, b = labels
+            # prefer the label that reads as the event ("churned", "yes"); otherwise say which one is assumed
+            event = next((v for v in labels if v.lower() in _YES), None)
+            if event is None:
+                event = next((v for v in labels if v.lower() not in _NO), b)
             return (f"it has two labels ({a!r}, {b!r}): map the event to 1 and the other to 0, "
-                    f"e.g. df[{column!r}] = (df[{column!r}] == {b!r}).astype(int)")
+                    f"e.g. df[{column!r}] = (df[{column!r}] == {event!r}).astype(int) if {event!r} is the event")
         return f"recode it to 0/1 (1 = the event), e.g. df[{column!r}] = (df[{column!r}] == <event label>).astype(int)"
     parsed = pd.to_numeric(pd.Series(labels), errors="coerce")
     if len(labels) and parsed.notna().mean() >= 0.5:
