@@ -54,7 +54,7 @@ notebooks: $(STAMP)
 	$(BIN)/crmlab notebooks
 
 data: $(STAMP)
-	$(BIN)/crmlab generate --out datasets
+	$(BIN)/crmlab generate --out datasets --force
 
 exercises: $(STAMP)
 	$(BIN)/crmlab exercises build --out build/exercises

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from crmlab import datasets
-from crmlab.cli import write_world
 from crmlab.errors import CrmlabError, DatasetNotFoundError
 from crmlab.synth import TABLE_NAMES
 
@@ -19,7 +18,7 @@ def _digest(path: Path) -> str:
 
 
 def test_generator_reproduces_shipped_files_byte_for_byte(world, tmp_path):
-    write_world(world, tmp_path)
+    world.save(tmp_path)
     produced = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     shipped = sorted(p.relative_to(SHIPPED) for p in SHIPPED.rglob("*")
                      if p.is_file() and "real" not in p.relative_to(SHIPPED).parts)
@@ -66,7 +65,7 @@ def test_meta_and_truth_load():
 def test_other_world_via_argument_and_environment(tmp_path, monkeypatch):
     from crmlab.synth import generate_world
 
-    write_world(generate_world(seed=5, n_customers=300, months=12), tmp_path)
+    generate_world(seed=5, n_customers=300, months=12).save(tmp_path)
     assert len(datasets.load("customers", data_dir=tmp_path)) == 300
     monkeypatch.setenv("CRMLAB_DATA", str(tmp_path))
     assert datasets.load_meta()["seed"] == 5
@@ -85,7 +84,7 @@ def test_missing_folder_raises_with_fix(tmp_path):
 def test_missing_column_raises(tmp_path):
     from crmlab.synth import generate_world
 
-    write_world(generate_world(seed=5, n_customers=300, months=12), tmp_path)
+    generate_world(seed=5, n_customers=300, months=12).save(tmp_path)
     df = pd.read_csv(tmp_path / "branches.csv").drop(columns=["region"])
     df.to_csv(tmp_path / "branches.csv", index=False)
     with pytest.raises(CrmlabError, match="region"):
