@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, DataValidationError, DatasetNotFoundError, ParameterError
+from .errors import ColumnError, DatasetNotFoundError, DataValidationError, ParameterError
 
 __all__ = [
     "SCHEMA",

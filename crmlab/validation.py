@@ -22,7 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, DataValidationError, NotFittedError, OutputExistsError, ParameterError
+from .errors import (
+    ColumnError,
+    DataValidationError,
+    NotFittedError,
+    OutputExistsError,
+    ParameterError,
+)
 
 __all__ = [
     "require_columns",

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from crmlab import datasets
-from crmlab.course import grading
 from crmlab.cli import main
+from crmlab.course import grading
 from crmlab.errors import CrmlabError, OutputExistsError, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -356,8 +356,9 @@ def test_read_seed_map_checks_its_input(tmp_path):
     good.write_text("submission, seed\n alice.ipynb ,4\nbob,5\n", encoding="utf-8")
     assert grading.read_seed_map(good) == {"alice.ipynb": 4, "bob": 5}
     for content, message in [
-        ("submission,seed\nalice,-1\n", "seed >= 0"),
-        ("submission,seed\nalice,seven\n", "seed >= 0"),
+        ("submission,seed\nalice,-1\n", "seed from 0 to"),
+        ("submission,seed\nalice,seven\n", "seed from 0 to"),
+        ("submission,seed\nalice,99999999999999999999999\n", "seed from 0 to 9223372036854775807"),
         ("submission,seed\n,3\n", "expected a submission name"),
         ("submission,seed\nalice,1\nalice,2\n", "two seeds"),
         ("name,seed\nalice,1\n", "needs the columns"),
@@ -366,6 +367,9 @@ def test_read_seed_map_checks_its_input(tmp_path):
         with pytest.raises(CrmlabError, match=message) as err:
             grading.read_seed_map(good)
         assert "Fix:" in str(err.value)
+    good.write_bytes(b"submission,seed\n\xff\xfe,3\n")
+    with pytest.raises(CrmlabError, match="not a readable UTF-8 CSV file"):
+        grading.read_seed_map(good)
     with pytest.raises(CrmlabError, match="seed must be a whole number"):
         grading.world_for_seed(-3, tmp_path)
 

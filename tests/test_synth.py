@@ -391,5 +391,7 @@ def test_random_valid_worlds_save_strict_json(changes, seed):
     with tempfile.TemporaryDirectory() as tmp:
         out = world.save(tmp)
         for name in ("truth.json", "world.json"):
-            json.loads((out / name).read_text(encoding="utf-8"),
-                       parse_constant=lambda token: pytest.fail(f"{name} holds {token} for {changes}"))
+            def refuse(token, name=name):
+                pytest.fail(f"{name} holds {token} for {changes}")
+
+            json.loads((out / name).read_text(encoding="utf-8"), parse_constant=refuse)

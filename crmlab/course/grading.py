@@ -742,6 +742,7 @@ def _progress(items, progress: bool | None, desc: str, unit: str, total: int | N
     return tqdm(items, desc=desc, unit=unit, total=total, disable=not show, file=sys.stderr)
 
 
+MAX_SEED = 2**63 - 1  # seeds are stored in an Int64 column of the grades
 _SEED_WORLD = {"n_customers": 5000, "months": 36}  # what `crmlab generate --seed N` writes
 
 
@@ -767,8 +768,8 @@ def world_for_seed(seed: int, worlds_dir="build/worlds") -> Path:
     >>> world_for_seed(7).name      # doctest: +SKIP
     'seed-7'
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed must be a whole number >= 0, got {seed!r}", fix="e.g. seed=7")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}", fix="e.g. seed=7")
     from ..datasets import load_meta
     from ..synth import generate_world
 
@@ -808,14 +809,18 @@ def read_seed_map(seed_map) -> dict[str, int]:
         if not path.is_file():
             raise ParameterError(f"seed map {path} does not exist",
                                  fix="write a CSV with a header `submission,seed` and one row per student")
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in reader.fieldnames or []]
-            if not {"submission", "seed"} <= set(header):
-                raise ParameterError(f"seed map {path} needs the columns submission and seed, has {header}",
-                                     fix="first line: submission,seed")
-            rows = [({k.strip(): v for k, v in r.items() if k}["submission"],
-                     {k.strip(): v for k, v in r.items() if k}["seed"]) for r in reader]
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                reader = csv.DictReader(f)
+                header = [h.strip() for h in reader.fieldnames or []]
+                if not {"submission", "seed"} <= set(header):
+                    raise ParameterError(f"seed map {path} needs the columns submission and seed, has {header}",
+                                         fix="first line: submission,seed")
+                rows = [({k.strip(): v for k, v in r.items() if k}["submission"],
+                         {k.strip(): v for k, v in r.items() if k}["seed"]) for r in reader]
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise ParameterError(f"seed map {path} is not a readable UTF-8 CSV file ({type(err).__name__})",
+                                 fix="save it as CSV (UTF-8) with a header `submission,seed`") from None
         where = str(path)
     out: dict[str, int] = {}
     for number, (sub, seed) in enumerate(rows, start=1):
@@ -824,9 +829,9 @@ def read_seed_map(seed_map) -> dict[str, int]:
             value = int(str(seed).strip())
         except ValueError:
             value = -1
-        if not sub or value < 0:
-            raise ParameterError(f"{where} row {number}: expected a submission name and a seed >= 0, "
-                                 f"got {sub!r}, {seed!r}", fix="e.g. `alice.ipynb,7`")
+        if not sub or not 0 <= value <= MAX_SEED:
+            raise ParameterError(f"{where} row {number}: expected a submission name and a seed from 0 to "
+                                 f"{MAX_SEED}, got {sub!r}, {seed!r}", fix="e.g. `alice.ipynb,7`")
         if out.get(sub, value) != value:
             raise ParameterError(f"{where} gives {sub!r} two seeds ({out[sub]} and {value})",
                                  fix="keep one row per submission")
