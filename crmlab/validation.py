@@ -397,7 +397,8 @@ def check_scalar(
         kinds = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise ParameterError(f"{name} must be {kinds}, got {x!r} ({type(x).__name__})",
                              fix=f"pass {name} as {kinds}")
-    if isinstance(x, numbers.Real) and not np.isfinite(x):
+    # an int is always finite, and np.isfinite raises TypeError on one past the int64 range
+    if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) and not np.isfinite(x):
         raise ParameterError(f"{name} must be finite, got {x!r}", fix=f"pass a finite {name}")
     if low is not None and (x < low or (x == low and not low_inclusive)):
         op = ">=" if low_inclusive else ">"

@@ -285,6 +285,7 @@ def test_no_parameter_accepts_a_non_finite_value(bad):
     ({"campaign.fraction": 0}, "campaign.fraction must be > 0"),
     ({"campaign.treated_share": 1.0}, "campaign.treated_share must be < 1"),
     ({"campaign.duration_months": 0}, "campaign.duration_months must be >= 1"),
+    ({"campaign.duration_months": 2.0**64}, "campaign.duration_months must be <= 240"),  # found by hypothesis
     ({"supply_chain.noise_sd": -1}, "supply_chain.noise_sd must be >= 0"),
     ({"service.b2c_tickets_per_month": -0.1}, "must be >= 0"),
     ({"customers.legacy_months": 0}, "customers.legacy_months must be >= 1"),
