@@ -654,9 +654,9 @@ def check_output_dir(path, name: str = "out", *, force: bool = False):
     written. Returns the path; nothing is created.
 
     >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "notes.txt").write_text("mine")
-    >>> check_output_dir(folder, "--out")  # doctest: +ELLIPSIS
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / "notes.txt").write_text("mine")
+    ...     check_output_dir(tmp, "--out")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmlab.errors.OutputExistsError: --out ... is not empty (it holds notes.txt). Fix: choose a new or empty folder, or pass --force (force=True) to overwrite the files written there; nothing else in it is deleted

@@ -70,10 +70,11 @@ class World:
         non-empty folder and leaves every other file there alone. ``truth.json`` and
         ``world.json`` never hold NaN or Infinity (refused before anything is written).
 
-        >>> from crmlab.synth import generate_world
         >>> import tempfile
-        >>> out = generate_world(seed=1, n_customers=300, months=12).save(tempfile.mkdtemp())
-        >>> sorted(p.name for p in out.glob("*.json"))
+        >>> from crmlab.synth import generate_world
+        >>> world = generate_world(seed=1, n_customers=300, months=12)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     sorted(p.name for p in world.save(tmp).glob("*.json"))
         ['truth.json', 'world.json']
         """
         out = check_output_dir(out_dir, "out_dir", force=force)
