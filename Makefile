@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.crmlab-installed
 WORKERS ?= 2
+MIN_VENV ?= build/venv-min
+MIN_STAMP := $(MIN_VENV)/.crmlab-installed
 SUBMISSIONS ?= submissions
 GRADES ?= grades.csv
 export PYTHONHASHSEED := 0
@@ -15,15 +17,17 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help install lab test unit nbtest notebooks data exercises grade lock bench lint clean
+.PHONY: help install lab test test-min unit nbtest notebooks data exercises grade lock bench lint clean
 
 help:
 	@echo "make lab        open JupyterLab on the course (installs on first run)"
 	@echo "make test       run the whole suite: unit, recovery, replication, notebooks, exercises"
+	@echo "make test-min   the unit tests in build/venv-min, with the lowest versions pyproject.toml allows"
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and autograders into build/exercises"
-	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds; JOBS=n in parallel)"
+	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds; JOBS=n in parallel;"
+	@echo "                FORCE=1 replaces an existing GRADES file)"
 	@echo "make bench      run the benchmarks (not part of the tests)"
 	@echo "make lock       re-resolve constraints.txt (exact versions) on purpose"
 
@@ -36,12 +40,30 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Rooted at the repository (notebooks/ and exercises/ side by side), opening the welcome
+# notebook; new notebooks get the crmlab kernel. Root (containers, CI boxes) needs --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00-welcome-and-data-tour.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks/00-welcome-and-data-tour.ipynb \
+		--MappingKernelManager.default_kernel_name=crmlab \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests notebooks crmlab --doctest-modules \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# The unit tests (not the notebooks, whose stored outputs follow the locked versions) in a
+# separate venv holding exactly the floors of pyproject.toml (constraints-min.txt); the other
+# packages resolve to their newest compatible release.
+$(MIN_STAMP): pyproject.toml constraints-min.txt
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(MIN_VENV)/bin/python -m pip install --quiet --constraint constraints-min.txt --editable ".[dev,grading]"
+	@touch $(MIN_STAMP)
+
+test-min: $(MIN_STAMP)
+	$(MIN_VENV)/bin/python -m pytest -n $(WORKERS) --dist loadscope -p no:cacheprovider tests crmlab --doctest-modules
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests crmlab --doctest-modules
@@ -54,13 +76,13 @@ notebooks: $(STAMP)
 	$(BIN)/crmlab notebooks
 
 data: $(STAMP)
-	$(BIN)/crmlab generate --out datasets
+	$(BIN)/crmlab generate --out datasets --force
 
 exercises: $(STAMP)
 	$(BIN)/crmlab exercises build --out build/exercises
 
 grade: $(STAMP)
-	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP)) $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

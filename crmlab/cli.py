@@ -5,19 +5,27 @@ Examples::
     crmlab generate --out my_world                      # the default world (seed 2024, 5,000 customers)
     crmlab generate --seed 7 --customers 1000000 --out big_world
     crmlab generate --out strong_churn --set churn.log_hr.satisfaction=-0.9
+
+No command overwrites or deletes what it did not write: an output folder must be new or empty
+and an output file new, unless ``--force`` (which overwrites the command's own files and
+deletes nothing). Every error is one line on stderr and a non-zero exit status (2: bad input,
+1: the command failed); set ``CRMLAB_DEBUG=1`` to see the Python traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .errors import CrmlabError, ParameterError
 
-__all__ = ["main", "build_parser", "write_world"]
+__all__ = ["main", "build_parser"]
+
+_FORCE_HELP = "overwrite the files this command writes in an existing, non-empty --out (nothing else is deleted)"
 
 
 def _positive_int(text: str) -> int:
@@ -69,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--customers", type=_positive_int, default=5000, help="number of customers (default 5000)")
     gen.add_argument("--months", type=_positive_int, default=36, help="window length in months (default 36)")
     gen.add_argument("--start", default="2023-01-01", help="first day of the window (default 2023-01-01)")
-    gen.add_argument("--out", required=True, help="output folder (created if needed)")
+    gen.add_argument("--out", required=True, help="output folder: new or empty (created if needed)")
+    gen.add_argument("--force", action="store_true", help=_FORCE_HELP)
     gen.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="KEY=VALUE",
                      help="override a planted parameter, e.g. --set churn.log_hr.satisfaction=-0.8 "
                           "(repeatable; see crmlab.synth.params)")
@@ -98,11 +107,13 @@ def _add_case_parser(sub) -> None:
     case.add_argument("--customers", type=_positive_int, default=None,
                       help="number of customers (default: the case's own)")
     case.add_argument("--out", default=None,
-                      help="folder for case.json, report.txt, recovery.csv and the result tables")
+                      help="new or empty folder for case.json, report.txt, recovery.csv and the result tables")
+    case.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
 
 def _case(args) -> int:
     from . import cases
+    from .validation import check_output_dir
 
     if args.list:
         table = cases.list_cases()
@@ -112,6 +123,8 @@ def _case(args) -> int:
         return 0
     if args.name is None:
         raise ParameterError("no case named", fix="pass a case name, e.g. `crmlab case retailer`, or `crmlab case --list`")
+    if args.out:  # before the run: a clash found after minutes of work helps nobody
+        check_output_dir(args.out, "--out", force=args.force)
     result = cases.run_case(args.name, seed=args.seed, n_customers=args.customers)
     print(result.report())
     if args.out:
@@ -146,93 +159,58 @@ def _add_exercises_parser(sub) -> None:
                     "exercise notebooks get a row with the reason). The exercise is read from the "
                     "notebook's metadata, so file names do not matter.")
     grade.add_argument("submissions", help="folder of submissions (searched recursively) or one notebook")
-    grade.add_argument("--out", default="grades.csv", help="CSV to write (default grades.csv)")
+    grade.add_argument("--out", default="grades.csv", help="new .csv file to write (default grades.csv)")
+    grade.add_argument("--force", action="store_true", help="replace --out if it exists (a .csv file only)")
     grade.add_argument("--build", default="build/exercises",
                        help="where `crmlab exercises build` wrote the autograders (default build/exercises)")
     grade.add_argument("--seed-map", default=None, metavar="CSV",
                        help="CSV with columns submission,seed: grade each listed submission against "
                             "the world generated with its seed")
     grade.add_argument("--worlds", default="build/worlds",
-                       help="cache of the worlds generated for --seed-map (default build/worlds)")
+                       help="cache of the worlds generated for --seed-map (default build/worlds); only "
+                            "folders crmlab wrote there are ever replaced")
     grade.add_argument("--timeout", type=_positive_int, default=300,
                        help="seconds one cell may run before grading of that notebook stops (default 300)")
     grade.add_argument("--jobs", type=_positive_int, default=1,
                        help="submissions graded at once, in worker processes (default 1; up to the CPU cores)")
 
 
-def write_world(world, out: Path) -> None:
-    """Save ``world`` and its data dictionary (README.md) into ``out``."""
-    from .datasets import data_dictionary_markdown
-
-    world.save(out)
-    meta = world.meta
-    preface = f"""# crmlab synthetic world — data dictionary
-
-**SYNTHETIC DATA.** Every table here was generated by `crmlab.synth.generate_world`
-(seed {meta['seed']}, {meta['n_customers']:,} customers, {meta['months']} months from
-{meta['window_start']} to {meta['observation_end']}). The people, companies, phone numbers and
-e-mails are random and belong to nobody. The Chinese source texts of the course give no numbers:
-every figure is an assumption of the kit, planted so that estimates can be checked against it.
-
-Regenerate this folder with `crmlab generate --seed {meta['seed']} --customers {meta['n_customers']}
---months {meta['months']} --out DIR` (the shipped copy: `make data`). Load it with
-`crmlab.datasets.load("customers")`, or `load(..., data_dir=DIR)` for another world.
-
-- `world.json` — window dates, survey-wave and campaign dates, row counts.
-- `truth.json` — every planted parameter and the quantities they imply (the answer key).
-- `truth/customers_latent.csv` — per-customer latent truth (segment, latent satisfaction,
-  BG/NBD purchase rate and dropout probability, spend rate, uncensored membership duration, ...).
-- `truth/silo_matches.csv` — which silo record belongs to which customer.
-
-Conventions: dates are ISO `YYYY-MM-DD`; `opened_at` has minutes; empty cells are missing values;
-one tenure month = 30.4375 days; amounts are CNY. Keys join with no orphans:
-`customer_id` everywhere, `branch_id` to `branches`, `b2b_accounts.account_id` to
-`customers.customer_id`.
-
-## Tables
-
-"""
-    (out / "README.md").write_text(preface + data_dictionary_markdown(meta), encoding="utf-8")
-
-
 def _generate(args) -> int:
     from .synth import DEFAULT_SEED, WorldParams, generate_world
+    from .validation import check_output_dir
 
     params = WorldParams()
     if args.settings:
         params = params.override(dict(args.settings))
     seed = DEFAULT_SEED if args.seed is None else args.seed
     progress = args.progress if args.progress is not None else args.customers >= 100_000
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out {out} exists and is not a folder", fix="choose a folder path")
+    out = check_output_dir(args.out, "--out", force=args.force)
     world = generate_world(seed=seed, n_customers=args.customers, months=args.months, start=args.start,
                            params=params, progress=progress)
-    write_world(world, out)
+    world.save(out, force=args.force)
     rows = ", ".join(f"{k} {v:,}" for k, v in world.meta["rows"].items())
     print(f"wrote a SYNTHETIC world (seed {seed}) to {out}: {rows}")
     return 0
 
 
 def _notebooks(args) -> int:
-    from .teaching import execute_notebooks
+    from .course.notebooks import execute_notebooks
 
     paths = args.paths or sorted(str(p) for p in Path("notebooks").rglob("*.ipynb")
                                    if ".ipynb_checkpoints" not in p.parts)
     if not paths:
         raise ParameterError("no notebooks to execute", fix="pass notebook paths or run from the repository root")
-    for path in execute_notebooks(paths, timeout=args.timeout):
-        print(f"executed {path}")
+    execute_notebooks(paths, timeout=args.timeout, on_done=lambda path: print(f"executed {path}", flush=True))
     return 0
 
 
 def _exercises(args) -> int:
-    from . import grading
+    from .course import grading
 
     if args.action == "grade":
         table = grading.grade_submissions(args.submissions, build_dir=args.build, out_csv=args.out,
                                           seed_map=args.seed_map, worlds_dir=args.worlds,
-                                          timeout=args.timeout, jobs=args.jobs)
+                                          timeout=args.timeout, jobs=args.jobs, force=args.force)
         failed = int((table["error"] != "").sum())
         graded = table["percent"].dropna()
         mean = f"; mean score {graded.mean():.1f}%" if len(graded) else ""
@@ -277,17 +255,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    commands = {"notebooks": _notebooks, "exercises": _exercises, "case": _case, "generate": _generate}
+    debug = os.environ.get("CRMLAB_DEBUG", "").strip() not in ("", "0")
     try:
-        if args.command == "notebooks":
-            return _notebooks(args)
-        if args.command == "exercises":
-            return _exercises(args)
-        if args.command == "case":
-            return _case(args)
-        return _generate(args)
-    except CrmlabError as err:
+        return commands[args.command](args)
+    except CrmlabError as err:  # bad input: what is wrong and the fix
+        if debug:
+            raise
         print(f"crmlab {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # the disk said no: unwritable, full, vanished
+        if debug:
+            raise
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"crmlab {args.command}: error: cannot read or write{where}: {err.strerror or err}. "
+              "Fix: check the path, its permissions and the free space", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"crmlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: still one line, with the way to the traceback
+        if debug:
+            raise
+        first = str(err).splitlines()[0] if str(err) else ""
+        print(f"crmlab {args.command}: error: unexpected {type(err).__name__}: {first}. Fix: please report "
+              "it; run again with CRMLAB_DEBUG=1 for the traceback", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,9 +21,10 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, DatasetNotFoundError, ParameterError
+from .errors import ColumnError, DatasetNotFoundError, DataValidationError, ParameterError
 
 __all__ = [
     "SCHEMA",
@@ -299,8 +300,80 @@ def list_tables() -> list[str]:
     return list(SCHEMA)
 
 
+# the spellings of a boolean cell that load() accepts (compared case-insensitively)
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+# (table, column) pairs whose data dictionary entry allows a missing boolean (none so far)
+_NULLABLE_BOOL: frozenset[tuple[str, str]] = frozenset()
+
+_REGENERATE = "regenerate the world with `make data` (or `crmlab generate --out DIR --force` for another world)"
+
+
+def _fail(path: Path, problem: str, fix: str = _REGENERATE) -> DataValidationError:
+    return DataValidationError(f"{path} {problem}", fix=fix)
+
+
+def _check_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        raise DatasetNotFoundError(f"{what} {path} is missing" + (" (it is a folder)" if path.is_dir() else ""),
+                                   fix=_REGENERATE)
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The text of a world file, or a DatasetNotFoundError / DataValidationError with a fix."""
+    _check_file(path, what)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise _fail(path, f"is not UTF-8 text (byte {err.start})") from None
+
+
+def _read_csv(path: Path, what: str, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` of a world file; a missing, empty or garbled file gets a crmlab error.
+
+    A typed column that does not parse propagates pandas' ``ValueError`` for the caller to
+    locate (see :func:`load`).
+    """
+    _check_file(path, what)
+    try:
+        return pd.read_csv(path, encoding="utf-8", **kwargs)
+    except pd.errors.EmptyDataError:
+        raise _fail(path, "is empty (no header line)") from None
+    except pd.errors.ParserError as err:
+        raise _fail(path, f"is not a well-formed CSV table ({str(err).strip().splitlines()[0]})") from None
+    except UnicodeDecodeError as err:
+        raise _fail(path, f"is not UTF-8 text (byte {err.start})") from None
+
+
+def _bad_cell(path: Path, raw: pd.Series, ok: pd.Series, col: str, expected: str) -> DataValidationError:
+    """Name the first cell of ``col`` that ``ok`` rejects (line numbers count the header as 1)."""
+    i = int(np.flatnonzero(~ok.to_numpy(dtype=bool))[0])
+    value = raw.iloc[i]
+    shown = "an empty cell" if pd.isna(value) or value == "" else repr(value)
+    return _fail(path, f"column {col!r} has {shown} on line {i + 2} (row {i}); expected {expected}",
+                 fix=f"correct or remove that row, or {_REGENERATE}")
+
+
+def _parse_bool(path: Path, raw: pd.Series, col: str, nullable: bool) -> pd.Series:
+    """True/False, true/false, 1/0, yes/no (any case); anything else is an error, never True."""
+    text = raw.astype("string").str.strip().str.lower()
+    is_true, is_false = text.isin(_TRUE).fillna(False), text.isin(_FALSE).fillna(False)
+    ok = is_true | is_false | (text.isna() if nullable else False)
+    if not ok.all():
+        raise _bad_cell(path, raw, ok, col, "True/False, 1/0 or yes/no" + (" or empty" if nullable else ""))
+    if nullable:
+        return pd.Series(pd.array(np.where(text.isna(), None, is_true), dtype="boolean"), index=raw.index)
+    return is_true.astype(bool)
+
+
 def load(table: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Read one table with the documented dtypes (dates parsed, booleans as bool).
+
+    Booleans are read strictly: ``True``/``False``, ``true``/``false``, ``1``/``0`` or
+    ``yes``/``no`` in any case; any other value, or an empty cell, raises
+    :class:`~crmlab.errors.DataValidationError` naming the column and the line, as does a
+    number or date that does not parse. A missing file raises
+    :class:`~crmlab.errors.DatasetNotFoundError`.
 
     >>> load("branches").shape
     (12, 6)
@@ -309,49 +382,88 @@ def load(table: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         raise ParameterError(f"unknown table {table!r}", fix=f"use one of {list(SCHEMA)}")
     folder = find_data_dir(data_dir)
     path = folder / f"{table}.csv"
-    if not path.exists():
-        raise DatasetNotFoundError(f"table file {path} is missing", fix="regenerate the world with `make data`")
     cols = SCHEMA[table]
     read_types = {c: ("object" if t in ("str", "date", "datetime", "bool") else _DTYPES[t])
                   for c, (t, *_rest) in cols.items()}
     # nullable ints are stored as floats; missing strings stay NaN
-    df = pd.read_csv(path, dtype={c: t for c, t in read_types.items() if t != "int64"},
-                     keep_default_na=False, na_values=[""])
+    options = {"keep_default_na": False, "na_values": [""]}
+    what = f"table file for {table!r}"
+    try:
+        df = _read_csv(path, what, dtype={c: t for c, t in read_types.items() if t != "int64"}, **options)
+    except DataValidationError:
+        raise
+    except ValueError:  # a number column holds text: find the cell
+        df = _read_csv(path, what, dtype=str, **options)
+        for col, (kind, *_rest) in cols.items():
+            if kind in ("int", "float") and col in df.columns:
+                parsed = pd.to_numeric(df[col], errors="coerce")
+                ok = parsed.notna() | df[col].isna()
+                if not ok.all():
+                    raise _bad_cell(path, df[col], ok, col, "a number") from None
+        raise
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise ColumnError(f"{path.name} lacks documented column(s) {missing}",
                           fix="the file is from another crmlab version; regenerate it with `make data`")
     for col, (kind, *_rest) in cols.items():
+        raw = df[col]
         if kind in ("date", "datetime"):
-            df[col] = pd.to_datetime(df[col], format="%Y-%m-%d %H:%M" if kind == "datetime" else "%Y-%m-%d")
+            fmt = "%Y-%m-%d %H:%M" if kind == "datetime" else "%Y-%m-%d"
+            parsed = pd.to_datetime(raw, format=fmt, errors="coerce")
+            ok = parsed.notna() | raw.isna()
+            if not ok.all():
+                raise _bad_cell(path, raw, ok, col, f"a date like {pd.Timestamp('2024-03-31 09:30').strftime(fmt)!r}")
+            df[col] = parsed
         elif kind == "bool":
-            df[col] = df[col].map({"True": True, "False": False}).astype(bool)
+            df[col] = _parse_bool(path, raw, col, (table, col) in _NULLABLE_BOOL)
         elif kind == "int":
-            df[col] = df[col].astype("int64")
+            if not pd.api.types.is_integer_dtype(raw):
+                parsed = pd.to_numeric(raw, errors="coerce")
+                ok = parsed.notna() & (parsed == np.round(parsed))
+                if not ok.all():
+                    raise _bad_cell(path, raw, ok, col, "a whole number")
+                raw = parsed
+            df[col] = raw.astype("int64")
     return df[list(cols)]
+
+
+def _read_json(data_dir, name: str) -> dict:
+    path = find_data_dir(data_dir) / name
+    text = _read_text(path, name)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise _fail(path, f"is not valid JSON (line {err.lineno}: {err.msg})") from None
 
 
 def load_meta(data_dir: str | Path | None = None) -> dict:
     """Window dates, seed, survey and campaign dates of the world (``world.json``)."""
-    return json.loads((find_data_dir(data_dir) / "world.json").read_text(encoding="utf-8"))
+    return _read_json(data_dir, "world.json")
 
 
 def load_truth(data_dir: str | Path | None = None) -> dict:
     """The planted parameters (``truth.json``). For checking estimates, not for fitting."""
-    return json.loads((find_data_dir(data_dir) / "truth.json").read_text(encoding="utf-8"))
+    return _read_json(data_dir, "truth.json")
 
 
 def load_latent(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Per-customer latent truth (segment, latent satisfaction, BG/NBD draws...)."""
     path = find_data_dir(data_dir) / "truth" / "customers_latent.csv"
-    df = pd.read_csv(path)
-    df["purchase_dropout_date"] = pd.to_datetime(df["purchase_dropout_date"], format="%Y-%m-%d")
+    df = _read_csv(path, "latent truth")
+    if "purchase_dropout_date" not in df.columns:
+        raise ColumnError(f"{path} lacks the column 'purchase_dropout_date'", fix=_REGENERATE)
+    raw = df["purchase_dropout_date"]
+    parsed = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+    ok = parsed.notna() | raw.isna()
+    if not ok.all():
+        raise _bad_cell(path, raw, ok, "purchase_dropout_date", "a date like '2024-03-31'")
+    df["purchase_dropout_date"] = parsed
     return df
 
 
 def load_silo_matches(data_dir: str | Path | None = None) -> pd.DataFrame:
     """True links between silo records and customers (the record-linkage answer key)."""
-    return pd.read_csv(find_data_dir(data_dir) / "truth" / "silo_matches.csv")
+    return _read_csv(find_data_dir(data_dir) / "truth" / "silo_matches.csv", "record-link truth")
 
 
 def load_world(data_dir: str | Path | None = None):

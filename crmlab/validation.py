@@ -22,7 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError, DataValidationError, NotFittedError, ParameterError
+from .errors import (
+    ColumnError,
+    DataValidationError,
+    NotFittedError,
+    OutputExistsError,
+    ParameterError,
+)
 
 __all__ = [
     "require_columns",
@@ -50,6 +56,8 @@ __all__ = [
     "check_array",
     "check_same_length",
     "coding_advice",
+    "check_output_dir",
+    "check_output_file",
 ]
 
 
@@ -400,7 +408,8 @@ def check_scalar(
         kinds = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise ParameterError(f"{name} must be {kinds}, got {x!r} ({type(x).__name__})",
                              fix=f"pass {name} as {kinds}")
-    if isinstance(x, numbers.Real) and not np.isfinite(x):
+    # an int is always finite, and np.isfinite raises TypeError on one past the int64 range
+    if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) and not np.isfinite(x):
         raise ParameterError(f"{name} must be finite, got {x!r}", fix=f"pass a finite {name}")
     if low is not None and (x < low or (x == low and not low_inclusive)):
         op = ">=" if low_inclusive else ">"
@@ -629,3 +638,78 @@ def check_same_length(**arrays) -> int:
         raise ParameterError(f"the inputs have different lengths: {shown}",
                              fix="pass one value per customer/row in every argument, aligned in the same order")
     return next(iter(lengths.values()), 0)
+
+
+def _writable_ancestor(path, name: str) -> None:
+    """The nearest existing folder above ``path`` must be a folder this process may write to."""
+    import os
+    from pathlib import Path
+
+    anc = Path(path).absolute()
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        raise ParameterError(f"{name} {path} cannot be created: {anc} is a file, not a folder",
+                             fix="choose a path inside a folder")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise ParameterError(f"{name} {path} cannot be written: no write permission in {anc}",
+                             fix="choose a folder you can write to")
+
+
+def check_output_dir(path, name: str = "out", *, force: bool = False):
+    """A folder to write into: new, empty, or (with ``force``) one whose files may be overwritten.
+
+    Raises :class:`~crmlab.errors.OutputExistsError` for a non-empty folder unless ``force``
+    (``force`` only lets a writer overwrite the files it writes: callers never delete anything
+    else), and :class:`~crmlab.errors.ParameterError` for a path that is a file or cannot be
+    written. Returns the path; nothing is created.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / "notes.txt").write_text("mine")
+    ...     check_output_dir(tmp, "--out")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.OutputExistsError: --out ... is not empty (it holds notes.txt). Fix: choose a new or empty folder, or pass --force (force=True) to overwrite the files written there; nothing else in it is deleted
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"{name} {path} exists and is not a folder",
+                             fix="choose a folder path (it is created if needed)")
+    if path.is_dir():
+        entries = sorted(p.name for p in path.iterdir())
+        if entries and not force:
+            shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+            raise OutputExistsError(f"{name} {path} is not empty (it holds {shown})",
+                                    fix="choose a new or empty folder, or pass --force (force=True) to "
+                                        "overwrite the files written there; nothing else in it is deleted")
+    _writable_ancestor(path, name)
+    return path
+
+
+def check_output_file(path, name: str = "out", *, force: bool = False, suffix: str | None = None):
+    """A file to write: new, or (with ``force``) an existing file of type ``suffix`` to replace.
+
+    A path with another suffix is refused even with ``force`` (``--out bob.ipynb`` must never
+    turn a notebook into a CSV); an existing file needs ``force``. Returns the path.
+
+    >>> check_output_file("grades.ipynb", "--out", suffix=".csv")
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: --out grades.ipynb must be a .csv file. Fix: name the output like grades.csv
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise ParameterError(f"{name} {path} must be a {suffix} file",
+                             fix=f"name the output like grades{suffix}")
+    if path.is_dir():
+        raise ParameterError(f"{name} {path} is a folder", fix=f"name a file inside it, e.g. {path / ('grades' + (suffix or ''))}")
+    if path.exists() and not force:
+        raise OutputExistsError(f"{name} {path} already exists",
+                                fix="choose another file name, or pass --force (force=True) to replace it")
+    _writable_ancestor(path.parent if str(path.parent) else Path("."), name)
+    return path

@@ -16,6 +16,12 @@ from threadpoolctl import threadpool_limits  # noqa: E402  (after the variables,
 
 threadpool_limits(1)
 
+# property tests are deterministic (same examples every run) and leave no database behind
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("crmlab", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile("crmlab")
+
 
 @pytest.fixture(scope="session")
 def world():

@@ -72,3 +72,24 @@ def test_case_out_must_be_a_folder(tmp_path, capsys):
 def test_case_help():
     out = subprocess.run([sys.executable, "-m", "crmlab.cli", "case", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--seed" in out.stdout and "--list" in out.stdout
+
+
+def test_case_out_refuses_a_non_empty_folder_before_running(tmp_path, capsys, monkeypatch):
+    (tmp_path / "README.md").write_text("# my project\n")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the case ran although its output folder was refused")
+
+    monkeypatch.setattr(cases, "run_case", never)
+    assert main(["case", "retailer", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is not empty" in err and "--force" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    assert (tmp_path / "README.md").read_text() == "# my project\n"
+
+
+def test_case_out_with_force_keeps_other_files(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("keep me")
+    argv = ["case", "ecommerce_churn", "--customers", "2000", "--out", str(tmp_path), "--force"]
+    assert main(argv) == 0
+    assert (tmp_path / "case.json").is_file() and (tmp_path / "notes.txt").read_text() == "keep me"

@@ -78,3 +78,60 @@ def test_readme_links_resolve():
             if "://" in target:
                 continue
             assert (readme.parent / target).exists(), f"{readme.relative_to(ROOT)} links to missing {target}"
+
+
+def test_min_constraints_pin_exactly_the_floors_of_pyproject():
+    """`make test-min` installs constraints-min.txt: it must hold each direct dependency's floor,
+    so that the floors users install from are the versions the unit tests ran with."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] + [d for extra in ("dev", "grading")
+                                       for d in project["optional-dependencies"][extra]]
+    floors = {}
+    for spec in specs:
+        req = Requirement(spec)
+        lower = [s.version for s in req.specifier if s.operator == ">="]
+        assert len(lower) == 1, f"{spec}: give every direct dependency one `>=` floor"
+        floors[canonicalize_name(req.name)] = Version(lower[0])
+    pins = {}
+    for line in (ROOT / "constraints-min.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = Version(version.strip())
+    assert pins == floors, "update constraints-min.txt to the floors of pyproject.toml (or the reverse)"
+
+
+def _imported(node, package=("crmlab", "course")):
+    """Absolute names an import statement inside ``package`` brings in."""
+    import ast
+
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    base = list(package[: len(package) - node.level + 1]) if node.level else []
+    module = ".".join(base + ([node.module] if node.module else []))
+    return [module] + [f"{module}.{a.name}" for a in node.names]
+
+
+def test_course_machinery_does_not_import_the_topic_modules():
+    """crmlab.course (grading, notebook maintenance) stays apart from the analytics library."""
+    import ast
+
+    topics = ("clv", "segmentation", "satisfaction", "satisfaction_index", "loyalty", "churn",
+              "experiments", "strategy", "data_quality", "service", "kpi", "cases")
+
+    def offending(node):
+        return [n for n in _imported(node) if any(n == f"crmlab.{t}" or n.startswith(f"crmlab.{t}.")
+                                                  for t in topics)]
+
+    assert offending(ast.parse("from .. import churn").body[0]) == ["crmlab.churn"]
+    assert offending(ast.parse("from ..clv import BetaGeoFitter").body[0]) == ["crmlab.clv", "crmlab.clv.BetaGeoFitter"]
+    assert offending(ast.parse("from .notebooks import deterministic_env").body[0]) == []
+    for path in sorted((ROOT / "crmlab" / "course").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                assert not offending(node), f"{path.name} imports a topic module: {ast.unparse(node)}"

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from crmlab import datasets
-from crmlab.cli import write_world
-from crmlab.errors import CrmlabError, DatasetNotFoundError
+from crmlab.errors import CrmlabError, DatasetNotFoundError, DataValidationError
 from crmlab.synth import TABLE_NAMES
 
 SHIPPED = Path(__file__).resolve().parent.parent / "datasets"
@@ -19,7 +18,7 @@ def _digest(path: Path) -> str:
 
 
 def test_generator_reproduces_shipped_files_byte_for_byte(world, tmp_path):
-    write_world(world, tmp_path)
+    world.save(tmp_path)
     produced = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     shipped = sorted(p.relative_to(SHIPPED) for p in SHIPPED.rglob("*")
                      if p.is_file() and "real" not in p.relative_to(SHIPPED).parts)
@@ -66,7 +65,7 @@ def test_meta_and_truth_load():
 def test_other_world_via_argument_and_environment(tmp_path, monkeypatch):
     from crmlab.synth import generate_world
 
-    write_world(generate_world(seed=5, n_customers=300, months=12), tmp_path)
+    generate_world(seed=5, n_customers=300, months=12).save(tmp_path)
     assert len(datasets.load("customers", data_dir=tmp_path)) == 300
     monkeypatch.setenv("CRMLAB_DATA", str(tmp_path))
     assert datasets.load_meta()["seed"] == 5
@@ -85,8 +84,110 @@ def test_missing_folder_raises_with_fix(tmp_path):
 def test_missing_column_raises(tmp_path):
     from crmlab.synth import generate_world
 
-    write_world(generate_world(seed=5, n_customers=300, months=12), tmp_path)
+    generate_world(seed=5, n_customers=300, months=12).save(tmp_path)
     df = pd.read_csv(tmp_path / "branches.csv").drop(columns=["region"])
     df.to_csv(tmp_path / "branches.csv", index=False)
     with pytest.raises(CrmlabError, match="region"):
         datasets.load("branches", data_dir=tmp_path)
+
+
+# --- strict parsing: a bad cell is named, never read as something else ------------------------
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory):
+    from crmlab.synth import generate_world
+
+    return generate_world(seed=5, n_customers=300, months=12).save(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture
+def copy_world(small_world, tmp_path):
+    import shutil
+
+    shutil.copytree(small_world, tmp_path / "w")
+    return tmp_path / "w"
+
+
+def _edit(path: Path, column: str, row: int, value: str) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[row, column] = value
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+@pytest.mark.parametrize("spellings,expected", [
+    (("True", "False"), (True, False)), (("true", "false"), (True, False)), (("TRUE", "FALSE"), (True, False)),
+    (("1", "0"), (True, False)), (("yes", "no"), (True, False)), (("Yes", "No"), (True, False)),
+    ((" true ", " no"), (True, False)),
+])
+def test_booleans_accept_the_usual_spellings(copy_world, spellings, expected):
+    path = copy_world / "customers.csv"
+    _edit(path, "loyalty_member", 0, spellings[0])
+    _edit(path, "loyalty_member", 1, spellings[1])
+    got = datasets.load("customers", data_dir=copy_world)["loyalty_member"]
+    assert got.dtype == bool and (got.iloc[0], got.iloc[1]) == expected
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("", "an empty cell"), ("maybe", "'maybe'"), ("2", "'2'"), ("Flase", "'Flase'"), ("nan", "'nan'"),
+])
+def test_any_other_boolean_is_an_error_naming_column_and_line(copy_world, value, shown):
+    """Before, every cell but the exact text 'False' (including 'false', '0', 'no', empty) was True."""
+    path = copy_world / "memberships.csv"
+    _edit(path, "churned", 3, value)
+    with pytest.raises(DataValidationError) as err:
+        datasets.load("memberships", data_dir=copy_world)
+    text = str(err.value)
+    assert f"column 'churned' has {shown} on line 5 (row 3)" in text and "Fix:" in text
+
+
+def test_a_boolean_the_dictionary_allows_to_be_missing(copy_world, monkeypatch):
+    monkeypatch.setattr(datasets, "_NULLABLE_BOOL", frozenset({("silo_service", "vip")}))
+    path = copy_world / "silo_service.csv"
+    _edit(path, "vip", 0, "")
+    vip = datasets.load("silo_service", data_dir=copy_world)["vip"]
+    assert pd.isna(vip.iloc[0]) and vip.iloc[1:].isin([True, False]).all()
+    _edit(path, "vip", 0, "perhaps")
+    with pytest.raises(DataValidationError, match="or empty"):
+        datasets.load("silo_service", data_dir=copy_world)
+
+
+@pytest.mark.parametrize("table,column,value,expected", [
+    ("transactions", "amount", "12,50", "a number"),
+    ("transactions", "customer_id", "x7", "a whole number"),
+    ("transactions", "customer_id", "", "a whole number"),
+    ("transactions", "customer_id", "3.5", "a whole number"),
+    ("transactions", "date", "31/12/2023", "a date like '2024-03-31'"),
+    ("tickets", "opened_at", "2023-05-01", "a date like '2024-03-31 09:30'"),
+])
+def test_garbled_numbers_and_dates_name_the_cell(copy_world, table, column, value, expected):
+    _edit(copy_world / f"{table}.csv", column, 0, value)
+    with pytest.raises(DataValidationError, match=f"column '{column}' .* on line 2 .*expected {expected}"):
+        datasets.load(table, data_dir=copy_world)
+
+
+def test_missing_and_garbled_files(copy_world):
+    (copy_world / "tickets.csv").unlink()
+    with pytest.raises(DatasetNotFoundError, match="tickets.csv is missing") as err:
+        datasets.load("tickets", data_dir=copy_world)
+    assert "make data" in str(err.value)
+    (copy_world / "survey.csv").write_text("")
+    with pytest.raises(DataValidationError, match="is empty"):
+        datasets.load("survey", data_dir=copy_world)
+    (copy_world / "campaigns.csv").write_bytes(b"campaign_id,customer_id\n\xff\xfe\x00,1\n")
+    with pytest.raises(DataValidationError, match="not UTF-8"):
+        datasets.load("campaigns", data_dir=copy_world)
+    (copy_world / "branches.csv").write_text('branch_id,city\n"B01,unterminated\n')
+    with pytest.raises(DataValidationError, match="not a well-formed CSV"):
+        datasets.load("branches", data_dir=copy_world)
+    (copy_world / "truth.json").write_text('{"bgnbd": {"r": 0.75,}}')
+    with pytest.raises(DataValidationError, match=r"truth.json is not valid JSON \(line 1"):
+        datasets.load_truth(copy_world)
+    (copy_world / "world.json").unlink()
+    with pytest.raises(DatasetNotFoundError, match="world.json"):
+        datasets.load_meta(copy_world)
+    (copy_world / "truth" / "silo_matches.csv").unlink()
+    with pytest.raises(DatasetNotFoundError, match="silo_matches.csv is missing"):
+        datasets.load_silo_matches(copy_world)
+    _edit(copy_world / "truth" / "customers_latent.csv", "purchase_dropout_date", 0, "soon")
+    with pytest.raises(DataValidationError, match="purchase_dropout_date"):
+        datasets.load_latent(copy_world)

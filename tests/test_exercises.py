@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crmlab.grading import (
+from crmlab.course.grading import (
     build_exercise,
     check_student_copy,
     discover_masters,

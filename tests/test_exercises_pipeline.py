@@ -17,9 +17,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from crmlab import datasets, grading
+from crmlab import datasets
 from crmlab.cli import main
-from crmlab.errors import CrmlabError, ParameterError
+from crmlab.course import grading
+from crmlab.errors import CrmlabError, OutputExistsError, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 WELCOME = "00-welcome-and-data-tour"
@@ -66,6 +67,7 @@ def test_rebuild_replaces_previous_build(build00, tmp_path):
     shutil.copytree(build00.dir / WELCOME, out)
     (out / "student" / "stale.txt").write_text("from an old build")
     (out / "autograder" / f"{WELCOME}-autograder_2000_01_01T00_00_00_000000.zip").write_bytes(b"old")
+    assert (out / grading.MARKER).is_file(), "a build marks its folder as crmlab's"
     again = grading.build_exercise(MASTER, out)
     assert not (out / "student" / "stale.txt").exists()
     assert sorted((out / "autograder").glob("*.zip")) == [again.autograder_zip]
@@ -84,6 +86,53 @@ def test_cli_grade_writes_csv(build00, tmp_path):
     table = pd.read_csv(out, keep_default_na=False)
     assert table["submission"].tolist() == ["empty.ipynb", "notes.txt"]
     assert all("not a Jupyter notebook" in e for e in table["error"])
+
+
+def test_cli_grade_never_overwrites_a_submission(build00, tmp_path):
+    """`grade --out subs/bob.ipynb` used to replace bob's notebook with the grades CSV."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(build00.student, subs / "bob.ipynb")
+    before = (subs / "bob.ipynb").read_bytes()
+    for extra in ([], ["--force"]):
+        result = run_cli(["exercises", "grade", str(subs), "--out", str(subs / "bob.ipynb"),
+                          "--build", str(build00.dir), *extra])
+        assert result.code == 2 and "must be a .csv file" in result.err and result.err.count("\n") == 1
+    assert (subs / "bob.ipynb").read_bytes() == before
+
+
+def test_cli_grade_replaces_an_existing_csv_only_with_force(build00, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "notes.txt").write_text("not a notebook")
+    out = tmp_path / "grades.csv"
+    out.write_text("my own spreadsheet\n")
+    argv = ["exercises", "grade", str(subs), "--out", str(out), "--build", str(build00.dir)]
+    result = run_cli(argv)
+    assert result.code == 2 and "already exists" in result.err and "--force" in result.err
+    assert out.read_text() == "my own spreadsheet\n"
+    result = run_cli([*argv, "--force"])
+    assert result.code == 0 and pd.read_csv(out)["submission"].tolist() == ["notes.txt"]
+
+
+def test_cli_grade_never_deletes_a_folder_in_the_worlds_dir(build00, tmp_path):
+    """`grade --worlds DIR` used to delete a user's DIR/seed-3 and put a world there."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(build00.student, subs / "alice.ipynb")
+    (tmp_path / "seeds.csv").write_text("submission,seed\nalice.ipynb,3\n")
+    worlds = tmp_path / "mine"
+    (worlds / "seed-3").mkdir(parents=True)
+    (worlds / "seed-3" / "results.txt").write_text("three years of work")
+    out = tmp_path / "g.csv"
+    result = run_cli(["exercises", "grade", str(subs), "--out", str(out), "--build", str(build00.dir),
+                      "--seed-map", str(tmp_path / "seeds.csv"), "--worlds", str(worlds)])
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "was not written by crmlab as a cached world" in result.err and "--worlds" in result.err
+    assert (worlds / "seed-3" / "results.txt").read_text() == "three years of work"
+    assert sorted(p.name for p in worlds.iterdir()) == ["seed-3"] and not out.exists()
+    with pytest.raises(OutputExistsError):
+        grading.world_for_seed(3, worlds)
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -269,6 +318,18 @@ class TestSeedMap:
         stamp = (world / "customers.csv").stat().st_mtime_ns
         assert grading.world_for_seed(SEED, seed_grades.worlds) == world
         assert (world / "customers.csv").stat().st_mtime_ns == stamp, "a cached world is not regenerated"
+        assert (world / grading.MARKER).is_file()
+
+    def test_a_stale_cached_world_is_replaced(self, seed_grades, tmp_path):
+        """A world crmlab cached (marked) but for another version or broken is regenerated."""
+        worlds = tmp_path / "worlds"
+        shutil.copytree(seed_grades.worlds / f"seed-{SEED}", worlds / f"seed-{SEED}")
+        mark = worlds / f"seed-{SEED}" / grading.MARKER
+        mark.write_text(mark.read_text().replace('"crmlab": "', '"crmlab": "0.0.0-old-'))
+        (worlds / f"seed-{SEED}" / "customers.csv").write_text("truncated")
+        world = grading.world_for_seed(SEED, worlds)
+        assert len(datasets.load("customers", data_dir=world)) == 5000
+        assert sorted(p.name for p in worlds.iterdir()) == [f"seed-{SEED}"], "no temporary folder left"
 
     def test_perfect_submission_full_marks_on_its_own_world(self, seed_grades):
         alice = seed_grades.table.loc["alice.ipynb"]
@@ -295,8 +356,9 @@ def test_read_seed_map_checks_its_input(tmp_path):
     good.write_text("submission, seed\n alice.ipynb ,4\nbob,5\n", encoding="utf-8")
     assert grading.read_seed_map(good) == {"alice.ipynb": 4, "bob": 5}
     for content, message in [
-        ("submission,seed\nalice,-1\n", "seed >= 0"),
-        ("submission,seed\nalice,seven\n", "seed >= 0"),
+        ("submission,seed\nalice,-1\n", "seed from 0 to"),
+        ("submission,seed\nalice,seven\n", "seed from 0 to"),
+        ("submission,seed\nalice,99999999999999999999999\n", "seed from 0 to 9223372036854775807"),
         ("submission,seed\n,3\n", "expected a submission name"),
         ("submission,seed\nalice,1\nalice,2\n", "two seeds"),
         ("name,seed\nalice,1\n", "needs the columns"),
@@ -305,6 +367,9 @@ def test_read_seed_map_checks_its_input(tmp_path):
         with pytest.raises(CrmlabError, match=message) as err:
             grading.read_seed_map(good)
         assert "Fix:" in str(err.value)
+    good.write_bytes(b"submission,seed\n\xff\xfe,3\n")
+    with pytest.raises(CrmlabError, match="not a readable UTF-8 CSV file"):
+        grading.read_seed_map(good)
     with pytest.raises(CrmlabError, match="seed must be a whole number"):
         grading.world_for_seed(-3, tmp_path)
 
@@ -349,9 +414,15 @@ def test_build_exercise_rejects_bad_masters(tmp_path):
         grading.build_exercise(unbalanced, tmp_path / "ub-out")
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.tex").write_text("do not delete")
-    with pytest.raises(CrmlabError, match="holds files that otter assign did not write"):
+    with pytest.raises(OutputExistsError, match="was not written by crmlab as an exercise build"):
         grading.build_exercise(MASTER, tmp_path / "precious")
     assert (tmp_path / "precious" / "thesis.tex").exists()
+    # a folder shaped like a build (student/ only) but not made by crmlab is not deleted either
+    (tmp_path / "lookalike" / "student").mkdir(parents=True)
+    (tmp_path / "lookalike" / "student" / "alice.ipynb").write_text("{}")
+    with pytest.raises(OutputExistsError, match="no .crmlab-made file"):
+        grading.build_exercise(MASTER, tmp_path / "lookalike")
+    assert (tmp_path / "lookalike" / "student" / "alice.ipynb").read_text() == "{}"
 
 
 def test_zipped_submission_is_read_from_the_zip(build00, tmp_path):

@@ -255,3 +255,144 @@ def test_override_changes_the_truth():
     w = generate_world(n_customers=400, months=12, params=p)
     assert w.truth["membership"]["log_hazard_ratios"]["satisfaction"] == -0.9
     assert w.truth["bgnbd"]["r"] == 0.5
+
+
+# --- every parameter is checked before anything is generated or written ---------------------
+from crmlab.synth.params import _parameters, _rule_for  # noqa: E402
+
+PARAMETERS = dict(_parameters(WorldParams()))
+
+
+def test_every_parameter_has_a_validation_rule():
+    assert len(PARAMETERS) > 100
+    assert [name for name in PARAMETERS if _rule_for(name) is None] == []
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")], ids=["nan", "inf", "-inf"])
+def test_no_parameter_accepts_a_non_finite_value(bad):
+    for name, value in PARAMETERS.items():
+        if isinstance(value, str) or not isinstance(value, (int, float, tuple)) or \
+                (isinstance(value, tuple) and isinstance(value[0], str)):
+            continue
+        flat = bad if not isinstance(value, tuple) else \
+            [[bad] * len(v) if isinstance(v, tuple) else bad for v in value]
+        with pytest.raises(ParameterError, match="finite"):
+            WorldParams().override({name: flat})
+
+
+@pytest.mark.parametrize("changes,match", [
+    ({"campaign.fraction": 1.5}, "campaign.fraction must be < 1"),
+    ({"campaign.fraction": 0}, "campaign.fraction must be > 0"),
+    ({"campaign.treated_share": 1.0}, "campaign.treated_share must be < 1"),
+    ({"campaign.duration_months": 0}, "campaign.duration_months must be >= 1"),
+    ({"campaign.duration_months": 2.0**64}, "campaign.duration_months must be <= 240"),  # found by hypothesis
+    ({"supply_chain.noise_sd": -1}, "supply_chain.noise_sd must be >= 0"),
+    ({"service.b2c_tickets_per_month": -0.1}, "must be >= 0"),
+    ({"customers.legacy_months": 0}, "customers.legacy_months must be >= 1"),
+    ({"purchase.channel_probs": [[1, 0, 0]] * 3 + [[0.5, 0.6, 0]]}, r"purchase.channel_probs\[3\] must be non-negative and sum to 1"),
+    ({"customers.b2c_channels.referral": [0.5, 40]}, "channel shares must sum to 1"),
+    ({"customers.b2c_channels.referral": [0.15, -40]}, "cost must be > 0"),
+    ({"survey.wave_fractions": [0.8, 0.2]}, "must increase strictly"),
+    ({"service.csat_cutpoints": [1, 1, 2, 3]}, "must increase strictly"),
+    ({"survey.loading_scale": 1.2}, "stays below 1"),
+    ({"satisfaction.driver_corr": -0.5}, "driver_corr must be > -0.2"),
+    ({"golive.cohort_fractions.A": 1}, "golive.cohort_fractions.A must be < 1"),
+    ({"silo.coverage.web": 2}, "silo.coverage.web must be <= 1"),
+    ({"customers.b2b_industries": ["a", "a", "b", "c", "d"]}, "distinct non-empty names"),
+    ({"churn": 1}, "is a group of parameters"),
+    ({"purchase.r": True}, "must be a number"),
+])
+def test_out_of_range_parameters_are_refused(changes, match):
+    with pytest.raises(ParameterError, match=match):
+        WorldParams().override(changes)
+
+
+def test_directly_built_parameters_are_checked_too():
+    import dataclasses
+
+    bad = dataclasses.replace(WorldParams(), campaign=dataclasses.replace(WorldParams().campaign, fraction=1.5))
+    with pytest.raises(ParameterError, match="campaign.fraction must be < 1"):
+        generate_world(n_customers=300, months=12, params=bad)
+    short = dataclasses.replace(WorldParams(), customers=dataclasses.replace(
+        WorldParams().customers, segment_shares=(1.0,)))
+    with pytest.raises(ParameterError, match="list of 4 values"):
+        generate_world(n_customers=300, months=12, params=short)
+
+
+@pytest.mark.parametrize("start,match", [
+    ("1500-01-01", "between 1900-01-01 and 2100-12-01"), ("2262-01-01", "between"),
+    (20230101, "must be a date"), (None, "start"), ("NaT", "start"),
+])
+def test_start_outside_the_supported_range(start, match):
+    with pytest.raises(ParameterError, match=match):
+        generate_world(n_customers=300, months=12, start=start)
+
+
+def test_save_refuses_non_finite_truth_before_writing(tmp_path):
+    from crmlab.errors import DataValidationError
+    from crmlab.synth import World
+
+    w = World(tables={"branches": pd.DataFrame({"branch_id": ["B01"]})},
+              truth={"bgnbd": {"r": float("nan")}}, meta={"seed": 1})
+    with pytest.raises(DataValidationError, match=r"truth.json would hold a non-finite number at bgnbd\.r"):
+        w.save(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    w.truth = {"x": [1.0, float("inf")]}
+    with pytest.raises(DataValidationError, match=r"x\[1\]"):
+        w.save(tmp_path / "out")
+
+
+# --- property tests (hypothesis; deterministic profile in tests/conftest.py) -----------------
+from hypothesis import given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ANY_VALUE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**9, 10**9), st.booleans(),
+    st.text(max_size=6), st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=7),
+    st.none())
+
+
+@hsettings(max_examples=400)
+@given(name=st.sampled_from(sorted(PARAMETERS)), value=_ANY_VALUE)
+def test_any_override_is_refused_or_valid(name, value):
+    """Whatever a user types after --set NAME=, the result is a clear ParameterError or a
+    parameter set whose every number is finite and in range (never a crash)."""
+    import math
+
+    try:
+        p = WorldParams().override({name: value})
+    except ParameterError:
+        return
+    for _name, v in _parameters(p):
+        for x in np.ravel(np.asarray(v, dtype=object)):
+            if isinstance(x, float):
+                assert math.isfinite(x), (name, value)
+
+
+_VALID = {
+    "campaign.fraction": st.floats(0.05, 0.95), "campaign.treated_share": st.floats(0.01, 0.99),
+    "survey.response_rate": st.floats(0.0005, 0.9995), "churn.membership_rate": st.floats(0.01, 1.0),
+    "customers.share_legacy": st.floats(0.0, 1.0), "silo.coverage.web": st.floats(0.0, 1.0),
+    "service.b2c_tickets_per_month": st.floats(0.0, 2.0), "supply_chain.noise_sd": st.floats(0.0, 20.0),
+    "spend.q": st.floats(1.01, 10.0), "purchase.r": st.floats(0.05, 5.0),
+    "referral.slope": st.floats(0.0, 10.0), "survey.loading_scale": st.floats(0.1, 1.1),
+}
+
+
+@hsettings(max_examples=12, deadline=None)
+@given(changes=st.fixed_dictionaries({}, optional=_VALID), seed=st.integers(0, 2**31))
+def test_random_valid_worlds_save_strict_json(changes, seed):
+    """Random in-range parameters generate a world whose saved truth.json and world.json are
+    strict JSON: an undefined quantity is null, never NaN or Infinity."""
+    import json
+    import tempfile
+
+    world = generate_world(seed=seed, n_customers=300, months=12, params=WorldParams().override(changes))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = world.save(tmp)
+        for name in ("truth.json", "world.json"):
+            def refuse(token, name=name):
+                pytest.fail(f"{name} holds {token} for {changes}")
+
+            json.loads((out / name).read_text(encoding="utf-8"), parse_constant=refuse)

@@ -23,6 +23,7 @@ Causal chain (all vectorised; the only Python loop runs over calendar months):
 
 from __future__ import annotations
 
+import math
 import zlib
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ __all__ = ["generate_world", "DEFAULT_SEED", "MONTH_DAYS", "acsi_structure", "SU
 DEFAULT_SEED = 2024
 MONTH_DAYS = 30.4375  # one tenure month, in days
 EXTRA_MONTHS = 120  # membership spells are followed this long past the window, for truth only
+START_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-01"))  # allowed first days of the window
 TICKET_CHANNELS = ("phone", "online_chat", "email", "app")
 LATENTS = ("EXP", "product", "attitude", "efficiency", "purchase", "price", "emotion",
            "PQ", "PV", "SAT", "COMP", "LOY")
@@ -98,6 +100,16 @@ CROSS_ITEM_R2 = 0.55
 def _rng(seed: int, part: str) -> np.random.Generator:
     """An independent stream per component, so changing one part leaves the others alone."""
     return np.random.default_rng([seed, zlib.crc32(part.encode())])
+
+
+def _zfill(a: np.ndarray, width: int) -> np.ndarray:
+    """np.strings.zfill that also takes an empty array (numpy 2.4 raises on one)."""
+    return np.strings.zfill(a, width) if len(a) else np.asarray(a, dtype=(np.str_, width))
+
+
+def _mean(x) -> float:
+    """Mean of an array; NaN (null in truth.json) for an empty one, without a warning."""
+    return float(np.mean(x)) if len(x) else math.nan
 
 
 def _logistic(x):
@@ -213,11 +225,23 @@ def _check_args(seed, n_customers, months, start) -> pd.Timestamp:
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)):
         raise ParameterError(f"months must be an integer, got {months!r}", fix="pass e.g. months=36")
     check_scalar(int(months), "months", int, 12, 240)
+    if isinstance(start, (bool, np.bool_, int, float, np.number)):  # pd.Timestamp(20230101) is in 1970
+        raise ParameterError(f"start must be a date like '2023-01-01', got {start!r} ({type(start).__name__})",
+                             fix="pass an ISO date string for the first day of a month")
     try:
         ts = pd.Timestamp(start)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise ParameterError(f"start must be a date like '2023-01-01', got {start!r}",
                              fix="pass an ISO date string for the first day of a month") from None
+    if pd.isna(ts):
+        raise ParameterError("start is missing (NaT)", fix="pass e.g. start='2023-01-01'")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    if not START_RANGE[0] <= ts <= START_RANGE[1]:
+        # the generator works in nanosecond timestamps (years 1677-2262), sign-ups reach two
+        # years back and membership truth ten years past the window
+        raise ParameterError(f"start must lie between {START_RANGE[0].date()} and {START_RANGE[1].date()}, "
+                             f"got {ts.date()}", fix="pass a start date in that range, e.g. '2023-01-01'")
     if ts.day != 1 or ts != ts.normalize():
         raise ParameterError(f"start must be the first day of a month, got {ts.date()}",
                              fix=f"use {ts.replace(day=1).date()}")
@@ -243,7 +267,7 @@ def generate_world(
     months : int
         Length of the observation window in months (12 to 240).
     start : str
-        First day of the window (must be the first day of a month).
+        First day of the window: the first day of a month between 1900-01-01 and 2100-12-01.
     params : WorldParams, optional
         Planted parameters; defaults to ``WorldParams()``.
     progress : bool
@@ -361,7 +385,7 @@ class _Generator:
         company = np.empty(n, dtype=object)
         company[b2b_i] = np.strings.add(np.strings.add(
             np.asarray([b[1] for b in BRANCHES])[branch[b2b_i]],
-            np.strings.zfill((b2b_i + 1).astype(str), 6)), "号企业").astype(object)
+            _zfill((b2b_i + 1).astype(str), 6)), "号企业").astype(object)
         self.c = {
             "day": day, "legacy": legacy, "is_b2b": is_b2b, "seg": seg, "branch": branch,
             "channel": channel, "acq_cost": acq_cost, "size": size, "industry": industry,
@@ -746,9 +770,9 @@ class _Generator:
             p_pro = 1 - stats.norm.cdf((8.5 - mu - sd * lam * loy) / res_sd)
             p_det = stats.norm.cdf((6.5 - mu - sd * lam * loy) / res_sd)
             nps_truth[f"wave{w}"] = {
-                "population": float(100 * (p_pro.mean() - p_det.mean())),
-                "respondents_expected": float(100 * (p_pro[responded].mean() - p_det[responded].mean())),
-                "population_mean_satisfaction_latent": float(sat.mean()),
+                "population": 100 * (_mean(p_pro) - _mean(p_det)),
+                "respondents_expected": 100 * (_mean(p_pro[responded]) - _mean(p_det[responded])),
+                "population_mean_satisfaction_latent": _mean(sat),
                 "date": str((cal.start + pd.Timedelta(days=wday)).date()),
                 "frame_size": int(len(frame)),
             }
@@ -863,7 +887,7 @@ class _Generator:
             signup = cal.dates(np.maximum(c["day"][ids], cal.bounds[0]))
             upd_day = np.minimum(self.window_days - 1,
                                  np.maximum(c["day"][ids], 0) + rng.random(k) * (self.window_days - np.maximum(c["day"][ids], 0)))
-            rec = np.strings.zfill(np.arange(1, k + 1).astype(str), 7)
+            rec = _zfill(np.arange(1, k + 1).astype(str), 7)
             record_id = np.strings.add(prefix[sys_name] + "-", rec)
             df = pd.DataFrame({
                 "record_id": record_id,
@@ -879,7 +903,7 @@ class _Generator:
             elif sys_name == "service":
                 df["vip"] = c["loyal"][ids]
             else:
-                df["username"] = np.strings.add("u", np.strings.zfill(rng.integers(0, 10 ** 8, k).astype(str), 8))
+                df["username"] = np.strings.add("u", _zfill(rng.integers(0, 10 ** 8, k).astype(str), 8))
             df["birth_year"] = df["birth_year"].astype("float")
             self.silo_tables[f"silo_{sys_name}"] = df
             matches.append(pd.DataFrame({"system": sys_name, "record_id": record_id, "customer_id": ids + 1}))
@@ -1086,7 +1110,7 @@ class _Generator:
         # membership: implied survival of spells that started inside the window
         lm = latent.loc[b2c_new & self.mem["member"], "membership_latent_months"].fillna(np.inf).to_numpy()
         grid = [6, 12, 24, 36]
-        surv = {str(t): float(np.mean(lm > t)) for t in grid}
+        surv = {str(t): _mean(lm > t) for t in grid}
         camp = latent["campaign_expected_uplift"]
         segs = latent["latent_segment"]
         el = camp.notna()
@@ -1131,7 +1155,7 @@ class _Generator:
                 "duration_months": self.campaign["duration"],
                 "log_hr_by_segment": dict(zip([s for s, _ in SEGMENTS], p.campaign.log_hr_by_segment, strict=True)),
                 "expected_uplift": float(camp[el].mean()) if el.any() else None,
-                "expected_uplift_by_segment": {s: float(camp[el & (segs == s)].mean())
+                "expected_uplift_by_segment": {s: _mean(camp[el & (segs == s)])
                                                for s, _ in SEGMENTS if (el & (segs == s)).any()},
                 "definition": "expected P(retained 6 months | treated) - P(... | control), same covariate path",
             },
@@ -1203,6 +1227,11 @@ class _Generator:
 
 
 def _round(obj, nd=6):
+    """Rounded plain-Python copy of the truth; a quantity the world leaves undefined (a mean
+    over no one, e.g. survey respondents when nobody answered) becomes None (JSON null),
+    never NaN, which strict JSON readers refuse."""
+    if isinstance(obj, (float, np.floating)) and math.isnan(obj):
+        return None
     if isinstance(obj, float):
         return round(obj, nd)
     if isinstance(obj, dict):

@@ -88,6 +88,22 @@ def unique_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     return (pre[k // 1_000_000_000] * 1_000_000_000 + k % 1_000_000_000).astype(str)
 
 
+def _substr(a: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``[s[start:stop] for s in a]`` on a str array, vectorised (np.strings.slice needs numpy 2.3).
+
+    >>> _substr(np.array(["13812345678", "1390000"]), 3, 7)
+    array(['1234', '0000'], dtype='<U4')
+    """
+    a = np.asarray(a, dtype=str)
+    width = a.dtype.itemsize // np.dtype((np.str_, 1)).itemsize
+    stop = min(stop, width)
+    if stop <= start:
+        return np.full(a.shape, "", dtype=(np.str_, 1))
+    # fixed-width unicode is width code points per string, padded with NUL: a char matrix
+    chars = np.ascontiguousarray(a).view((np.str_, 1)).reshape(len(a), width)
+    return np.ascontiguousarray(chars[:, start:stop]).view((np.str_, stop - start)).ravel()
+
+
 def format_phone(rng: np.random.Generator, phone: np.ndarray) -> np.ndarray:
     """Write each 11-digit number in one of the formats people and systems use."""
     out = phone.astype(object)
@@ -98,7 +114,7 @@ def format_phone(rng: np.random.Generator, phone: np.ndarray) -> np.ndarray:
         if sep is None:
             out[idx] = np.strings.add(sep_pre, ph)
             continue
-        a, b, c = np.strings.slice(ph, 0, 3), np.strings.slice(ph, 3, 7), np.strings.slice(ph, 7, 11)
+        a, b, c = _substr(ph, 0, 3), _substr(ph, 3, 7), _substr(ph, 7, 11)
         out[idx] = np.strings.add(sep_pre, np.strings.add(np.strings.add(np.strings.add(np.strings.add(a, sep), b), sep), c))
     return out
 

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import ParameterError
+from ..validation import check_count, check_probability, check_scalar
 
 __all__ = [
     "BRANCHES",
@@ -441,60 +444,258 @@ def _set_path(obj, parts: list[str], value, full_key: str):
 
 
 def _coerce(current, value, key):
+    """``value`` converted to the type of the parameter it replaces, or a ParameterError."""
+    if dataclasses.is_dataclass(current) or isinstance(current, MappingProxyType):
+        names = ([f.name for f in dataclasses.fields(current)] if dataclasses.is_dataclass(current)
+                 else list(current))
+        raise ParameterError(f"world parameter {key!r} is a group of parameters, not one value",
+                             fix=f"set one of its members, e.g. --set {key}.{names[0]}=... "
+                                 f"(members: {', '.join(names)})")
     if isinstance(current, bool):
-        return bool(value)
-    if isinstance(current, (int, float)) and not isinstance(current, bool):
-        try:
-            return type(current)(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"world parameter {key!r} must be a number, got {value!r}",
-                                 fix="pass a number, e.g. --set purchase.r=0.5") from None
+        if not isinstance(value, bool):
+            raise ParameterError(f"world parameter {key!r} must be true or false, got {value!r}",
+                                 fix=f"pass --set {key}=true or {key}=false")
+        return value
+    if isinstance(current, str):
+        if not isinstance(value, str) or not value.strip():
+            raise ParameterError(f"world parameter {key!r} must be a non-empty text, got {value!r}",
+                                 fix=f"pass a name like {current!r}")
+        return value
+    if isinstance(current, (int, float)):
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value) if isinstance(current, float) else int(value.replace("_", ""))
+            except ValueError:
+                number = None
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            kind = "a whole number" if isinstance(current, int) else "a number"
+            raise ParameterError(f"world parameter {key!r} must be {kind}, got {value!r}",
+                                 fix=f"pass {kind}, e.g. --set {key}={current!r}")
+        if not math.isfinite(number):
+            raise ParameterError(f"world parameter {key!r} must be finite, got {value!r}",
+                                 fix=f"pass a finite number, e.g. --set {key}={current!r}")
+        if isinstance(current, int) and number != int(number):
+            raise ParameterError(f"world parameter {key!r} must be a whole number, got {value!r}",
+                                 fix=f"pass e.g. --set {key}={current!r}")
+        return type(current)(number)
     if isinstance(current, tuple):
         if not isinstance(value, (list, tuple)) or len(value) != len(current):
             raise ParameterError(f"world parameter {key!r} must be a list of {len(current)} values",
-                                 fix=f"pass e.g. {list(current)}")
+                                 fix=f"pass e.g. {_plain(current)}")
         return tuple(_coerce(c, v, key) for c, v in zip(current, value, strict=True))
-    return value
+    raise ParameterError(f"world parameter {key!r} cannot be set from the command line",
+                         fix="build the parameters in Python: WorldParams(...)")
+
+
+# --- validation ------------------------------------------------------------------------------
+# Every numeric parameter gets a rule below; the test suite checks that none is missing, so a
+# new parameter cannot slip through unchecked. Rules take (value, dotted name) and raise.
+
+def _each(x):
+    """The numbers inside a (possibly nested) tuple, or the number itself."""
+    if isinstance(x, (tuple, list)):
+        for v in x:
+            yield from _each(v)
+    else:
+        yield x
+
+
+def _real(low=None, high=None, low_inclusive=True, high_inclusive=True):
+    def rule(x, name):
+        for v in _each(x):
+            check_scalar(v, name, numbers.Real, low, high,
+                         low_inclusive=low_inclusive, high_inclusive=high_inclusive)
+    return rule
+
+
+def _whole(low, high):
+    def rule(x, name):
+        for v in _each(x):
+            check_count(v, name, low, high)
+    return rule
+
+
+_FINITE = _real()
+_POSITIVE = _real(0, low_inclusive=False)
+_NON_NEGATIVE = _real(0)
+_SHARE = _real(0, 1)
+_OPEN_SHARE = _real(0, 1, low_inclusive=False, high_inclusive=False)
+
+
+def _probs(x, name):
+    """One probability vector, or a tuple of them (one row per segment): each >= 0, sums to 1."""
+    nested = bool(x) and isinstance(x[0], (tuple, list))
+    for i, row in enumerate(x if nested else (x,)):
+        label = f"{name}[{i}]" if nested else name
+        for v in row:
+            check_probability(v, label)
+        total = sum(row)
+        if abs(total - 1) > 1e-6:
+            shares = [round(v / total, 6) for v in row] if total > 0 else None
+            raise ParameterError(f"world parameter {label} must be non-negative and sum to 1, got {list(row)}",
+                                 fix=f"normalise the shares, e.g. {shares}" if shares else "give some share > 0")
+
+
+def _channel_table(x, name):
+    """channel -> (share, mean cost): shares sum to 1, costs > 0."""
+    for channel, pair in x.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ParameterError(f"world parameter {name}.{channel} must be [share, mean cost], got {pair!r}",
+                                 fix=f"pass e.g. --set {name}.{channel}=[0.25,90]")
+        share, cost = pair
+        check_probability(share, f"{name}.{channel} share")
+        check_scalar(cost, f"{name}.{channel} cost", numbers.Real, 0, low_inclusive=False)
+    total = sum(pair[0] for pair in x.values())
+    if abs(total - 1) > 1e-6:
+        raise ParameterError(f"world parameter {name}: the channel shares must sum to 1, they sum to {total:.6g}",
+                             fix="normalise the shares")
+
+
+def _increasing(inner):
+    def rule(x, name):
+        inner(x, name)
+        if any(b <= a for a, b in zip(x, x[1:], strict=False)):
+            raise ParameterError(f"world parameter {name} must increase strictly, got {list(x)}",
+                                 fix="sort the values and drop repeats")
+    return rule
+
+
+def _names(x, name):
+    if not x or not all(isinstance(v, str) and v.strip() for v in x) or len(set(x)) != len(x):
+        raise ParameterError(f"world parameter {name} must be distinct non-empty names, got {list(x)}",
+                             fix="pass e.g. ['retail', 'services']")
+
+
+def _loading_scale(x, name):
+    # every item's loading times the scale must stay below 1 (its residual variance 1 - l^2 > 0)
+    check_scalar(x, name, numbers.Real)
+    if not 0 < x < _MAX_LOADING_SCALE:
+        raise ParameterError(f"world parameter {name} must lie in (0, {_MAX_LOADING_SCALE:.3f}) so that every "
+                             f"item loading (up to 0.90) times it stays below 1, got {x!r}",
+                             fix="choose e.g. 0.8 for noisier items, 1.0 for the default")
+
+
+_MAX_LOADING_SCALE = 1 / 0.90  # the largest item loading is 0.90 (crmlab.synth.generate.SURVEY_ITEMS)
+
+# dotted parameter path -> rule; a MappingProxyType's keys are matched with "*"
+_RULES = {
+    "customers.share_b2b": _SHARE, "customers.share_legacy": _SHARE,
+    "customers.legacy_months": _whole(1, 120),
+    "customers.signup_growth": _real(-1, 100, low_inclusive=False),
+    "customers.segment_shares": _probs, "customers.b2b_size_shares": _probs,
+    "customers.b2b_industries": _names,
+    "customers.b2c_channels": _channel_table, "customers.b2b_channels": _channel_table,
+    "customers.email_opt_in_shares": _probs,
+    "customers.loyalty_member_rate": _SHARE, "customers.community_member_rate": _SHARE,
+    "purchase.r": _POSITIVE, "purchase.alpha": _POSITIVE, "purchase.a": _POSITIVE, "purchase.b": _POSITIVE,
+    "purchase.dropout_satisfaction_rho": _real(-1, 1, low_inclusive=False, high_inclusive=False),
+    "purchase.channel_probs": _probs, "purchase.category_probs": _probs, "purchase.discount_probs": _SHARE,
+    "spend.p": _POSITIVE, "spend.q": _real(1, low_inclusive=False), "spend.gamma": _POSITIVE,
+    # six equicorrelated drivers: positive definite for -1/5 < rho < 1
+    "satisfaction.driver_corr": _real(-0.2, 1, low_inclusive=False, high_inclusive=False),
+    "satisfaction.paths.*": _FINITE,  # acsi_structure refuses paths that explain > 1 of a variance
+    "satisfaction.service_experience_loading": _SHARE,
+    "survey.wave_fractions": _increasing(_OPEN_SHARE),
+    "survey.invite_share": _real(0, 1, low_inclusive=False), "survey.response_rate": _OPEN_SHARE,
+    "survey.response_satisfaction_logit": _real(-10, 10), "survey.loading_scale": _loading_scale,
+    "survey.mode_online_share": _SHARE,
+    "churn.membership_rate": _real(0, 1, low_inclusive=False), "churn.plan_probs": _probs,
+    "churn.plan_fees": _NON_NEGATIVE, "churn.weibull_shape": _real(0, 20, low_inclusive=False),
+    "churn.weibull_scale_months": _POSITIVE, "churn.log_hr.*": _real(-10, 10),
+    "churn.b2b_monthly_churn_logit": _real(-20, 20), "churn.b2b_churn_satisfaction_logit": _real(-10, 10),
+    "service.b2c_tickets_per_month": _real(0, 50), "service.b2b_tickets_per_month": _real(0, 50),
+    "service.complaint_logit": _real(-20, 20), "service.complaint_satisfaction_logit": _real(-10, 10),
+    "service.channel_probs": _probs, "service.channel_log_response_hours": _real(-10, 10),
+    "service.sla_hours": _POSITIVE, "service.branch_sd": _NON_NEGATIVE, "service.customer_sd": _NON_NEGATIVE,
+    "service.ticket_sd": _NON_NEGATIVE, "service.golive_log_response": _real(-10, 10),
+    "service.digital_channel_probs": _probs, "service.stage_probs": _probs,
+    "service.complaint_stage_probs": _probs, "service.other_type_probs": _probs,
+    "service.complaint_log_response": _real(-10, 10), "service.fcr_logit": _real(-20, 20),
+    "service.fcr_complaint_logit": _real(-20, 20), "service.work_hours_fcr": _POSITIVE,
+    "service.work_hours_no_fcr": _POSITIVE, "service.complaint_log_work": _real(-10, 10),
+    "service.work_sd": _NON_NEGATIVE, "service.csat_response_rate": _SHARE,
+    "service.csat_log_response": _real(-10, 10), "service.csat_fcr": _real(-10, 10),
+    "service.csat_complaint": _real(-10, 10), "service.csat_cutpoints": _increasing(_real(-20, 20)),
+    "service.cost_per_ticket": _NON_NEGATIVE,
+    "campaign.fraction": _OPEN_SHARE, "campaign.duration_months": _whole(1, 240),
+    "campaign.treated_share": _OPEN_SHARE, "campaign.min_tenure_months": _real(0, 240),
+    "campaign.offer_cost": _NON_NEGATIVE, "campaign.log_hr_by_segment": _real(-10, 10),
+    "golive.cohort_fractions.*": _OPEN_SHARE,
+    "supply_chain.base_satisfaction": _real(0, 100), "supply_chain.size_satisfaction": _real(-100, 100),
+    "supply_chain.account_sd": _NON_NEGATIVE, "supply_chain.on_time": _FINITE, "supply_chain.fill": _FINITE,
+    "supply_chain.lead_time": _FINITE, "supply_chain.defect": _FINITE, "supply_chain.noise_sd": _NON_NEGATIVE,
+    "supply_chain.sow_per_sat_point": _real(-10, 10), "supply_chain.sow_base_logit": _real(-20, 20),
+    "referral.base_per_year": _real(0, 50), "referral.threshold": _real(-10, 10), "referral.slope": _real(0, 10),
+    "silo.coverage.*": _SHARE, "silo.duplicate_rate": _SHARE, "silo.traditional_rate": _SHARE,
+    "silo.homophone_rate": _SHARE, "silo.stale_phone_rate": _SHARE, "silo.missing_email_rate": _SHARE,
+    "silo.phone_typo_rate": _SHARE,
+}
+
+
+def _parameters(obj, path: str = ""):
+    """(dotted path, value) of every parameter; a mapping of channel tables counts as one."""
+    for f in dataclasses.fields(obj):
+        value, name = getattr(obj, f.name), f"{path}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from _parameters(value, name + ".")
+        elif isinstance(value, (MappingProxyType, dict)) and name not in _RULES:
+            for k, v in value.items():
+                yield f"{name}.{k}", v
+        else:
+            yield name, value
+
+
+def _rule_for(name: str):
+    if name in _RULES:
+        return _RULES[name]
+    return _RULES.get(name.rsplit(".", 1)[0] + ".*")
 
 
 def _check_params(p: WorldParams) -> None:
-    """Reject parameter sets the generator cannot honour."""
-    def positive(x, name):
-        if not x > 0:
-            raise ParameterError(f"world parameter {name} must be > 0, got {x}", fix="choose a positive value")
+    """Refuse parameter sets the generator cannot honour (before anything is generated)."""
+    default = WorldParams()
+    if not isinstance(p, WorldParams):
+        raise ParameterError(f"params must be a WorldParams, got {type(p).__name__}",
+                             fix="build one with crmlab.synth.WorldParams().override({...})")
+    shapes = {name: value for name, value in _parameters(default)}
+    for name, value in _parameters(p):
+        ref = shapes.get(name)
+        if isinstance(ref, tuple) and (not isinstance(value, tuple) or len(value) != len(ref)
+                                       or any(isinstance(r, tuple) and len(r) != len(v)
+                                              for r, v in zip(ref, value, strict=False))):
+            raise ParameterError(f"world parameter {name} must be a list of {len(ref)} values shaped like "
+                                 f"{_plain(ref)}, got {_plain(value)}", fix=f"pass e.g. {_plain(ref)}")
+        rule = _rule_for(name)
+        if rule is None:  # a parameter without a rule is a bug in this file, not in the input
+            raise ParameterError(f"world parameter {name} has no validation rule",
+                                 fix="add one to crmlab.synth.params._RULES")
+        try:
+            rule(value, name)
+        except ParameterError as err:
+            if err.problem.startswith("world parameter"):
+                raise
+            raise ParameterError(f"world parameter {err.problem}",
+                                 fix=f"{err.fix} (the default is {name}={_short(shapes.get(name))})") from None
+    for group in ("satisfaction.paths", "churn.log_hr", "golive.cohort_fractions", "silo.coverage",
+                  "customers.b2c_channels", "customers.b2b_channels"):
+        got = set(_get(p, group))
+        want = set(_get(default, group))
+        if group != "satisfaction.paths" and got != want:
+            raise ParameterError(f"world parameter {group} must have the keys {sorted(want)}, got {sorted(got)}",
+                                 fix="change the values of the existing keys only")
 
-    def share(x, name):
-        if not 0 <= x <= 1:
-            raise ParameterError(f"world parameter {name} must be in [0, 1], got {x}", fix="choose a share in [0, 1]")
 
-    for name in ("r", "alpha", "a", "b"):
-        positive(getattr(p.purchase, name), f"purchase.{name}")
-    for name in ("p", "q", "gamma"):
-        positive(getattr(p.spend, name), f"spend.{name}")
-    if p.spend.q <= 1:
-        raise ParameterError("world parameter spend.q must be > 1 (mean spend is infinite otherwise)",
-                             fix="choose spend.q > 1")
-    positive(p.churn.weibull_shape, "churn.weibull_shape")
-    positive(p.churn.weibull_scale_months, "churn.weibull_scale_months")
-    for name in ("share_b2b", "share_legacy"):
-        share(getattr(p.customers, name), f"customers.{name}")
-    share(p.churn.membership_rate, "churn.membership_rate")
-    share(p.survey.invite_share, "survey.invite_share")
-    share(p.survey.response_rate, "survey.response_rate")
-    share(p.campaign.treated_share, "campaign.treated_share")
-    if not -1 < p.purchase.dropout_satisfaction_rho < 1:
-        raise ParameterError("purchase.dropout_satisfaction_rho must be in (-1, 1)", fix="choose e.g. -0.5")
-    for name, probs in (("customers.segment_shares", p.customers.segment_shares),
-                        ("customers.b2b_size_shares", p.customers.b2b_size_shares),
-                        ("customers.email_opt_in_shares", p.customers.email_opt_in_shares),
-                        ("service.channel_probs", p.service.channel_probs),
-                        ("service.digital_channel_probs", p.service.digital_channel_probs),
-                        ("service.stage_probs", p.service.stage_probs),
-                        ("service.complaint_stage_probs", p.service.complaint_stage_probs),
-                        ("service.other_type_probs", p.service.other_type_probs)):
-        if abs(sum(probs) - 1) > 1e-6 or min(probs) < 0:
-            raise ParameterError(f"world parameter {name} must be non-negative and sum to 1, got {list(probs)}",
-                                 fix="normalise the shares")
-    if len(p.customers.segment_shares) != len(SEGMENTS):
-        raise ParameterError(f"customers.segment_shares needs {len(SEGMENTS)} values",
-                             fix=f"one share per segment {[s for s, _ in SEGMENTS]}")
+def _get(obj, dotted: str):
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _short(value):
+    """A parameter value as a person writes it (0.6667, not 0.6666666666666666)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(str(_short(v)) for v in value) + "]"
+    return value

@@ -15,13 +15,13 @@ This module wraps otter-grader 7 without Docker:
 
 The notebook format needs nothing but the standard library to read:
 
->>> from crmlab.grading import read_assignment_config
+>>> from crmlab.course.grading import read_assignment_config
 >>> read_assignment_config("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb")["name"]
 '00-welcome-and-data-tour'
 
 Building and grading run otter-grader (``pip install 'crmlab[grading]'``) and take seconds each::
 
-    >>> from crmlab.grading import build_all, grade_submissions
+    >>> from crmlab.course.grading import build_all, grade_submissions
     >>> builds = build_all()                                    # doctest: +SKIP
     >>> grades = grade_submissions("submissions", out_csv="grades.csv")  # doctest: +SKIP
 """
@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import builtins
 import csv
+import json
 import numbers
 import os
 import re
@@ -47,9 +48,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import CrmlabError, DatasetNotFoundError, ParameterError
-from .teaching import deterministic_env
-from .validation import check_scalar
+from .. import __version__
+from ..errors import CrmlabError, DatasetNotFoundError, OutputExistsError, ParameterError
+from ..validation import check_output_file, check_scalar
+from .notebooks import deterministic_env
 
 __all__ = [
     "ExerciseBuild",
@@ -569,19 +571,47 @@ def _otter():
         raise CrmlabError("otter-grader is not installed", fix=_OTTER_FIX) from None
 
 
-_BUILD_PARTS = {"student", "autograder"}
+# Folders this module creates carry a marker file; only marked folders are ever replaced, so a
+# user's folder that happens to sit where a build or a world would go is never deleted.
+MARKER = ".crmlab-made"
+
+
+def _mark(folder: Path, what: str, **key) -> None:
+    note = (f"Written by crmlab {__version__} ({what}). crmlab deletes and rewrites this folder "
+            "when it rebuilds it: keep nothing of yours here.")
+    (folder / MARKER).write_text(json.dumps({"what": what, **key, "note": note}, indent=1, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+
+
+def _marker(folder: Path) -> dict | None:
+    """The marker of ``folder`` (None if it has none or it is not crmlab's)."""
+    try:
+        mark = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return mark if isinstance(mark, dict) and "what" in mark else None
+
+
+def _not_ours(folder: Path, what: str, fix: str) -> OutputExistsError:
+    entries = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    shown = ", ".join(entries[:3]) + (" ..." if len(entries) > 3 else "")
+    return OutputExistsError(f"{folder} exists and was not written by crmlab as {what} (no {MARKER} "
+                             f"file{'; it holds ' + shown if shown else ''}), so it is left alone", fix=fix)
 
 
 def _clear_build_dir(out_dir: Path) -> None:
+    """Make room for a build: an empty folder is used, a previous (marked) build is replaced,
+    anything else is refused."""
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
         raise ParameterError(f"out_dir {out_dir} exists and is not a folder", fix="choose a folder path")
-    entries = {p.name for p in out_dir.iterdir()}
-    if entries - _BUILD_PARTS:
-        raise ParameterError(f"out_dir {out_dir} holds files that otter assign did not write "
-                             f"({', '.join(sorted(entries - _BUILD_PARTS)[:3])})",
-                             fix="build into an empty folder or a previous build folder, e.g. build/exercises/NAME")
+    if not any(out_dir.iterdir()):
+        return
+    if (_marker(out_dir) or {}).get("what") != "exercise build":
+        raise _not_ours(out_dir, "an exercise build",
+                        fix="build into a new or empty folder, e.g. build/exercises/NAME (an old build made "
+                            "before crmlab marked its builds: delete it yourself)")
     shutil.rmtree(out_dir)
 
 
@@ -595,8 +625,10 @@ def _points(student_nb: Path) -> dict:
 def build_exercise(master, out_dir) -> ExerciseBuild:
     """Run ``otter assign`` on one master notebook: student copy + autograder in ``out_dir``.
 
-    ``out_dir`` is replaced if it holds a previous build (``student/`` and ``autograder/``
-    only); tests are not run here (the test suite grades both copies instead).
+    ``out_dir`` must be new, empty or a previous build (marked by a ``.crmlab-made`` file),
+    which is replaced; any other folder is refused with
+    :class:`~crmlab.errors.OutputExistsError` and left alone. Tests are not run here (the
+    test suite grades both copies instead).
 
     >>> b = build_exercise("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb",
     ...                    "build/exercises/00-welcome-and-data-tour")   # doctest: +SKIP
@@ -616,7 +648,9 @@ def build_exercise(master, out_dir) -> ExerciseBuild:
 
     out_dir = Path(out_dir).resolve()
     _clear_build_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # marked before otter runs, so that a failed build can be replaced by the next one
+    _mark(out_dir, "exercise build", exercise=str(config["name"]))
     cwd = os.getcwd()
     try:
         otter_assign(str(master.resolve()), str(out_dir), no_pdfs=True, no_run_tests=True)
@@ -708,34 +742,52 @@ def _progress(items, progress: bool | None, desc: str, unit: str, total: int | N
     return tqdm(items, desc=desc, unit=unit, total=total, disable=not show, file=sys.stderr)
 
 
+MAX_SEED = 2**63 - 1  # seeds are stored in an Int64 column of the grades
+_SEED_WORLD = {"n_customers": 5000, "months": 36}  # what `crmlab generate --seed N` writes
+
+
+def _world_target(seed: int, worlds_dir) -> Path:
+    """``worlds_dir/seed-SEED``; refuses a folder there that crmlab did not write."""
+    target = Path(worlds_dir) / f"seed-{seed}"
+    if (target.exists() or target.is_symlink()) and (
+            target.is_symlink() or (_marker(target) or {}).get("what") != "world"):
+        raise _not_ours(target, "a cached world",
+                        fix="move that folder away, or pass another worlds_dir= (--worlds DIR)")
+    return target
+
+
 def world_for_seed(seed: int, worlds_dir="build/worlds") -> Path:
     """Folder of the default-size world with ``seed``, generated once and cached.
 
     The world is what ``crmlab generate --seed SEED --out DIR`` writes (5,000 customers,
-    36 months), so it matches what a student received. Cached in ``worlds_dir/seed-SEED``.
+    36 months), so it matches what a student received. Cached in ``worlds_dir/seed-SEED``
+    with a ``.crmlab-made`` marker: a cached world of another crmlab version is regenerated;
+    a folder without the marker is never used nor replaced
+    (:class:`~crmlab.errors.OutputExistsError`).
 
     >>> world_for_seed(7).name      # doctest: +SKIP
     'seed-7'
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed must be a whole number >= 0, got {seed!r}", fix="e.g. seed=7")
-    from .datasets import load_meta
-    from .synth import generate_world
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}", fix="e.g. seed=7")
+    from ..datasets import load_meta
+    from ..synth import generate_world
 
-    target = Path(worlds_dir) / f"seed-{seed}"
-    try:
-        if load_meta(target).get("seed") == seed and (target / "customers.csv").exists():
-            return target
-    except (DatasetNotFoundError, OSError, ValueError):
-        pass
-    from .cli import write_world
-
+    target = _world_target(seed, worlds_dir)
+    key = {"seed": seed, **_SEED_WORLD, "crmlab": __version__}
+    if target.exists():
+        try:
+            if _marker(target).get("world") == key and load_meta(target).get("seed") == seed:
+                return target
+        except (DatasetNotFoundError, OSError, ValueError):
+            pass  # a broken or older cached world: replaced below
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".seed-{seed}-", dir=target.parent))
     try:
-        write_world(generate_world(seed=seed), tmp)
+        generate_world(seed=seed, **_SEED_WORLD).save(tmp)
+        _mark(tmp, "world", world=key)
         if target.exists():
-            shutil.rmtree(target)
+            shutil.rmtree(target)  # marked by _mark above in an earlier run: ours to replace
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -757,14 +809,18 @@ def read_seed_map(seed_map) -> dict[str, int]:
         if not path.is_file():
             raise ParameterError(f"seed map {path} does not exist",
                                  fix="write a CSV with a header `submission,seed` and one row per student")
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in reader.fieldnames or []]
-            if not {"submission", "seed"} <= set(header):
-                raise ParameterError(f"seed map {path} needs the columns submission and seed, has {header}",
-                                     fix="first line: submission,seed")
-            rows = [({k.strip(): v for k, v in r.items() if k}["submission"],
-                     {k.strip(): v for k, v in r.items() if k}["seed"]) for r in reader]
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                reader = csv.DictReader(f)
+                header = [h.strip() for h in reader.fieldnames or []]
+                if not {"submission", "seed"} <= set(header):
+                    raise ParameterError(f"seed map {path} needs the columns submission and seed, has {header}",
+                                         fix="first line: submission,seed")
+                rows = [({k.strip(): v for k, v in r.items() if k}["submission"],
+                         {k.strip(): v for k, v in r.items() if k}["seed"]) for r in reader]
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise ParameterError(f"seed map {path} is not a readable UTF-8 CSV file ({type(err).__name__})",
+                                 fix="save it as CSV (UTF-8) with a header `submission,seed`") from None
         where = str(path)
     out: dict[str, int] = {}
     for number, (sub, seed) in enumerate(rows, start=1):
@@ -773,9 +829,9 @@ def read_seed_map(seed_map) -> dict[str, int]:
             value = int(str(seed).strip())
         except ValueError:
             value = -1
-        if not sub or value < 0:
-            raise ParameterError(f"{where} row {number}: expected a submission name and a seed >= 0, "
-                                 f"got {sub!r}, {seed!r}", fix="e.g. `alice.ipynb,7`")
+        if not sub or not 0 <= value <= MAX_SEED:
+            raise ParameterError(f"{where} row {number}: expected a submission name and a seed from 0 to "
+                                 f"{MAX_SEED}, got {sub!r}, {seed!r}", fix="e.g. `alice.ipynb,7`")
         if out.get(sub, value) != value:
             raise ParameterError(f"{where} gives {sub!r} two seeds ({out[sub]} and {value})",
                                  fix="keep one row per submission")
@@ -973,7 +1029,8 @@ def _natural(name: str):
 
 def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.csv", seed_map=None,
                       *, worlds_dir="build/worlds", timeout: float | None = 300,
-                      progress: bool | None = None, quiet: bool = True, jobs: int = 1) -> pd.DataFrame:
+                      progress: bool | None = None, quiet: bool = True, jobs: int = 1,
+                      force: bool = False) -> pd.DataFrame:
     """Grade submitted notebooks offline (no Docker) into one tidy row per submission.
 
     ``submissions`` is a folder (searched recursively; hidden files skipped) or a list of
@@ -994,7 +1051,9 @@ def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.
     submission already runs in its own kernel, so the rows are the same as with ``jobs=1``;
     seed-map worlds are generated first, once each). Use up to the number of CPU cores.
 
-    Writes ``out_csv`` unless it is None; returns the table.
+    Writes ``out_csv`` (a ``.csv`` path) unless it is None; an existing file is replaced only
+    with ``force=True`` (:class:`~crmlab.errors.OutputExistsError` otherwise, raised before
+    anything is graded). Returns the table.
 
     >>> grades = grade_submissions("submissions", out_csv="grades.csv")   # doctest: +SKIP
     >>> grades[["submission", "exercise", "total", "possible", "percent"]]  # doctest: +SKIP
@@ -1008,6 +1067,8 @@ def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.
         raise ParameterError(f"timeout must be a positive number of seconds or None, got {timeout!r}",
                              fix="e.g. timeout=300")
     check_scalar(jobs, "jobs", numbers.Integral, 1, 256)
+    if out_csv is not None:
+        check_output_file(out_csv, "out_csv", force=force, suffix=".csv")
     seeds = read_seed_map(seed_map) if seed_map is not None else {}
     skip = [Path(out_csv)] if out_csv is not None else []
     if seed_map is not None and not isinstance(seed_map, Mapping):
@@ -1017,13 +1078,18 @@ def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.
         raise ParameterError(f"no submissions found in {submissions}",
                              fix="put the submitted notebooks (.ipynb) in the folder")
 
-    tasks, worlds = [], {}
-    for path, label in items:
-        seed = None
+    def seed_of(path: Path, label: str) -> int | None:
         for key in (label, path.name, path.stem, Path(label).with_suffix("").as_posix()):
             if key in seeds:
-                seed = seeds[key]
-                break
+                return seeds[key]
+        return None
+
+    # a folder in the way of a seed's world stops the run before any world is generated
+    for seed in sorted({s for s in (seed_of(p, lab) for p, lab in items) if s is not None}):
+        _world_target(seed, worlds_dir)
+    tasks, worlds = [], {}
+    for path, label in items:
+        seed = seed_of(path, label)
         note = ""
         if seeds and seed is None:
             note = "no seed for this submission in the seed map: graded against the default world"
