@@ -30,7 +30,7 @@ All data the kit ships are SYNTHETIC.
 
 >>> from crmlab import datasets
 >>> m = SatisfactionIndexModel("acsi").fit(datasets.load("survey"))
->>> round(float(m.paths_.loc[("SAT", "LOY"), "std_estimate"]), 2)
+>>> round(float(m.summary.loc[("SAT", "LOY"), "estimate"]), 2)
 0.6
 """
 
@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from ._threads import single_thread as _single_thread
+from .base import Fitter, TestResult, summary_frame
 from .errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
 from .satisfaction import (
     CONSTRUCT_ITEMS,
@@ -54,11 +55,12 @@ from .satisfaction import (
     validate_responses,
 )
 from .validation import (
-    check_fitted,
+    check_ci_level,
+    check_count,
     check_frame,
     check_no_nan,
     check_numeric,
-    check_probability,
+    check_option,
     check_random_state,
     check_scalar,
 )
@@ -136,24 +138,38 @@ _LAYOUT = {
 
 
 def _spec(spec, measurement, structure):
+    """The (measurement, structure) dicts of a preset ``spec`` or of the two dicts given, checked."""
     if measurement is None and structure is None:
-        if spec not in _SPECS:
+        if not isinstance(spec, str) or spec not in _SPECS:
             raise ParameterError(f"unknown model specification {spec!r}",
                                  fix=f"use one of {list(_SPECS)} or pass measurement= and structure= dicts")
         measurement, structure = _SPECS[spec]
     if measurement is None or structure is None:
         raise ParameterError("pass both measurement= and structure= (or neither, to use a preset)",
                              fix="e.g. measurement=ACSI_MEASUREMENT, structure=ACSI_STRUCTURE")
+    for name, value in (("measurement", measurement), ("structure", structure)):
+        if not isinstance(value, Mapping):
+            raise ParameterError(f"{name} must be a dict, got {type(value).__name__}",
+                                 fix='e.g. measurement={"SAT": ["sat_overall", "sat_vs_ideal"]}, structure={"LOY": ["SAT"]}')
+    for c, its in dict(measurement).items():
+        if isinstance(its, str) or not isinstance(its, Sequence) or not its:
+            raise ParameterError(f"construct {c!r} has no items (give a list of item columns), got {its!r}",
+                                 fix="give every construct a list of at least one item")
+        if len(set(its)) < len(its):
+            raise ParameterError(f"construct {c!r} lists an item twice: {list(its)}", fix="list each item once")
+    for y, xs in dict(structure).items():
+        if isinstance(xs, str) or not isinstance(xs, Sequence):
+            raise ParameterError(f"structure[{y!r}] must be a list of predictor names, got {xs!r}",
+                                 fix=f'write e.g. {{"{y}": ["SAT"]}}')
     measurement = {str(k): list(v) for k, v in dict(measurement).items()}
     structure = {str(k): list(v) for k, v in dict(structure).items()}
-    for c, its in measurement.items():
-        if not its:
-            raise ParameterError(f"construct {c!r} has no items", fix="give every construct at least one item")
     for y, xs in structure.items():
         missing = [v for v in [y, *xs] if v not in measurement]
         if missing:
             raise ParameterError(f"structural model uses {missing} that have no items in measurement",
                                  fix="add them to measurement= or remove the paths")
+        if y in xs:
+            raise ParameterError(f"structure[{y!r}] lists {y!r} as its own predictor", fix="remove the self-loop")
     return measurement, structure
 
 
@@ -172,11 +188,11 @@ def model_description(measurement: Mapping[str, Sequence[str]], structure: Mappi
         raise ParameterError("structure must be a dict {outcome: [predictors]}",
                              fix='pass e.g. {"LOY": ["SAT"]}, or {} for a measurement model only')
     for c, its in measurement.items():
-        if isinstance(its, str) or not its or not all(isinstance(i, str) and i for i in its):
+        if isinstance(its, str) or not isinstance(its, Sequence) or not its or not all(isinstance(i, str) and i for i in its):
             raise ParameterError(f"construct {c!r} needs a list of item column names, got {its!r}",
                                  fix=f'list its items, e.g. {{"{c}": ["item_1", "item_2"]}}')
     for y, xs in structure.items():
-        if isinstance(xs, str) or not all(isinstance(x, str) and x for x in xs):
+        if isinstance(xs, str) or not isinstance(xs, Sequence) or not all(isinstance(x, str) and x for x in xs):
             raise ParameterError(f"structure[{y!r}] must be a list of predictor names, got {xs!r}",
                                  fix=f'write e.g. {{"{y}": ["SAT"]}}')
     lines = [f"{c} =~ {' + '.join(its)}" for c, its in measurement.items()]
@@ -210,19 +226,27 @@ def latent_covariance(truth: Mapping) -> pd.DataFrame:
     ix = {n: i for i, n in enumerate(names)}
     k = len(names)
     B = np.zeros((k, k))
-    for key, v in acsi["paths"].items():
-        src, dst = key.split("->")
-        B[ix[dst], ix[src]] = v
-    rho = acsi["driver_correlation"]
-    scale = np.ones(6)
-    scale[exo[1:].index("efficiency")] = np.sqrt(1 - acsi["service_experience_loading"] ** 2)
+    try:
+        for key, v in acsi["paths"].items():
+            src, dst = key.split("->")
+            B[ix[dst], ix[src]] = v
+        rho = acsi["driver_correlation"]
+        scale = np.ones(6)
+        scale[exo[1:].index("efficiency")] = np.sqrt(1 - acsi["service_experience_loading"] ** 2)
+        resid = {n: acsi["residual_sd"][n] for n in endo}
+    except (KeyError, ValueError, TypeError, AttributeError) as err:
+        raise ParameterError(f"truth['acsi'] is incomplete or malformed ({type(err).__name__}: {err})",
+                             fix="pass the unchanged dict of datasets.load_truth() or world.truth") from None
     drv = (np.full((6, 6), rho) + (1 - rho) * np.eye(6)) * np.outer(scale, scale)
     np.fill_diagonal(drv, 1.0)
     psi = np.zeros((k, k))
     psi[0, 0] = 1.0
     psi[1:7, 1:7] = drv
     for n in endo:
-        psi[ix[n], ix[n]] = acsi["residual_sd"][n] ** 2
+        psi[ix[n], ix[n]] = resid[n] ** 2
+    if not np.all(np.isfinite(psi)) or not np.all(np.isfinite(B)):
+        raise ParameterError("truth['acsi'] holds missing or infinite values",
+                             fix="pass the unchanged dict of datasets.load_truth() or world.truth")
     inv = np.linalg.inv(np.eye(k) - B)
     return pd.DataFrame(inv @ psi @ inv.T, index=names, columns=names)
 
@@ -242,12 +266,25 @@ def population_paths(structure: Mapping[str, Sequence[str]], cov: pd.DataFrame) 
     if not isinstance(cov, pd.DataFrame):
         raise ParameterError("cov must be a DataFrame with construct names as index and columns",
                              fix="build it with latent_covariance(truth)")
+    if not isinstance(structure, Mapping):
+        raise ParameterError(f"structure must be a dict {{outcome: [predictors]}}, got {type(structure).__name__}",
+                             fix="pass e.g. ACSI_STRUCTURE")
     rows = []
     for y, xs in structure.items():
-        missing = [v for v in [y, *xs] if v not in cov.index]
+        if isinstance(xs, str) or not isinstance(xs, Sequence):
+            raise ParameterError(f"structure[{y!r}] must be a list of predictor names, got {xs!r}",
+                                 fix=f'write e.g. {{"{y}": ["SAT"]}}')
+        xs = list(xs)
+        if not xs:
+            continue
+        missing = [v for v in [y, *xs] if v not in cov.index or v not in cov.columns]
         if missing:
             raise ParameterError(f"constructs {missing} are not in cov", fix=f"use constructs of {list(cov.index)}")
-        b = np.linalg.solve(cov.loc[xs, xs].to_numpy(), cov.loc[xs, y].to_numpy())
+        try:
+            b = np.linalg.solve(cov.loc[xs, xs].to_numpy(dtype=float), cov.loc[xs, y].to_numpy(dtype=float))
+        except np.linalg.LinAlgError:
+            raise DataValidationError(f"the predictors {xs} of {y!r} are collinear in cov (singular matrix)",
+                                      fix="check cov, or drop a predictor that duplicates another") from None
         sd_y = np.sqrt(cov.loc[y, y])
         for x, v in zip(xs, b, strict=True):
             rows.append({"source": x, "target": y, "population": float(v * np.sqrt(cov.loc[x, x]) / sd_y)})
@@ -388,7 +425,7 @@ def improper_estimates(inspect: pd.DataFrame, latents) -> list[str]:
     return list(dict.fromkeys(bad))
 
 
-class SatisfactionIndexModel:
+class SatisfactionIndexModel(Fitter):
     """ACSI/ECSI-style structural equation model of satisfaction, estimated with semopy.
 
     Parameters
@@ -401,8 +438,8 @@ class SatisfactionIndexModel:
         Endogenous construct -> predictor constructs.
     index_weights : {"model", "equal"}
         How items are weighted in the 0-100 index: ``"model"`` uses the fitted loadings
-        (see :meth:`index_weights`), ``"equal"`` a plain mean of the rescaled items.
-    ci : float
+        (see ``weights_``), ``"equal"`` a plain mean of the rescaled items.
+    ci_level : float
         Level of the intervals.
     min_ratio : float
         Respondents needed per free parameter (the 5:1 rule of Bentler & Chou 1987);
@@ -413,8 +450,13 @@ class SatisfactionIndexModel:
 
     Attributes (after ``fit``)
     --------------------------
-    paths_, loadings_, reliability_, htmt_, latent_corr_, fit_indices_, total_effects_,
-    r2_, weights_, index_, n_, description_, semopy_model_
+    paths_ (= ``summary``): the standardised structural paths (``estimate``, ``std_error``,
+    ``ci_lower``, ``ci_upper``, ``p_value``, then the unstandardised ``raw_estimate``,
+    ``raw_std_error`` and ``z``); loadings_ (standardised loadings in the same layout, plus
+    residual variances); reliability_, htmt_, latent_corr_, fit_indices_ (CFI capped at 1),
+    fit_test_ (the chi-square test of exact fit, a TestResult), total_effects_, r2_,
+    weights_ (the 0-100 index's item weights), index_, n_obs_, n_free_, measurement_,
+    structure_, description_, semopy_model_
 
     Examples
     --------
@@ -424,40 +466,55 @@ class SatisfactionIndexModel:
     69.8
     """
 
+    _unit = "respondents"
+
     def __init__(self, spec: str = "acsi", *, measurement=None, structure=None, index_weights: str = "model",
-                 ci: float = 0.95, min_ratio: float = 5.0, min_respondents: int = 200, max_iter: int = 10_000):
-        self.measurement, self.structure = _spec(spec, measurement, structure)
-        self.spec = spec if measurement is None else "custom"
-        if index_weights not in ("model", "equal"):
-            raise ParameterError(f"index_weights must be 'model' or 'equal', got {index_weights!r}",
-                                 fix="use index_weights='model' (ACSI style) or 'equal'")
-        self.index_weights_method = index_weights
-        self.ci = check_probability(ci, "ci", open_interval=True)
-        self.min_ratio = check_scalar(min_ratio, "min_ratio", (int, float), 0)
-        self.min_respondents = check_scalar(min_respondents, "min_respondents", int, 1)
-        self.max_iter = check_scalar(max_iter, "max_iter", int, 1)
-        self.items = list(dict.fromkeys(i for its in self.measurement.values() for i in its))
+                 ci_level: float = 0.95, min_ratio: float = 5.0, min_respondents: int = 200,
+                 max_iter: int = 10_000):
+        self._meas, self._struct = _spec(spec, measurement, structure)
+        self._items = list(dict.fromkeys(i for its in self._meas.values() for i in its))
+        check_option(index_weights, "index_weights", ["model", "equal"])
+        check_ci_level(ci_level)
+        check_scalar(min_ratio, "min_ratio", (int, float), 0, 1000)
+        check_count(min_respondents, "min_respondents", 1, 10**8)
+        check_count(max_iter, "max_iter", 1, 1_000_000)
+        self.spec, self.measurement, self.structure = spec, measurement, structure
+        self.index_weights, self.ci_level = index_weights, ci_level
+        self.min_ratio, self.min_respondents, self.max_iter = min_ratio, min_respondents, max_iter
+
+    @property
+    def _label(self) -> str:
+        if self.measurement is not None:
+            return "Custom"
+        return {"acsi": "ACSI", "drivers": "ACSI + drivers"}[self.spec]
 
     # -- data ----------------------------------------------------------------------------
-    def _prepare(self, df: pd.DataFrame, scales, check_constant: bool = True) -> pd.DataFrame:
+    def _prepare(self, df: pd.DataFrame, item_scales, check_constant: bool = True) -> pd.DataFrame:
         if not isinstance(df, pd.DataFrame):
-            raise ParameterError(f"df must be a DataFrame, got {type(df).__name__}",
+            got = "None" if df is None else type(df).__name__
+            raise ParameterError(f"df must be a DataFrame, got {got}",
                                  fix="pass the survey table, e.g. datasets.load('survey')")
-        known = [i for i in self.items if i in QUESTIONNAIRE.index or (scales and i in scales)]
-        missing = [i for i in self.items if i not in df.columns]
+        if item_scales is not None and not isinstance(item_scales, Mapping):
+            raise ParameterError(f"item_scales must be a dict {{item: (low, high)}}, got {type(item_scales).__name__}",
+                                 fix="pass e.g. item_scales={'extra': (1, 7)}")
+        known = [i for i in self._items if i in QUESTIONNAIRE.index or (item_scales and i in item_scales)]
+        missing = [i for i in self._items if i not in df.columns]
         if missing:
             raise ColumnError(f"survey is missing item column(s) {missing}",
                               fix="pass the full questionnaire or drop those items from measurement=")
+        if df.columns.duplicated().any():
+            dup = sorted(set(df.columns[df.columns.duplicated()]))
+            raise ColumnError(f"survey has duplicated column names {dup}", fix="rename or drop the duplicated columns")
         if known:
-            validate_responses(df, known, scales=scales, allow_nan=False)
-        other = [i for i in self.items if i not in known]
-        if other:  # items of unknown scale: numeric and complete; the 0-100 index needs scales=
+            validate_responses(df, known, item_scales=item_scales, allow_nan=False)
+        other = [i for i in self._items if i not in known]
+        if other:  # items of unknown scale: numeric and complete; the 0-100 index needs item_scales=
             check_numeric(df, other, "survey")
             check_no_nan(df, other, "survey")
-        data = df[self.items].astype(float).copy()
-        for it in self.items:  # reverse-keyed items are flipped so that every loading is positive
+        data = df[self._items].astype(float).copy()
+        for it in self._items:  # reverse-keyed items are flipped so that every loading is positive
             if it in QUESTIONNAIRE.index and QUESTIONNAIRE.loc[it, "reverse"]:
-                lo, hi = item_scale(it, scales)
+                lo, hi = item_scale(it, item_scales)
                 data[it] = lo + hi - data[it]
         sd = data.std()
         const = sd.index[sd.to_numpy() == 0].tolist() if check_constant else []
@@ -470,10 +527,13 @@ class SatisfactionIndexModel:
         return data
 
     # -- fitting -------------------------------------------------------------------------
+    def _description(self) -> str:
+        return model_description(self._meas, self._struct)
+
     def _fit_semopy(self, data: pd.DataFrame):
         import semopy
 
-        model = semopy.Model(model_description(self.measurement, self.structure))
+        model = semopy.Model(self._description())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             logger = logging.getLogger()
@@ -497,14 +557,17 @@ class SatisfactionIndexModel:
     def _n_free(self, data: pd.DataFrame) -> int:
         import semopy
 
-        model = semopy.Model(model_description(self.measurement, self.structure))
+        model = semopy.Model(self._description())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.load(data)
         return int(len(model.param_vals))
 
-    def fit(self, df: pd.DataFrame, *, scales=None) -> SatisfactionIndexModel:
+    def fit(self, df: pd.DataFrame, *, item_scales=None) -> SatisfactionIndexModel:
         """Estimate the model on a survey table (one row per respondent, no missing answers).
+
+        ``item_scales``: ``{item: (low, high)}`` for items that are not in the kit's
+        ``QUESTIONNAIRE`` (needed for the 0-100 index).
 
         Raises
         ------
@@ -515,10 +578,10 @@ class SatisfactionIndexModel:
             variance or a standardised loading above 1, a "Heywood case").
         """
         with _single_thread():
-            return self._fit(df, scales)
+            return self._fit(df, item_scales)
 
-    def _fit(self, df, scales):
-        data = self._prepare(df, scales)
+    def _fit(self, df, item_scales):
+        data = self._prepare(df, item_scales)
         n = len(data)
         q = self._n_free(data)
         need = int(max(self.min_respondents, np.ceil(self.min_ratio * q)))
@@ -528,9 +591,10 @@ class SatisfactionIndexModel:
                 f"for a stable solution ({self.min_ratio:g} per parameter, minimum {self.min_respondents})",
                 fix="pool waves or segments, use the smaller 'acsi' specification, or lower min_ratio= knowingly")
         model = self._fit_semopy(data)
-        self.semopy_model_, self.n_, self.n_free_ = model, n, q
-        self.description_ = model_description(self.measurement, self.structure)
-        self._scales = scales
+        self._item_scales = item_scales
+        self.measurement_, self.structure_, self.items_ = self._meas, self._struct, self._items
+        self.semopy_model_, self.n_obs_, self.n_free_ = model, n, q
+        self.description_ = self._description()
         self._collect(model, data)
         return self
 
@@ -542,8 +606,8 @@ class SatisfactionIndexModel:
             ins = model.inspect(std_est=True)
         for col in ("Estimate", "Est. Std", "Std. Err", "z-value", "p-value"):
             ins[col] = pd.to_numeric(ins[col], errors="coerce")
-        z = stats.norm.ppf(0.5 + self.ci / 2)
-        lat = set(self.measurement)
+        z = stats.norm.ppf(0.5 + self.ci_level / 2)
+        lat = set(self._meas)
         var = ins[(ins["op"] == "~~") & (ins["lval"] == ins["rval"])].set_index("lval")
         improper = improper_estimates(ins, lat)
         reg = ins[ins["op"] == "~"].copy()
@@ -556,46 +620,45 @@ class SatisfactionIndexModel:
             raise ConvergenceError(
                 f"improper solution (Heywood case): non-positive variance or standardised loading > 1 for {improper}",
                 fix="drop or merge near-duplicate items, give each construct at least 3 items, or use more respondents")
-        self.paths_ = pd.DataFrame({
-            "source": struct["rval"].to_numpy(), "target": struct["lval"].to_numpy(),
-            "estimate": struct["Estimate"].to_numpy(), "std_estimate": struct["Est. Std"].to_numpy(),
-            "se": struct["Std. Err"].to_numpy(), "std_se": struct["std_se"].to_numpy(),
-            "z": struct["z-value"].to_numpy(), "p_value": struct["p-value"].to_numpy(),
-        }).set_index(["source", "target"])
-        self.paths_["ci_low"] = self.paths_["std_estimate"] - z * self.paths_["std_se"]
-        self.paths_["ci_high"] = self.paths_["std_estimate"] + z * self.paths_["std_se"]
+
+        def layout(rows, index):
+            est, se = rows["Est. Std"].to_numpy(), rows["std_se"].to_numpy()
+            return summary_frame(est, se, est - z * se, est + z * se, index=index, ci_level=self.ci_level,
+                                 p_value=rows["p-value"].to_numpy(), raw_estimate=rows["Estimate"].to_numpy(),
+                                 raw_std_error=rows["Std. Err"].to_numpy())
+
+        self.paths_ = layout(struct, pd.MultiIndex.from_arrays([struct["rval"], struct["lval"]],
+                                                               names=["source", "target"]))
+        self.paths_["z"] = struct["z-value"].to_numpy()
         resid_std = var["Est. Std"]
-        self.loadings_ = pd.DataFrame({
-            "construct": meas["rval"].to_numpy(), "item": meas["lval"].to_numpy(),
-            "estimate": meas["Estimate"].to_numpy(), "std_loading": meas["Est. Std"].to_numpy(),
-            "se": meas["Std. Err"].to_numpy(), "p_value": meas["p-value"].to_numpy(),
-            "residual_variance": var.loc[meas["lval"], "Estimate"].to_numpy(),
-            "std_residual_variance": resid_std.loc[meas["lval"]].to_numpy(),
-        }).set_index(["construct", "item"])
-        endo = list(self.structure)
+        self.loadings_ = layout(meas, pd.MultiIndex.from_arrays([meas["rval"], meas["lval"]],
+                                                               names=["construct", "item"]))
+        self.loadings_["residual_variance"] = var.loc[meas["lval"], "Estimate"].to_numpy()
+        self.loadings_["std_residual_variance"] = resid_std.loc[meas["lval"]].to_numpy()
+        endo = list(self._struct)
         self.r2_ = pd.Series({c: 1 - float(resid_std.loc[c]) for c in endo}, name="r2")
         # latent covariance implied by the model, then correlations
         _, (_, cmat) = model.calc_sigma()
         inner = list(model.vars["inner"])
         lc = cmat @ model.mx_psi @ cmat.T
-        idx = [inner.index(c) for c in self.measurement]
+        idx = [inner.index(c) for c in self._meas]
         lcov = lc[np.ix_(idx, idx)]
         sd = np.sqrt(np.diag(lcov))
-        self.latent_corr_ = pd.DataFrame(lcov / np.outer(sd, sd), index=list(self.measurement),
-                                         columns=list(self.measurement))
+        self.latent_corr_ = pd.DataFrame(lcov / np.outer(sd, sd), index=list(self._meas),
+                                         columns=list(self._meas))
         # standardised total effects (effect of column on row): (I - B)^-1 - I on the std paths
-        names = list(self.measurement)
+        names = list(self._meas)
         Bs = pd.DataFrame(0.0, index=names, columns=names)
         for (src, dst), row in self.paths_.iterrows():
-            Bs.loc[dst, src] = row["std_estimate"]
+            Bs.loc[dst, src] = row["estimate"]
         T = np.linalg.inv(np.eye(len(names)) - Bs.to_numpy()) - np.eye(len(names))
         self.total_effects_ = pd.DataFrame(T, index=names, columns=names)
         # measurement quality
         rows = []
         from .satisfaction import _alpha_from_cov
 
-        for c, its in self.measurement.items():
-            lam = self.loadings_.loc[c, "std_loading"].to_numpy()
+        for c, its in self._meas.items():
+            lam = self.loadings_.loc[c, "estimate"].to_numpy()
             theta = self.loadings_.loc[c, "std_residual_variance"].to_numpy()
             cr = lam.sum() ** 2 / (lam.sum() ** 2 + theta.sum())
             ave = float(np.mean(lam ** 2))
@@ -607,23 +670,32 @@ class SatisfactionIndexModel:
         rel = pd.DataFrame(rows).set_index("construct")
         rel["fornell_larcker_ok"] = rel["sqrt_ave"] > rel["max_latent_corr"]
         self.reliability_ = rel
-        self.htmt_ = htmt(data, self.measurement)
+        self.htmt_ = htmt(data, self._meas) if len(self._meas) > 1 else pd.DataFrame()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             st = semopy.calc_stats(model).T["Value"]
+        # CFI is a normed index (Bentler 1990): a chi-square below its df gives 1, not 1.001
         self.fit_indices_ = pd.Series({
             "n": float(len(data)), "chi2": float(st["chi2"]), "dof": float(st["DoF"]),
-            "p_value": float(st["chi2 p-value"]), "cfi": float(st["CFI"]), "tli": float(st["TLI"]),
+            "p_value": float(st["chi2 p-value"]), "cfi": float(np.clip(st["CFI"], 0.0, 1.0)), "tli": float(st["TLI"]),
             "rmsea": float(st["RMSEA"]), "aic": float(st["AIC"]), "bic": float(st["BIC"])}, name="fit")
-        self.weights_ = self.index_weights()
+        fi = self.fit_indices_
+        self.fit_test_ = TestResult(
+            "chi-square test of exact fit", statistic=fi["chi2"], df=fi["dof"], p_value=fi["p_value"],
+            statistic_name="chi2",
+            null_hypothesis="the model reproduces the population covariance matrix of the items exactly",
+            details={"n": len(data), "cfi": fi["cfi"], "tli": fi["tli"], "rmsea": fi["rmsea"]})
+        self.weights_ = self._index_weights()
         self.index_ = self.index_table(data, _flipped=True)
 
-    def _check_fitted(self):
-        check_fitted(self, "paths_", "fit(survey)")
+    def _summary(self) -> pd.DataFrame:
+        out = self.paths_.copy()
+        out.attrs["ci_level"] = self.ci_level
+        return out
 
     # -- the 0-100 index -----------------------------------------------------------------------
-    def index_weights(self) -> pd.DataFrame:
-        """Item weights of each construct's 0-100 index.
+    def _index_weights(self) -> pd.DataFrame:
+        """Item weights of each construct's 0-100 index (``weights_``).
 
         ``"model"``: an item's raw-scale weight is its loading divided by its residual
         variance (the factor-score weight of a one-construct block, Bartlett 1937); that
@@ -634,21 +706,21 @@ class SatisfactionIndexModel:
         between. This is the covariance-based counterpart of the ACSI, which takes the
         weights from PLS outer weights. ``"equal"``: 1/k per item.
         """
-        self._check_fitted()
+        scales = self._item_scales
         rows = []
-        for c, its in self.measurement.items():
+        for c, its in self._meas.items():
             for it in its:
-                lo, hi = item_scale(it, self._scales) if (it in QUESTIONNAIRE.index or (
-                    self._scales and it in self._scales)) else (np.nan, np.nan)
+                lo, hi = item_scale(it, scales) if (it in QUESTIONNAIRE.index or (
+                    scales and it in scales)) else (np.nan, np.nan)
                 lrow = self.loadings_.loc[(c, it)]
-                raw = lrow["estimate"] / lrow["residual_variance"] * (hi - lo)
+                raw = lrow["raw_estimate"] / lrow["residual_variance"] * (hi - lo)
                 rows.append({"construct": c, "item": it, "raw_weight": raw, "low": lo, "high": hi})
         w = pd.DataFrame(rows)
         if w[["low", "high"]].isna().any().any():
             bad = w.loc[w["low"].isna(), "item"].tolist()
             raise ParameterError(f"the answer scale of {bad} is unknown, so the 0-100 index is undefined",
-                                 fix="pass scales={item: (low, high)} to fit()")
-        if self.index_weights_method == "equal":
+                                 fix="pass item_scales={item: (low, high)} to fit()")
+        if self.index_weights == "equal":
             w["weight"] = 1.0 / w.groupby("construct")["item"].transform("size")
         else:
             w["weight"] = w["raw_weight"] / w.groupby("construct")["raw_weight"].transform("sum")
@@ -657,16 +729,20 @@ class SatisfactionIndexModel:
     def index_scores(self, df: pd.DataFrame, *, _flipped: bool = False) -> pd.DataFrame:
         """0-100 index of every construct for every respondent (items rescaled, weighted)."""
         self._check_fitted()
-        data = df[self.items].astype(float) if _flipped else self._prepare(df, self._scales, check_constant=False)
+        data = df[self._items].astype(float) if _flipped else self._prepare(df, self._item_scales,
+                                                                            check_constant=False)
         out = {}
-        for c, its in self.measurement.items():
+        for c, its in self._meas.items():
             w = self.weights_.loc[c]
             rescaled = (data[its] - w["low"].to_numpy()) / (w["high"] - w["low"]).to_numpy()
             out[c] = 100 * rescaled.to_numpy() @ w["weight"].to_numpy()
         return pd.DataFrame(out, index=df.index)
 
     def index_table(self, df: pd.DataFrame, by=None, *, _flipped: bool = False) -> pd.DataFrame:
-        """Mean 0-100 index per construct (optionally per group) with a t interval."""
+        """Mean 0-100 index per construct (optionally per group of ``by``) with a t interval.
+
+        Columns: index, ci_lower, ci_upper, n (``.attrs["ci_level"]``).
+        """
         scores = self.index_scores(df, _flipped=_flipped)
         if by is not None:
             if isinstance(by, str):
@@ -674,38 +750,47 @@ class SatisfactionIndexModel:
                     raise ColumnError(f"survey has no column {by!r}", fix="pass an existing column as by=")
                 keys = df[by]
             else:
+                if isinstance(by, (pd.DataFrame, Mapping)) or not hasattr(by, "__len__"):
+                    raise ParameterError(f"by must be a column name or one label per row, got {type(by).__name__}",
+                                         fix="pass a column name, e.g. by='wave'")
                 if len(by) != len(df):
                     raise ParameterError(f"by has {len(by)} entries but the survey has {len(df)} rows",
                                          fix="pass a column name, or one group label per survey row")
                 keys = pd.Series(np.asarray(by), index=df.index)
+            if keys.isna().any():
+                raise DataValidationError(f"by has {int(keys.isna().sum())} missing group label(s)",
+                                          fix="fill or drop the rows without a group first")
 
         def summarise(s: pd.DataFrame) -> pd.DataFrame:
             n = len(s)
             m, sd = s.mean(), s.std(ddof=1)
-            half = stats.t.ppf(0.5 + self.ci / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan * sd
-            return pd.DataFrame({"index": m, "ci_low": m - half, "ci_high": m + half, "n": n})
+            half = stats.t.ppf(0.5 + self.ci_level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan * sd
+            return pd.DataFrame({"index": m, "ci_lower": m - half, "ci_upper": m + half, "n": n})
 
         if by is None:
-            return summarise(scores).rename_axis("construct")
-        parts = {k: summarise(g) for k, g in scores.groupby(keys.to_numpy(), sort=True)}
-        return pd.concat(parts, names=[keys.name or "group", "construct"])
+            out = summarise(scores).rename_axis("construct")
+        else:
+            parts = {k: summarise(g) for k, g in scores.groupby(keys.to_numpy(), sort=True)}
+            out = pd.concat(parts, names=[keys.name or "group", "construct"])
+        out.attrs["ci_level"] = self.ci_level
+        return out
 
     # -- uncertainty -----------------------------------------------------------------------
     def bootstrap(self, df: pd.DataFrame, n_boot: int = 200, *, seed=0) -> pd.DataFrame:
         """Percentile bootstrap intervals of the standardised paths (resampling respondents).
 
-        Adds ``boot_ci_low`` / ``boot_ci_high`` to ``paths_`` and returns the draws
-        (one row per successful resample); resamples that do not converge are skipped and
-        counted in ``bootstrap_failures_``.
+        Adds ``boot_ci_lower`` / ``boot_ci_upper`` to ``paths_`` (and so to ``summary``) and
+        returns the draws (one row per successful resample); resamples that do not converge
+        are skipped and counted in ``bootstrap_failures_``.
         """
         self._check_fitted()
-        check_scalar(n_boot, "n_boot", int, 20)
+        check_count(n_boot, "n_boot", 20, 10_000)
         rng = check_random_state(seed)
         with _single_thread():
             return self._bootstrap(df, n_boot, rng)
 
     def _bootstrap(self, df, n_boot, rng):
-        data = self._prepare(df, self._scales)
+        data = self._prepare(df, self._item_scales)
         n = len(data)
         draws, fails = [], 0
         for _ in range(n_boot):
@@ -718,56 +803,48 @@ class SatisfactionIndexModel:
             except ConvergenceError:
                 fails += 1
                 continue
-            st = ins[(ins["op"] == "~") & ins["lval"].isin(self.structure)]
+            st = ins[(ins["op"] == "~") & ins["lval"].isin(self._struct)]
             draws.append(pd.Series(pd.to_numeric(st["Est. Std"]).to_numpy(),
                                    index=pd.MultiIndex.from_arrays([st["rval"], st["lval"]])))
         if not draws:
             raise ConvergenceError("no bootstrap resample converged",
                                    fix="use more respondents or a simpler model")
         B = pd.DataFrame(draws)
-        g = 1 - self.ci
-        self.paths_["boot_ci_low"] = B.quantile(g / 2).reindex(self.paths_.index).to_numpy()
-        self.paths_["boot_ci_high"] = B.quantile(1 - g / 2).reindex(self.paths_.index).to_numpy()
+        g = 1 - self.ci_level
+        self.paths_["boot_ci_lower"] = B.quantile(g / 2).reindex(self.paths_.index).to_numpy()
+        self.paths_["boot_ci_upper"] = B.quantile(1 - g / 2).reindex(self.paths_.index).to_numpy()
         self.bootstrap_failures_ = fails
         self.bootstrap_draws_ = B
         return B
 
     # -- summaries -------------------------------------------------------------------------
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Standardised structural paths with intervals and p-values."""
-        self._check_fitted()
-        cols = ["std_estimate", "ci_low", "ci_high", "p_value"]
-        cols += [c for c in ("boot_ci_low", "boot_ci_high") if c in self.paths_]
-        return self.paths_[cols]
-
     def driver_importance(self, target: str = "SAT") -> pd.Series:
         """Standardised total effects of the exogenous constructs on ``target``, largest first."""
         self._check_fitted()
-        if target not in self.total_effects_.index:
+        if not isinstance(target, str) or target not in self.total_effects_.index:
             raise ParameterError(f"unknown construct {target!r}", fix=f"use one of {list(self.total_effects_.index)}")
-        endo = set(self.structure)
-        exo = [c for c in self.measurement if c not in endo]
+        endo = set(self._struct)
+        exo = [c for c in self._meas if c not in endo]
         return self.total_effects_.loc[target, exo].sort_values(ascending=False).rename(f"total_effect_on_{target}")
 
     # -- plotting --------------------------------------------------------------------------
     def _positions(self) -> dict[str, tuple[float, float]]:
-        names = list(self.measurement)
+        names = list(self._meas)
         if all(n in _LAYOUT for n in names):
             return {n: _LAYOUT[n] for n in names}
         # generic layered layout: endogenous by longest path, exogenous one layer before their first child
         layer = {}
-        endo = list(self.structure)
+        endo = list(self._struct)
 
         def depth(c, seen=()):
             if c in layer:
                 return layer[c]
-            if c not in self.structure:
+            if c not in self._struct or not self._struct[c]:
                 return 0
             if c in seen:
                 raise ParameterError(f"the structural model has a cycle through {c!r}",
                                      fix="SatisfactionIndexModel supports recursive models only")
-            d = 1 + max(depth(x, (*seen, c)) for x in self.structure[c])
+            d = 1 + max(depth(x, (*seen, c)) for x in self._struct[c])
             layer[c] = d
             return d
 
@@ -775,7 +852,7 @@ class SatisfactionIndexModel:
             depth(c)
         for c in names:
             if c not in layer:
-                kids = [layer[y] for y, xs in self.structure.items() if c in xs]
+                kids = [layer[y] for y, xs in self._struct.items() if c in xs and y in layer]
                 layer[c] = (min(kids) - 1) if kids else 0
         pos = {}
         for lv in sorted(set(layer.values())):
@@ -792,6 +869,7 @@ class SatisfactionIndexModel:
         from . import plots
 
         self._check_fitted()
+        check_count(decimals, "decimals", 0, 6)
         pos = self._positions()
         xs, ys = zip(*pos.values(), strict=True)
         if ax is None:
@@ -799,11 +877,11 @@ class SatisfactionIndexModel:
             h = max(3.5, 1.25 * (max(ys) - min(ys)) + 1.8)
             ax = plt.subplots(figsize=(min(w, 12), min(h, 8)))[1]
         rx, ry = 0.72, 0.36
-        endo = set(self.structure)
+        endo = set(self._struct)
         for c, (x, y) in pos.items():
             face = "#dbe8f3" if c in endo else "#f4f4f4"
             ax.add_patch(Ellipse((x, y), 2 * rx, 2 * ry, facecolor=face, edgecolor=plots.PALETTE[0], lw=1.4))
-            label = c if not (show_r2 and c in endo) else f"{c}\nR²={self.r2_[c]:.2f}"
+            label = c if not (show_r2 and c in self.r2_) else f"{c}\nR²={self.r2_[c]:.2f}"
             ax.text(x, y, label, ha="center", va="center", fontsize=9, fontweight="bold")
 
         def edge_point(x0, y0, x1, y1):
@@ -815,7 +893,7 @@ class SatisfactionIndexModel:
             (x0, y0), (x1, y1) = pos[src], pos[dst]
             a = edge_point(x0, y0, x1, y1)
             b = edge_point(x1, y1, x0, y0)
-            est = row["std_estimate"]
+            est = row["estimate"]
             color = plots.PALETTE[0] if est >= 0 else plots.PALETTE[3]
             ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=0.8 + 3 * min(abs(est), 1),
                                          color=color, alpha=0.85))
@@ -828,9 +906,8 @@ class SatisfactionIndexModel:
         ax.axis("off")
         cfi = self.fit_indices_["cfi"]
         rmsea = self.fit_indices_["rmsea"]
-        label = {"acsi": "ACSI", "drivers": "ACSI + drivers", "custom": "Custom"}[self.spec]
-        title = (f"{label} model: standardised paths "
-                 f"(n={self.n_}, CFI={cfi:.3f}, RMSEA={rmsea:.3f})")
+        title = (f"{self._label} model: standardised paths "
+                 f"(n={self.n_obs_}, CFI={cfi:.3f}, RMSEA={rmsea:.3f})")
         ax.set_title(title, fontsize=10)
         ax.text(1.0, 0.0, f"* p<.05  ** p<.01  *** p<.001 | {plots.SYNTHETIC_NOTE}", transform=ax.transAxes,
                 ha="right", va="bottom", fontsize=7, color="#888888")
@@ -850,11 +927,12 @@ def compare_with_truth(model: SatisfactionIndexModel, truth: Mapping) -> pd.Data
                              fix="fit one first: SatisfactionIndexModel('acsi').fit(survey)")
     model._check_fitted()
     cov = latent_covariance(truth)
-    pop = population_paths(model.structure, cov)
+    pop = population_paths(model.structure_, cov)
     planted = {tuple(k.split("->")): v for k, v in truth["acsi"]["paths"].items()}
-    out = model.paths_[["std_estimate", "ci_low", "ci_high"]].copy()
+    out = model.paths_[["estimate", "ci_lower", "ci_upper"]].copy()
     out["planted"] = [planted.get(k, np.nan) for k in out.index]
     out["population"] = pop["population"].reindex(out.index).to_numpy()
-    out["difference"] = out["std_estimate"] - out["population"]
-    out["covered"] = (out["ci_low"] <= out["population"]) & (out["population"] <= out["ci_high"])
+    out["difference"] = out["estimate"] - out["population"]
+    out["covered"] = (out["ci_lower"] <= out["population"]) & (out["population"] <= out["ci_upper"])
+    out.attrs["ci_level"] = model.ci_level
     return out

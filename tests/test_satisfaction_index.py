@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 
 from crmlab import satisfaction_index as SI
+from crmlab.base import TestResult
 from crmlab.errors import (
     ColumnError,
     ConvergenceError,
     CrmlabError,
     DataValidationError,
+    NotFittedError,
     ParameterError,
 )
 from crmlab.satisfaction import QUESTIONNAIRE
@@ -117,12 +119,17 @@ def test_htmt_simple_structure():
 # the fitted model
 # ------------------------------------------------------------------------------------
 def test_fit_results(acsi, survey):
-    assert acsi.n_ == len(survey) and acsi.n_free_ == 41
+    assert acsi.n_obs_ == len(survey) and acsi.n_free_ == 41
     assert list(acsi.paths_.index) == [(x, y) for y, xs in SI.ACSI_STRUCTURE.items() for x in xs]
     p = acsi.paths_
-    assert ((p["ci_low"] < p["std_estimate"]) & (p["std_estimate"] < p["ci_high"])).all()
+    assert ((p["ci_lower"] < p["estimate"]) & (p["estimate"] < p["ci_upper"])).all()
     assert acsi.fit_indices_["cfi"] > 0.95 and acsi.fit_indices_["rmsea"] < 0.05
-    assert set(acsi.summary.columns) >= {"std_estimate", "ci_low", "ci_high", "p_value"}
+    assert list(acsi.summary.columns[:5]) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    assert acsi.summary.attrs["ci_level"] == 0.95 and {"raw_estimate", "raw_std_error"} <= set(acsi.summary.columns)
+    # CFI is normed: capped at 1 even when chi2 < df
+    assert 0 <= acsi.fit_indices_["cfi"] <= 1
+    t = acsi.fit_test_
+    assert isinstance(t, TestResult) and t.statistic == acsi.fit_indices_["chi2"] and t.df == acsi.fit_indices_["dof"]
     assert acsi.r2_.between(0, 1).all()
     assert list(acsi.latent_corr_.index) == list(SI.ACSI_MEASUREMENT)
     assert np.allclose(np.diag(acsi.latent_corr_), 1)
@@ -131,7 +138,7 @@ def test_fit_results(acsi, survey):
 def test_measurement_quality(acsi):
     rel = acsi.reliability_
     for c, its in SI.ACSI_MEASUREMENT.items():
-        lam = acsi.loadings_.loc[c, "std_loading"].to_numpy()
+        lam = acsi.loadings_.loc[c, "estimate"].to_numpy()
         th = 1 - lam ** 2  # single-loading items: standardised residual = 1 - loading^2
         assert rel.loc[c, "composite_reliability"] == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + th.sum()), abs=1e-3)
         assert rel.loc[c, "ave"] == pytest.approx(np.mean(lam ** 2))
@@ -150,7 +157,7 @@ def test_index_weights_and_scores(acsi, survey):
     # all-lowest answers -> 0, all-highest -> 100
     lo = survey.head(2).copy()
     hi = survey.head(2).copy()
-    for it in acsi.items:
+    for it in acsi.items_:
         lo[it], hi[it] = QUESTIONNAIRE.loc[it, "low"], QUESTIONNAIRE.loc[it, "high"]
     assert np.allclose(acsi.index_scores(lo), 0) and np.allclose(acsi.index_scores(hi), 100)
     sc = acsi.index_scores(survey)
@@ -159,10 +166,10 @@ def test_index_weights_and_scores(acsi, survey):
     pomp = ((survey[SI.ACSI_MEASUREMENT["SAT"]] - 1) / 9 * 100).mean(axis=1)
     assert eq.index_.loc["SAT", "index"] == pytest.approx(pomp.mean())
     # the model weights follow the loadings: the best SAT item gets the largest weight
-    best = acsi.loadings_.loc["SAT", "std_loading"].idxmax()
+    best = acsi.loadings_.loc["SAT", "estimate"].idxmax()
     assert acsi.weights_.loc["SAT", "weight"].idxmax() == best
     t = acsi.index_table(survey, by="wave")
-    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_low"] < t["index"]).all()
+    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_lower"] < t["index"]).all()
     with pytest.raises(ColumnError, match="no column"):
         acsi.index_table(survey, by="segment")
 
@@ -172,10 +179,10 @@ def test_bootstrap_is_seeded(acsi, survey):
     a = m.bootstrap(survey, 25, seed=3)
     b = SI.SatisfactionIndexModel("acsi").fit(survey).bootstrap(survey, 25, seed=3)
     pd.testing.assert_frame_equal(a, b)
-    assert {"boot_ci_low", "boot_ci_high"} <= set(m.summary.columns)
+    assert {"boot_ci_lower", "boot_ci_upper"} <= set(m.summary.columns)
     # bootstrap and delta-method intervals agree in width (within a factor of 2; 25 resamples only)
-    wb = m.paths_["boot_ci_high"] - m.paths_["boot_ci_low"]
-    wd = m.paths_["ci_high"] - m.paths_["ci_low"]
+    wb = m.paths_["boot_ci_upper"] - m.paths_["boot_ci_lower"]
+    wd = m.paths_["ci_upper"] - m.paths_["ci_lower"]
     assert ((wb / wd).between(0.5, 1.5)).all()
 
 
@@ -188,11 +195,11 @@ def test_path_diagram_and_driver_importance(acsi):
     nodes = [p for p in ax.patches if isinstance(p, Ellipse)]
     assert len(arrows) == len(acsi.paths_) and len(nodes) == 6
     labels = [t.get_text() for t in ax.texts]
-    assert any(t.startswith(f"{acsi.paths_.loc[('SAT', 'LOY'), 'std_estimate']:.2f}") for t in labels)
+    assert any(t.startswith(f"{acsi.paths_.loc[('SAT', 'LOY'), 'estimate']:.2f}") for t in labels)
     te = acsi.driver_importance("SAT")
     assert list(te.index) == ["EXP"]
     # total effect of EXP on SAT = direct + via PQ + via PV + via PQ -> PV
-    p = acsi.paths_["std_estimate"]
+    p = acsi.paths_["estimate"]
     total = (p[("EXP", "SAT")] + p[("EXP", "PQ")] * p[("PQ", "SAT")] + p[("EXP", "PV")] * p[("PV", "SAT")]
              + p[("EXP", "PQ")] * p[("PQ", "PV")] * p[("PV", "SAT")])
     assert te["EXP"] == pytest.approx(total)
@@ -205,7 +212,7 @@ def test_custom_model_layout(survey):
     m = SI.SatisfactionIndexModel(measurement={"Q": SI.ACSI_MEASUREMENT["PQ"], "S": SI.ACSI_MEASUREMENT["SAT"],
                                                "L": SI.ACSI_MEASUREMENT["LOY"]},
                                   structure={"S": ["Q"], "L": ["S"]}).fit(survey)
-    assert m.spec == "custom" and len(m.paths_) == 2
+    assert m.spec == "acsi" and m.measurement is not None and len(m.paths_) == 2
     ax = m.plot_path_diagram()
     assert ax.get_title().startswith("Custom model")
     import matplotlib.pyplot as plt
@@ -238,8 +245,8 @@ def test_bad_inputs(survey):
         m.fit(dup)
     with pytest.raises(DataValidationError, match="near-duplicate"):  # a reverse-keyed copy is a duplicate too
         m.fit(survey.assign(comp_problems=11 - survey["sat_overall"]))
-    with pytest.raises(ParameterError, match="not fitted"):
-        SI.SatisfactionIndexModel("acsi").index_weights()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        SI.SatisfactionIndexModel("acsi").index_scores(survey)
     with pytest.raises(ParameterError, match="max_iter"):
         SI.SatisfactionIndexModel(max_iter=0)
 
@@ -293,14 +300,14 @@ def test_improper_estimates_flags_heywood_cases():
     (lambda s, m: m.index_scores(s.drop(columns="loy_repurchase")), ColumnError, "loy_repurchase"),
     (lambda s, m: m.index_scores(s.assign(loy_repurchase=11)), DataValidationError, "outside"),
     (lambda s, m: m.bootstrap(s, n_boot=5), ParameterError, "n_boot"),
-    (lambda s, m: SI.SatisfactionIndexModel().plot_path_diagram(), ParameterError, "not fitted"),
+    (lambda s, m: SI.SatisfactionIndexModel().plot_path_diagram(), NotFittedError, "not fitted"),
     (lambda s, m: SI.SatisfactionIndexModel(measurement={"A": ["x1", "x2"]}, structure={}).fit(s),
      ColumnError, "missing item column"),
     (lambda s, m: SI.SatisfactionIndexModel(measurement={"A": ["age", "wave"], "B": ["sat_overall", "sat_vs_ideal"]},
                                             structure={"B": ["A"]}, min_respondents=10).fit(
         s.assign(age=np.where(s.index == 0, np.nan, 30.0))), DataValidationError, "missing"),
     (lambda s, m: SI.SatisfactionIndexModel(min_ratio=-1), ParameterError, "min_ratio"),
-    (lambda s, m: SI.SatisfactionIndexModel(ci=95), ParameterError, "ci"),
+    (lambda s, m: SI.SatisfactionIndexModel(ci_level=95), ParameterError, "ci_level"),
 ])
 def test_bad_inputs_name_the_problem_and_the_fix(call, exc, msg, survey, acsi):
     with pytest.raises(exc, match=msg) as e:
@@ -313,9 +320,9 @@ def test_custom_items_without_a_scale_need_scales_for_the_index(survey):
     d = survey.assign(extra=np.clip(2.0 * survey["sat_overall"] + noise, 2, 20))  # a 2-20 item
     spec = {"measurement": {"Q": SI.ACSI_MEASUREMENT["PQ"], "S": [*SI.ACSI_MEASUREMENT["SAT"], "extra"]},
             "structure": {"S": ["Q"]}}
-    with pytest.raises(ParameterError, match=r"scale of \['extra'\] is unknown.*Fix: pass scales="):
+    with pytest.raises(ParameterError, match=r"scale of \['extra'\] is unknown.*Fix: pass item_scales="):
         SI.SatisfactionIndexModel(**spec).fit(d)
-    m = SI.SatisfactionIndexModel(**spec).fit(d, scales={"extra": (2, 20)})
+    m = SI.SatisfactionIndexModel(**spec).fit(d, item_scales={"extra": (2, 20)})
     assert m.index_.loc["S", "index"] == pytest.approx(m.index_scores(d)["S"].mean())
 
 
@@ -333,11 +340,11 @@ def _tol(se):
 
 def test_acsi_paths_recover_population_targets(big_acsi, big_world):
     cmp = SI.compare_with_truth(big_acsi, big_world.truth)
-    se = big_acsi.paths_["std_se"]
+    se = big_acsi.paths_["std_error"]
     bad = cmp[(cmp["difference"].abs() > _tol(se))]
     assert bad.empty, cmp
     # the reduced model's SAT -> LOY is above the planted 0.55 (absorbs emotion), as the target says
-    assert cmp.loc[("SAT", "LOY"), "std_estimate"] > cmp.loc[("SAT", "LOY"), "planted"]
+    assert cmp.loc[("SAT", "LOY"), "estimate"] > cmp.loc[("SAT", "LOY"), "planted"]
 
 
 def _loading_targets(model, truth) -> pd.DataFrame:
@@ -351,7 +358,7 @@ def _loading_targets(model, truth) -> pd.DataFrame:
             continue
         _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS[it]
         lam = abs(planted[it]["loading"])
-        rows.append((it, row["std_loading"], lam, SI.discretised_loading(lam, mean, sd, lo, hi)))
+        rows.append((it, row["estimate"], lam, SI.discretised_loading(lam, mean, sd, lo, hi)))
     return pd.DataFrame(rows, columns=["item", "estimate", "planted", "target"])
 
 
@@ -370,7 +377,7 @@ def test_loadings_recover_planted_loadings(big_acsi, big_drivers, big_world):
     C = SI.latent_covariance(big_world.truth).loc[names, names].to_numpy()
     _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS["q_service_quality"]
     target = w * np.sqrt(CROSS_ITEM_R2 / (w @ C @ w)) * SI.discretised_loading(1.0, mean, sd, lo, hi)
-    est = big_drivers.loadings_.xs("q_service_quality", level="item").loc[names, "std_loading"].to_numpy()
+    est = big_drivers.loadings_.xs("q_service_quality", level="item").loc[names, "estimate"].to_numpy()
     assert np.abs(est - target).max() < 0.03, (est, target)
 
 
@@ -378,7 +385,7 @@ def test_driver_model_recovers_planted_paths_and_ranks(big_drivers, big_world):
     cmp = SI.compare_with_truth(big_drivers, big_world.truth)
     assert cmp["planted"].notna().all()
     assert np.allclose(cmp["planted"], cmp["population"], atol=1e-5)  # the full model = the planted one
-    se = big_drivers.paths_["std_se"]
+    se = big_drivers.paths_["std_error"]
     assert (cmp["difference"].abs() <= _tol(se)).all(), cmp
     te = big_drivers.driver_importance("SAT")
     truth = big_world.truth["acsi"]
@@ -409,12 +416,12 @@ def test_paths_recover_the_respondents_true_latent_regression(spec, big_acsi, bi
     lat.columns = list(_LATENT_COLUMNS)
     z = (lat - lat.mean()) / lat.std()
     target = {}
-    for y, xs in model.structure.items():
+    for y, xs in model.structure_.items():
         b = np.linalg.lstsq(z[xs].to_numpy(), z[y].to_numpy(), rcond=None)[0]
         target.update({(x, y): v for x, v in zip(xs, b, strict=True)})
     target = pd.Series(target).reindex(model.paths_.index)
-    dev = (model.paths_["std_estimate"] - target) / model.paths_["std_se"]
-    assert dev.abs().max() < 3, pd.DataFrame({"estimate": model.paths_["std_estimate"], "target": target, "z": dev})
+    dev = (model.paths_["estimate"] - target) / model.paths_["std_error"]
+    assert dev.abs().max() < 3, pd.DataFrame({"estimate": model.paths_["estimate"], "target": target, "z": dev})
 
 
 def test_recovery_checks_fail_against_a_wrong_truth(world):
@@ -425,7 +432,7 @@ def test_recovery_checks_fail_against_a_wrong_truth(world):
                                 "satisfaction.paths.PV->SAT": 0.50, "survey.loading_scale": 0.9})
     other = generate_world(seed=7, n_customers=12_000, params=p)
     m = SI.SatisfactionIndexModel("acsi").fit(other.survey)
-    tol = _tol(m.paths_["std_se"])
+    tol = _tol(m.paths_["std_error"])
     own = SI.compare_with_truth(m, other.truth)
     assert (own["difference"].abs() <= tol).all(), own
     wrong = SI.compare_with_truth(m, world.truth)
@@ -453,3 +460,102 @@ def test_model_description_bad_input(measurement, structure, match):
     with pytest.raises(CrmlabError, match=match) as info:
         SI.model_description(measurement, structure)
     assert "Fix:" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------
+# every bad input ends in a CrmlabError with a fix
+# ------------------------------------------------------------------------------------
+_BAD_CALLS = {
+    "SatisfactionIndexModel(spec a list)": lambda s, m: SI.SatisfactionIndexModel(["acsi"]),
+    "SatisfactionIndexModel(measurement a list)": lambda s, m: SI.SatisfactionIndexModel(
+        measurement=[("SAT", ["sat_overall"])], structure={}),
+    "SatisfactionIndexModel(items a number)": lambda s, m: SI.SatisfactionIndexModel(measurement={"SAT": 3}, structure={}),
+    "SatisfactionIndexModel(self-loop)": lambda s, m: SI.SatisfactionIndexModel(
+        measurement={"A": ["a1", "a2"]}, structure={"A": ["A"]}),
+    "SatisfactionIndexModel(item twice)": lambda s, m: SI.SatisfactionIndexModel(
+        measurement={"A": ["a1", "a1"]}, structure={}),
+    "SatisfactionIndexModel(ci_level=0.05)": lambda s, m: SI.SatisfactionIndexModel(ci_level=0.05),
+    "SatisfactionIndexModel(min_ratio inf)": lambda s, m: SI.SatisfactionIndexModel(min_ratio=np.inf),
+    "SatisfactionIndexModel(min_respondents text)": lambda s, m: SI.SatisfactionIndexModel(min_respondents="200"),
+    "SatisfactionIndexModel(max_iter huge)": lambda s, m: SI.SatisfactionIndexModel(max_iter=10**12),
+    "SatisfactionIndexModel(index_weights typo)": lambda s, m: SI.SatisfactionIndexModel(index_weights="models"),
+    "fit(None)": lambda s, m: SI.SatisfactionIndexModel().fit(None),
+    "fit(empty frame)": lambda s, m: SI.SatisfactionIndexModel().fit(s.iloc[:0]),
+    "fit(inf answer)": lambda s, m: SI.SatisfactionIndexModel().fit(s.assign(sat_overall=np.where(s.index == 4, np.inf, s["sat_overall"]))),
+    "fit(text answers)": lambda s, m: SI.SatisfactionIndexModel().fit(s.assign(sat_overall=s["sat_overall"].astype(str))),
+    "fit(item_scales a list)": lambda s, m: SI.SatisfactionIndexModel().fit(s, item_scales=[(1, 10)]),
+    "fit(duplicated column names)": lambda s, m: SI.SatisfactionIndexModel().fit(
+        pd.concat([s, s[["sat_overall"]]], axis=1)),
+    "index_table(by NaN labels)": lambda s, m: m.index_table(s, by=np.where(s.index == 0, np.nan, 1.0)),
+    "index_table(by a dict)": lambda s, m: m.index_table(s, by={"wave": 1}),
+    "index_scores(None)": lambda s, m: m.index_scores(None),
+    "bootstrap(n_boot huge)": lambda s, m: m.bootstrap(s, n_boot=10**9),
+    "bootstrap(seed=None)": lambda s, m: m.bootstrap(s, n_boot=20, seed=None),
+    "driver_importance(a list)": lambda s, m: m.driver_importance(["SAT"]),
+    "plot_path_diagram(decimals=-1)": lambda s, m: m.plot_path_diagram(decimals=-1),
+    "compare_with_truth(truth None)": lambda s, m: SI.compare_with_truth(m, None),
+    "latent_covariance(truncated truth)": lambda s, m: SI.latent_covariance({"acsi": {"paths": {"EXP->PQ": 0.2}}}),
+    "latent_covariance(malformed path)": lambda s, m: SI.latent_covariance({"acsi": {"paths": {"EXP PQ": 0.2}}}),
+    "population_paths(structure a list)": lambda s, m: SI.population_paths([("SAT", ["PQ"])], m.latent_corr_),
+    "population_paths(predictors a number)": lambda s, m: SI.population_paths({"SAT": 1}, m.latent_corr_),
+    "population_paths(singular cov)": lambda s, m: SI.population_paths(
+        {"C": ["A", "B"]}, pd.DataFrame(np.ones((3, 3)), index=list("ABC"), columns=list("ABC"))),
+    "model_description(items a number)": lambda s, m: SI.model_description({"A": 1}, {}),
+    "discretised_loading(inf)": lambda s, m: SI.discretised_loading(np.inf, 3, 1, 1, 5),
+    "htmt(None)": lambda s, m: SI.htmt(None, SI.ACSI_MEASUREMENT),
+    "htmt(inf)": lambda s, m: SI.htmt(s.assign(sat_overall=np.inf), SI.ACSI_MEASUREMENT),
+}
+
+
+@pytest.mark.parametrize("call", list(_BAD_CALLS.values()), ids=list(_BAD_CALLS))
+def test_bad_inputs_end_in_a_crmlab_error_with_a_fix(call, survey, acsi):
+    with pytest.raises(CrmlabError) as e:
+        call(survey, acsi)
+    assert "Fix:" in str(e.value)
+
+
+def test_unfitted_model_raises_not_fitted(survey):
+    m = SI.SatisfactionIndexModel()
+    for call in (lambda: m.summary, lambda: m.index_scores(survey), lambda: m.index_table(survey),
+                 lambda: m.bootstrap(survey, 20), lambda: m.driver_importance(), lambda: SI.compare_with_truth(m, {})):
+        with pytest.raises(NotFittedError, match="SatisfactionIndexModel is not fitted"):
+            call()
+    assert "not fitted" in repr(m)
+
+
+# ------------------------------------------------------------------------------------
+# property-based: random valid surveys give finite estimates or a named error
+# ------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _two_construct_survey(n, loadings, path, seed):
+    """Items on a 1-7 scale from X -> Y with the given standardised loadings and path."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = path * x + np.sqrt(1 - path ** 2) * rng.normal(size=n)
+    cols = {}
+    for name, f in (("x", x), ("y", y)):
+        for j, lam in enumerate(loadings):
+            cols[f"{name}{j}"] = np.clip(np.rint(4 + 1.3 * (lam * f + np.sqrt(1 - lam ** 2) * rng.normal(size=n))), 1, 7)
+    return pd.DataFrame(cols)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(60, 400), st.lists(st.floats(0.3, 0.95), min_size=2, max_size=4), st.floats(-0.9, 0.9),
+       st.integers(0, 10_000))
+def test_property_sem_finite_or_named_error(n, loadings, path, seed):
+    d = _two_construct_survey(n, loadings, path, seed)
+    k = len(loadings)
+    meas = {"X": [f"x{j}" for j in range(k)], "Y": [f"y{j}" for j in range(k)]}
+    scales = {c: (1, 7) for c in d}
+    try:
+        m = SI.SatisfactionIndexModel(measurement=meas, structure={"Y": ["X"]}, min_respondents=50,
+                                      min_ratio=2).fit(d, item_scales=scales)
+    except CrmlabError:
+        return
+    s = m.summary
+    assert np.isfinite(s["estimate"]).all() and np.isfinite(m.loadings_["estimate"]).all()
+    assert np.isfinite(m.index_["index"]).all() and m.index_["index"].between(0, 100).all()
+    assert 0 <= m.fit_indices_["cfi"] <= 1
