@@ -45,18 +45,24 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special, stats
+from scipy import sparse, special
 
-from .errors import ConvergenceError, DataValidationError, ParameterError
+from .base import Fitter, normal_quantile, summary_frame
+from .errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
 from .validation import (
+    check_binary,
+    check_ci_level,
+    check_count,
     check_dates,
-    check_fitted,
     check_frame,
     check_not_empty,
+    check_option,
     check_probability,
     check_random_state,
     check_scalar,
+    check_timestamp,
     check_unique,
+    coding_advice,
     require_columns,
 )
 
@@ -222,9 +228,7 @@ def normalize_phone(values, errors: str = "raise") -> pd.Series:
     ...
     crmlab.errors.DataValidationError: phone has 1 malformed number(s) that are not 11-digit mainland mobiles (first: '12345'). Fix: correct them at the source, drop them, or call normalize_phone(..., errors='coerce') to treat them as missing
     """
-    if errors not in ("raise", "coerce"):
-        raise ParameterError(f"errors must be 'raise' or 'coerce', got {errors!r}",
-                             fix="use errors='coerce' to turn malformed numbers into missing values")
+    check_option(errors, "errors", ["raise", "coerce"])
     s = _as_series(values, "phone")
     miss = _missing(s)
     raw = s.where(~miss).dropna()
@@ -261,9 +265,7 @@ def normalize_email(values, errors: str = "coerce") -> pd.Series:
     >>> normalize_email([" Li.Wei@QQ.COM ", "", "not-an-email"]).tolist()
     ['li.wei@qq.com', nan, nan]
     """
-    if errors not in ("raise", "coerce"):
-        raise ParameterError(f"errors must be 'raise' or 'coerce', got {errors!r}",
-                             fix="use errors='coerce' to turn invalid addresses into missing values")
+    check_option(errors, "errors", ["raise", "coerce"])
     s = _as_series(values, "email")
     miss = _missing(s)
     txt = s.where(~miss).dropna().astype(str).str.strip().str.lower()
@@ -553,7 +555,7 @@ def _level_probs(levels: np.ndarray, n_levels: int, weights: np.ndarray | None =
     return counts / counts.sum()
 
 
-class RecordLinker:
+class RecordLinker(Fitter):
     """Link records of several systems into entities: blocking, Fellegi-Sunter scores, clusters.
 
     The Fellegi-Sunter model (1969) scores a candidate pair by summing, over fields, the
@@ -578,7 +580,8 @@ class RecordLinker:
 
     Attributes after ``fit``: ``records_`` (with ``entity_id``), ``pairs_`` (candidate pairs
     with levels, ``weight`` in bits and ``probability``), ``m_``, ``u_``, ``prior_``,
-    ``n_iter_``; ``summary`` (m, u and weight of every field level).
+    ``n_iter_``, ``n_obs_`` (records); ``summary`` (m, u and weight of every field level: a
+    table of model probabilities, not of estimates with intervals).
 
     >>> a = pd.DataFrame({"record_id": ["S1", "S2"], "name": ["張偉", "李娜"],
     ...                   "phone": ["13812345678", "13900001111"]})
@@ -589,10 +592,12 @@ class RecordLinker:
     [1, 2, 1, 3]
     """
 
+    _unit = "records"
+
     def __init__(self, *, blocking: Sequence[str] = DEFAULT_BLOCKING, threshold: float = 0.5,
                  max_block_size: int = 500, n_random_pairs: int = 300_000, max_iter: int = 500,
                  tol: float = 1e-8, seed=0):
-        self.blocking = tuple(blocking)
+        self.blocking = blocking
         self.threshold = threshold
         self.max_block_size = max_block_size
         self.n_random_pairs = n_random_pairs
@@ -601,25 +606,29 @@ class RecordLinker:
         self.seed = seed
 
     # -- fitting ---------------------------------------------------------------------
-    def _check(self):
+    def _check(self) -> tuple:
         check_probability(self.threshold, "threshold", open_interval=True)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, 1)
-        check_scalar(self.tol, "tol", numbers.Real, 0, low_inclusive=False)
-        check_scalar(self.max_block_size, "max_block_size", numbers.Integral, 2)
-        check_scalar(self.n_random_pairs, "n_random_pairs", numbers.Integral, 100)
-        if not self.blocking:
+        check_count(self.max_iter, "max_iter", 1, 100_000)
+        check_scalar(self.tol, "tol", numbers.Real, 0, 1, low_inclusive=False)
+        check_count(self.max_block_size, "max_block_size", 2, 100_000)
+        check_count(self.n_random_pairs, "n_random_pairs", 100, 50_000_000)
+        check_random_state(self.seed)
+        blocking = (self.blocking,) if isinstance(self.blocking, str) else tuple(self.blocking)
+        if not blocking:
             raise ParameterError("blocking is empty", fix=f"pass some of {list(BLOCKING_KEYS)}")
-        for key in self.blocking:
-            if key not in BLOCKING_KEYS:
-                raise ParameterError(f"unknown blocking key {key!r}", fix=f"use some of {list(BLOCKING_KEYS)}")
+        for key in blocking:
+            check_option(key, "blocking key", list(BLOCKING_KEYS))
+        return blocking
 
     def fit(self, records: pd.DataFrame, labels: pd.DataFrame | None = None) -> RecordLinker:
         """Block, compare, estimate m/u and cluster ``records`` (from :func:`standardize_records`)."""
-        self._check()
-        check_frame(records, "records", required=["system", "record_id", *LINK_FIELDS], min_rows=2)
+        blocking = self._check()
+        check_frame(records, "records", required=["system", "record_id", *LINK_FIELDS], min_rows=2,
+                    no_nan=["system", "record_id"])
         check_unique(records, ["system", "record_id"], "records")
+        check_frame(records, "records", numeric=["birth_year"])
         rec = records.reset_index(drop=True).copy()
-        pairs = block_pairs(rec, self.blocking, self.max_block_size)
+        pairs = block_pairs(rec, blocking, self.max_block_size)
         if len(pairs) == 0:
             raise DataValidationError("blocking produced no candidate pairs: no two records share a key",
                                       fix="add blocking keys (e.g. 'name') or check that the fields were normalised")
@@ -640,11 +649,14 @@ class RecordLinker:
         self.pairs_ = cmp
         rec["entity_id"] = cluster_pairs(rec, cmp, threshold=self.threshold).to_numpy()
         self.records_ = rec
+        self.n_obs_ = int(len(rec))
         return self
 
     def _fit_labelled(self, rec, cmp, labels, n_lv):
-        require_columns(labels, ["system", "record_id", "entity"], "labels")
-        check_not_empty(labels, "labels")
+        check_frame(labels, "labels", required=["system", "record_id", "entity"],
+                    no_nan=["system", "record_id"])
+        check_unique(labels.assign(system=labels["system"].astype(str), record_id=labels["record_id"].astype(str)),
+                     ["system", "record_id"], "labels")
         lab = labels.assign(system=labels["system"].astype(str), record_id=labels["record_id"].astype(str))
         key = rec[["system", "record_id"]].merge(lab, how="left", on=["system", "record_id"])["entity"]
         ent = key.to_numpy()
@@ -706,13 +718,8 @@ class RecordLinker:
         return w
 
     # -- results ---------------------------------------------------------------------
-    def _fitted(self):
-        check_fitted(self, "pairs_", "fit(records)")
-
-    @property
-    def summary(self) -> pd.DataFrame:
+    def _summary(self) -> pd.DataFrame:
         """m, u and match weight (bits, log2 m/u) of every comparison level."""
-        self._fitted()
         rows = []
         for f, levels in LINK_FIELDS.items():
             for code, label in levels.items():
@@ -721,9 +728,13 @@ class RecordLinker:
                              "weight_bits": np.log2(m / u)})
         return pd.DataFrame(rows).set_index(["field", "level"])
 
+    def _repr_fitted(self) -> str:
+        return (f"fitted on {self.n_obs_:,} records: {len(self.pairs_):,} candidate pairs, "
+                f"{self.records_['entity_id'].nunique():,} entities at threshold {self.threshold:g}")
+
     def predict(self, threshold: float | None = None) -> pd.DataFrame:
         """Records with the ``entity_id`` they get at ``threshold`` (default: the fitted one)."""
-        self._fitted()
+        self._check_fitted()
         thr = self.threshold if threshold is None else check_probability(threshold, "threshold",
                                                                          open_interval=True)
         out = self.records_.drop(columns="entity_id").copy()
@@ -732,7 +743,7 @@ class RecordLinker:
 
     def blocking_recall(self, truth: pd.DataFrame, entity_col: str = "customer_id") -> pd.Series:
         """Share of the true matching pairs that blocking proposed (pair completeness), by key."""
-        self._fitted()
+        self._check_fitted()
         ent = _truth_entities(self.records_, truth, entity_col)
         true_pairs = _n_pairs(pd.Series(ent).value_counts().to_numpy())
         i, j = self.pairs_["i"].to_numpy(), self.pairs_["j"].to_numpy()
@@ -752,6 +763,16 @@ class RecordLinker:
     def threshold_curve(self, truth: pd.DataFrame, thresholds=(0.05, 0.2, 0.5, 0.8, 0.95, 0.99),
                         subset=None, entity_col: str = "customer_id") -> pd.DataFrame:
         """Precision, recall and F1 of the clusters over a range of thresholds."""
+        self._check_fitted()
+        if isinstance(thresholds, (str, bytes)) or not hasattr(thresholds, "__iter__"):
+            raise ParameterError(f"thresholds must be a list of probabilities, got {thresholds!r}",
+                                 fix="e.g. thresholds=[0.05, 0.5, 0.95]")
+        thresholds = list(thresholds)
+        if not thresholds or len(thresholds) > 1000:
+            raise ParameterError(f"thresholds must list 1 to 1,000 probabilities, got {len(thresholds)}",
+                                 fix="e.g. thresholds=[0.05, 0.5, 0.95]")
+        for t in thresholds:
+            check_probability(t, "threshold", open_interval=True)
         rows = {float(t): self.evaluate(truth, float(t), subset, entity_col) for t in thresholds}
         return pd.DataFrame(rows).T.rename_axis("threshold")
 
@@ -759,7 +780,7 @@ class RecordLinker:
         """Histogram of candidate-pair match weights (matches sit to the right)."""
         from . import plots
 
-        self._fitted()
+        self._check_fitted()
         if ax is None:
             _, ax = plots.subplots()
         w = self.pairs_["weight"]
@@ -772,8 +793,8 @@ class RecordLinker:
 
 
 def cluster_pairs(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float = 0.5,
-                  score: str = "probability") -> pd.Series:
-    """Entities as connected components of the pairs scoring at least ``threshold``.
+                  score_col: str = "probability") -> pd.Series:
+    """Entities as connected components of the pairs whose ``score_col`` is at least ``threshold``.
 
     Returns an ``entity_id`` per record (1, 2, ... in order of first appearance). Connected
     components are transitive: a chain A-B, B-C puts A and C together even if A-C scored
@@ -785,11 +806,18 @@ def cluster_pairs(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float =
     [1, 1, 2, 3]
     """
     check_not_empty(records, "records")
-    require_columns(pairs, ["i", "j", score], "pairs")
+    score = score_col
+    check_frame(pairs, "pairs", required=["i", "j", score], numeric=["i", "j", score], no_nan=["i", "j", score],
+                min_rows=0)
     check_probability(threshold, "threshold")
     n = len(records)
+    ii, jj = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    if len(ii) and (np.any(ii != np.round(ii)) or np.any(jj != np.round(jj))
+                    or min(ii.min(), jj.min()) < 0 or max(ii.max(), jj.max()) >= n):
+        raise DataValidationError("pairs['i'] and pairs['j'] must be row positions (0 .. len(records) - 1)",
+                                  fix="build pairs with block_pairs(records) on the same records frame")
     keep = pairs[score].to_numpy() >= threshold
-    i, j = pairs["i"].to_numpy()[keep], pairs["j"].to_numpy()[keep]
+    i, j = ii[keep].astype(np.int64), jj[keep].astype(np.int64)
     graph = sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
     _, comp = sparse.csgraph.connected_components(graph, directed=False)
     labels, _ = pd.factorize(comp)
@@ -802,8 +830,9 @@ def _n_pairs(sizes) -> int:
 
 
 def _truth_entities(records: pd.DataFrame, truth: pd.DataFrame, entity_col: str) -> np.ndarray:
-    require_columns(truth, ["system", "record_id", entity_col], "truth")
+    check_frame(truth, "truth", required=["system", "record_id", entity_col], min_rows=1)
     t = truth.assign(system=truth["system"].astype(str), record_id=truth["record_id"].astype(str))
+    check_unique(t, ["system", "record_id"], "truth")
     merged = records[["system", "record_id"]].merge(t[["system", "record_id", entity_col]],
                                                     how="left", on=["system", "record_id"])
     if merged[entity_col].isna().any():
@@ -1014,7 +1043,7 @@ def profile(df: pd.DataFrame, name: str = "data", *, validators: Mapping | None 
                  if pd.api.types.is_datetime64_any_dtype(df[c])]
         dates = [d for d in dates if pd.notna(d)]
         as_of = max(dates) if dates else pd.Timestamp("2100-01-01")
-    as_of = pd.Timestamp(as_of)
+    as_of = check_timestamp(as_of, "as_of")
     rows = []
     for col in df.columns:
         s = df[col]
@@ -1048,9 +1077,11 @@ def freshness(df: pd.DataFrame, date_col: str = "last_updated", *, as_of=None,
     """
     require_columns(df, [date_col] + ([by] if by else []), "data")
     check_not_empty(df, "data")
-    check_scalar(stale_after_days, "stale_after_days", numbers.Integral, 1)
+    check_count(stale_after_days, "stale_after_days", 1, 36_500)
     d = check_dates(df, date_col, "data", allow_nat=True)
-    as_of = d.max() if as_of is None else pd.Timestamp(as_of)
+    if d.isna().all():
+        raise DataValidationError(f"data[{date_col!r}] has no dates at all", fix=f"check the {date_col!r} column")
+    as_of = d.max() if as_of is None else check_timestamp(as_of, "as_of")
     age = (as_of - d).dt.days.astype(float)
     if (age < 0).any():
         raise DataValidationError(f"data[{date_col!r}] has {int((age < 0).sum())} date(s) after as_of {as_of.date()}",
@@ -1111,7 +1142,7 @@ def pseudonymize(df: pd.DataFrame, columns: str | Sequence[str], salt, *, length
     if not cols:
         raise ParameterError("columns is empty", fix="name the identifier columns to pseudonymise")
     check_frame(df, name, required=cols)
-    check_scalar(length, "length", numbers.Integral, 8, 64)
+    check_count(length, "length", 8, 64)
     out = df.copy()
     for col in cols:
         s = df[col]
@@ -1171,7 +1202,7 @@ def band(width: int, *, start: int = 1900) -> Callable[[pd.Series], pd.Series]:
     >>> band(10)(pd.Series([1983.0, 1979.0, np.nan])).tolist()
     ['1980-1989', '1970-1979', nan]
     """
-    check_scalar(width, "width", numbers.Integral, 1)
+    check_count(width, "width", 1, 10_000)
 
     def step(s: pd.Series) -> pd.Series:
         x = pd.to_numeric(s, errors="coerce")
@@ -1310,18 +1341,18 @@ def anonymity_search(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int 
                            kind="stable").reset_index(drop=True)
 
 
-def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_column: str | None = None,
+def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_col: str | None = None,
              salt=None, direct_identifiers: Sequence[str] = DIRECT_IDENTIFIERS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Data minimisation (数据最小化) for a stated analysis purpose.
 
-    Keeps only the ``needed`` columns; the record key ``id_column`` (if given) is kept as a
+    Keeps only the ``needed`` columns; the record key ``id_col`` (if given) is kept as a
     salted pseudonym so results can still be joined back by whoever holds the salt. Returns
     ``(minimised_frame, report)``; the report gives every original column's action and why.
     A direct identifier listed in ``needed`` is refused: say why the analysis cannot work
     on a pseudonym instead, and pass a narrower ``direct_identifiers``.
 
     >>> df = pd.DataFrame({"customer_id": [1], "name": ["张伟"], "phone": ["13800000000"], "city": ["北京"]})
-    >>> out, rep = minimize(df, ["city"], purpose="sales by city", id_column="customer_id",
+    >>> out, rep = minimize(df, ["city"], purpose="sales by city", id_col="customer_id",
     ...                     salt="a-very-secret-salt")
     >>> list(out.columns), rep.loc["phone", "action"]
     (['customer_id', 'city'], 'drop')
@@ -1332,12 +1363,13 @@ def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_column
     needed = [needed] if isinstance(needed, str) else list(needed)
     if not needed:
         raise ParameterError("needed is empty", fix="list the columns the analysis uses")
+    id_column = id_col
     check_frame(df, "data", required=needed + ([id_column] if id_column else []))
     clash = [c for c in needed if c in direct_identifiers]
     if clash:
         raise ParameterError(
             f"needed columns {clash} are direct identifiers; purpose {purpose!r} should not need them",
-            fix="analyse a pseudonym (id_column= with salt=) or a derived field instead; if the purpose "
+            fix="analyse a pseudonym (id_col= with salt=) or a derived field instead; if the purpose "
                 "truly needs them, document why and pass direct_identifiers without them")
     out = pd.DataFrame(index=df.index)
     rows = []
@@ -1360,12 +1392,11 @@ def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_column
 # ====================================================================================
 # survey design
 # ====================================================================================
-def _z(confidence: float) -> float:
-    check_probability(confidence, "confidence", open_interval=True)
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+def _z(ci_level: float) -> float:
+    return normal_quantile(check_ci_level(ci_level))
 
 
-def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confidence: float = 0.95,
+def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, ci_level: float = 0.95,
                     population: int | None = None) -> float:
     """Half-width of the confidence interval of a proportion (or of a mean, with ``sd``)
     from a simple random sample of ``n``, with the finite-population correction when
@@ -1374,8 +1405,8 @@ def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confiden
     >>> round(margin_of_error(385), 4)
     0.0499
     """
-    check_scalar(n, "n", numbers.Integral, 1)
-    z = _z(confidence)
+    check_count(n, "n", 1, 10**12)
+    z = _z(ci_level)
     if sd is None:
         check_probability(p, "p")
         var = p * (1 - p)
@@ -1384,7 +1415,7 @@ def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confiden
         var = sd ** 2
     fpc = 1.0
     if population is not None:
-        check_scalar(population, "population", numbers.Integral, 2)
+        check_count(population, "population", 2, 10**12)
         if n > population:
             raise ParameterError(f"n = {n} exceeds the population of {population}",
                                  fix="a sample cannot be larger than the population it is drawn from")
@@ -1392,7 +1423,7 @@ def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confiden
     return float(z * np.sqrt(var / n) * fpc)
 
 
-def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, confidence: float = 0.95,
+def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, ci_level: float = 0.95,
                 population: int | None = None, response_rate: float = 1.0) -> pd.Series:
     """Completed responses needed for a margin of error, and invitations to send.
 
@@ -1410,7 +1441,7 @@ def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, confi
     if response_rate == 0:
         raise ParameterError("response_rate is 0: no number of invitations yields a response",
                              fix="use the expected response rate of past surveys, e.g. 0.3")
-    z = _z(confidence)
+    z = _z(ci_level)
     if sd is None:
         check_probability(p, "p")
         if margin >= 1:
@@ -1422,7 +1453,7 @@ def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, confi
     n0 = z ** 2 * var / margin ** 2
     n = n0
     if population is not None:
-        check_scalar(population, "population", numbers.Integral, 2)
+        check_count(population, "population", 2, 10**12)
         n = n0 / (1 + (n0 - 1) / population)
     n_req = int(np.ceil(n - 1e-9))
     return pd.Series({"z": z, "n_infinite": int(np.ceil(n0 - 1e-9)), "n_required": n_req,
@@ -1441,20 +1472,25 @@ def sampling_frame(customers: pd.DataFrame, transactions: pd.DataFrame, membersh
     respondents and non-respondents alike.
     """
     check_frame(customers, "customers", required=["customer_id", "signup_date", "customer_type",
-                                                  "loyalty_member"], dates=["signup_date"])
+                                                  "loyalty_member"], no_nan=["customer_id"], dates=["signup_date"])
+    check_unique(customers, "customer_id", "customers")
+    check_binary(customers, "loyalty_member", "customers")
     check_frame(transactions, "transactions", required=["customer_id", "date"], dates=["date"], min_rows=0)
     check_frame(memberships, "memberships", required=["customer_id", "start_date", "end_date"],
                 dates=["start_date"], min_rows=0)
-    check_scalar(active_months, "active_months", numbers.Integral, 1)
-    as_of = pd.Timestamp(as_of)
+    check_count(active_months, "active_months", 1, 1200)
+    as_of = check_timestamp(as_of, "as_of")
     look = as_of - pd.DateOffset(months=active_months)
+    customers = customers.assign(signup_date=check_dates(customers, "signup_date", "customers"))
     c = customers[customers["signup_date"] < as_of]
     if customer_type is not None:
         c = c[c["customer_type"] == customer_type]
-    tx = transactions[(transactions["date"] < as_of) & (transactions["date"] >= look)]
+    tx_date = check_dates(transactions, "date", "transactions")
+    tx = transactions[((tx_date < as_of) & (tx_date >= look)).to_numpy()]
     n_tx = tx.groupby("customer_id").size()
-    end = pd.to_datetime(memberships["end_date"])
-    act = memberships[(memberships["start_date"] <= as_of) & (end.isna() | (end > as_of))]["customer_id"].unique()
+    start = check_dates(memberships, "start_date", "memberships")
+    end = check_dates(memberships, "end_date", "memberships", allow_nat=True)
+    act = memberships[((start <= as_of) & (end.isna() | (end > as_of))).to_numpy()]["customer_id"].unique()
     out = pd.DataFrame({"customer_id": c["customer_id"].to_numpy(),
                         "active_member": c["customer_id"].isin(act).to_numpy(),
                         "purchases_12m": c["customer_id"].map(n_tx).fillna(0).astype(int).to_numpy(),
@@ -1479,6 +1515,8 @@ def planted_survey_frame(world, wave: int) -> pd.DataFrame:
     ``loyalty_member``, ``active_member``, ``purchases_12m``, ``tenure_months``.
     The frame size equals ``truth["survey"]["nps"][f"wave{wave}"]["frame_size"]``.
     """
+    if isinstance(wave, bool) or not isinstance(wave, (numbers.Integral, np.integer)):
+        raise ParameterError(f"wave must be a whole number (1 or 2), got {wave!r}", fix="use wave=1 or wave=2")
     for attr in ("truth", "latent", "meta"):
         if getattr(world, attr, None) is None:
             raise ParameterError(f"world has no {attr!r}: the planted frame needs the generator's truth",
@@ -1533,35 +1571,78 @@ def _logit_fit(X: pd.DataFrame, y: np.ndarray):
     return res
 
 
+_MAX_LEVELS = 30  # a categorical covariate with more labels is almost always an identifier or a numeric typo
+
+
 def _design(frame: pd.DataFrame, covariates: Sequence[str], name: str) -> pd.DataFrame:
-    covariates = list(covariates)
+    """Design matrix: numeric covariates as they are, categorical ones as indicator columns.
+
+    Text in a column that is mostly numbers, and categorical columns with many labels, are
+    refused *before* ``pd.get_dummies``: one stray text value turns a numeric column into
+    thousands of indicator columns and the logit never returns.
+    """
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if not covariates:
         raise ParameterError("covariates is empty", fix="name at least one column known for every frame member")
+    if len(set(covariates)) != len(covariates):
+        raise ParameterError(f"covariates lists a column twice: {covariates}", fix="name each covariate once")
     check_frame(frame, name, required=covariates, no_nan=covariates)
+    for col in covariates:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        values = pd.unique(s)
+        as_num = pd.to_numeric(pd.Series(values).astype(str).str.strip(), errors="coerce")
+        if len(values) > 2 and as_num.notna().mean() >= 0.5:
+            bad = [v for v, x in zip(values, as_num, strict=True) if pd.isna(x)][:3]
+            raise ColumnError(
+                f"{name}[{col!r}] is a numeric covariate stored as text (dtype {s.dtype}; not numbers: {bad})",
+                fix=coding_advice(s, col, "numeric"))
+        if len(values) > _MAX_LEVELS:
+            raise ColumnError(
+                f"{name}[{col!r}] has {len(values):,} distinct labels: as a categorical covariate it would need "
+                f"{len(values) - 1:,} indicator columns",
+                fix=f"merge rare labels into 'other' (keep at most {_MAX_LEVELS}), or drop {col!r} from the "
+                    "covariates if it is an identifier")
     X = pd.get_dummies(frame[covariates], drop_first=True, dtype=float)
+    flat = [c for c in X.columns if X[c].nunique() < 2]
+    if flat:
+        raise DataValidationError(f"covariate(s) {flat} take a single value in {name}, so they explain nothing",
+                                  fix=f"drop {flat} from the covariates")
     return X
 
 
-def response_propensity(frame: pd.DataFrame, responded: str, covariates: Sequence[str]) -> pd.DataFrame:
-    """Logistic model of who responds (应答倾向): log-odds of ``responded`` on ``covariates``.
+def _responded(frame: pd.DataFrame, responded_col: str) -> np.ndarray:
+    check_frame(frame, "frame", required=[responded_col], min_rows=10)
+    check_binary(frame, responded_col, "frame")
+    y = frame[responded_col].astype(int).to_numpy()
+    if y.min() == y.max():
+        raise DataValidationError(f"frame[{responded_col!r}] is constant: everybody or nobody responded",
+                                  fix="the frame must contain both respondents and non-respondents")
+    return y
+
+
+def response_propensity(frame: pd.DataFrame, responded_col: str, covariates: Sequence[str], *,
+                        ci_level: float = 0.95) -> pd.DataFrame:
+    """Logistic model of who responds (应答倾向): log-odds of ``responded_col`` on ``covariates``.
 
     ``frame`` holds every *invited* person (respondents and non-respondents) with a 0/1
-    column ``responded``. Returns the coefficients with standard errors, 95% intervals and
-    p-values. A covariate that predicts response is a source of non-response bias for any
-    outcome it is related to.
+    column ``responded_col``. Returns one row per term (the intercept ``const`` first) with
+    the coefficient (``estimate``), ``std_error``, the ``ci_level`` Wald interval and the
+    p-value. A covariate that predicts response is a source of non-response bias for any
+    outcome it is related to. Text covariates become indicator columns; numbers stored as
+    text are refused with the conversion to apply.
+
+    >>> fr = pd.DataFrame({"responded": [0, 1] * 20, "x": np.r_[np.linspace(0, 1, 20), np.linspace(0.5, 1.5, 20)]})
+    >>> response_propensity(fr, "responded", ["x"]).columns.tolist()
+    ['estimate', 'std_error', 'ci_lower', 'ci_upper', 'p_value']
     """
-    check_frame(frame, "frame", required=[responded], min_rows=10)
-    y = frame[responded]
-    if not y.isin([0, 1, True, False]).all():
-        raise DataValidationError(f"frame[{responded!r}] must be 0/1", fix="mark respondents 1 and the rest 0")
-    y = y.astype(int).to_numpy()
-    if y.min() == y.max():
-        raise DataValidationError(f"frame[{responded!r}] is constant: everybody or nobody responded",
-                                  fix="the frame must contain both respondents and non-respondents")
+    check_ci_level(ci_level)
+    y = _responded(frame, responded_col)
     res = _logit_fit(_design(frame, covariates, "frame"), y)
-    ci = res.conf_int()
-    return pd.DataFrame({"coef": res.params, "se": res.bse, "ci_low": ci[0], "ci_high": ci[1],
-                         "p_value": res.pvalues}).rename_axis("term")
+    ci = np.asarray(res.conf_int(alpha=1 - ci_level))
+    return summary_frame(res.params, res.bse, ci[:, 0], ci[:, 1], index=pd.Index(res.params.index, name="term"),
+                         ci_level=ci_level, p_value=res.pvalues)
 
 
 def _ipw_mean(y: np.ndarray, resp: np.ndarray, X: pd.DataFrame) -> float:
@@ -1573,15 +1654,15 @@ def _ipw_mean(y: np.ndarray, resp: np.ndarray, X: pd.DataFrame) -> float:
     return float(np.sum(w * y[resp]) / np.sum(w))
 
 
-def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slope: float,
+def simulate_nonresponse(frame: pd.DataFrame, outcome_col: str, driver_col: str, *, slope: float,
                          response_rate: float = 0.5, n_sims: int = 200, seed=0,
                          adjust: Sequence[str] | None = None, standardize: bool = True) -> pd.DataFrame:
-    """Simulate surveys in which the chance to respond rises with ``driver`` (无应答偏差).
+    """Simulate surveys in which the chance to respond rises with ``driver_col`` (无应答偏差).
 
     Each of ``n_sims`` replications invites the whole ``frame``; person i responds with
-    probability expit(logit(response_rate) + slope * z_i), z = standardised ``driver``
+    probability expit(logit(response_rate) + slope * z_i), z = standardised ``driver_col``
     (``standardize=False`` uses the driver as it is, e.g. a latent already on an SD scale).
-    Reported per replication: respondents, the population mean of ``outcome`` (the truth,
+    Reported per replication: respondents, the population mean of ``outcome_col`` (the truth,
     known here because the frame is simulated), the respondent mean, its bias and, with
     ``adjust`` (columns observed for everybody), an inverse-probability-weighted mean whose
     weights come from a logistic model of response on those columns. The expected
@@ -1592,11 +1673,12 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slop
     >>> bool(sim["bias"].mean() > 0.1)
     True
     """
-    check_frame(frame, "frame", required=[outcome, driver], numeric=[driver], no_nan=[outcome, driver],
+    outcome, driver = outcome_col, driver_col
+    check_frame(frame, "frame", required=[outcome, driver], numeric=[outcome, driver], no_nan=[outcome, driver],
                 min_rows=10)
-    check_scalar(slope, "slope", numbers.Real)
+    check_scalar(slope, "slope", numbers.Real, -50, 50)
     check_probability(response_rate, "response_rate", open_interval=True)
-    check_scalar(n_sims, "n_sims", numbers.Integral, 1, 100_000)
+    check_count(n_sims, "n_sims", 1, 100_000)
     rng = check_random_state(seed)
     y = frame[outcome].astype(float).to_numpy()
     x = frame[driver].to_numpy(dtype=float)
@@ -1625,7 +1707,7 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slop
     return out
 
 
-def nonresponse_adjustment(frame: pd.DataFrame, responded: str, outcomes: Sequence[str],
+def nonresponse_adjustment(frame: pd.DataFrame, responded_col: str, outcomes: Sequence[str],
                            covariates: Sequence[str]) -> pd.DataFrame:
     """How far respondents differ from the frame, before and after weighting.
 
@@ -1636,11 +1718,10 @@ def nonresponse_adjustment(frame: pd.DataFrame, responded: str, outcomes: Sequen
     explain, never the part driven by what only respondents reveal.
     """
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    check_frame(frame, "frame", required=[responded, *outcomes], no_nan=outcomes, min_rows=10)
-    resp = frame[responded].astype(bool).to_numpy()
-    if resp.all() or not resp.any():
-        raise DataValidationError(f"frame[{responded!r}] is constant: everybody or nobody responded",
-                                  fix="the frame must contain both respondents and non-respondents")
+    if not outcomes:
+        raise ParameterError("outcomes is empty", fix="name the columns known for the whole frame to compare")
+    check_frame(frame, "frame", required=[responded_col, *outcomes], numeric=outcomes, no_nan=outcomes, min_rows=10)
+    resp = _responded(frame, responded_col).astype(bool)
     X = _design(frame, covariates, "frame")
     rows = {}
     for col in outcomes:

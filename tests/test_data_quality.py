@@ -19,6 +19,7 @@ from crmlab.errors import (
     ConvergenceError,
     CrmlabError,
     DataValidationError,
+    NotFittedError,
     ParameterError,
 )
 from crmlab.synth import generate_world
@@ -68,7 +69,7 @@ def test_normalize_phone_rejects_floats_and_bad_errors_arg():
     with pytest.raises(DataValidationError, match="must be text") as err:
         dq.normalize_phone(pd.Series([13812345678.0]))
     assert "dtype" in str(err.value)
-    with pytest.raises(ParameterError, match="errors must be"):
+    with pytest.raises(ParameterError, match="errors must be one of"):
         dq.normalize_phone(["13812345678"], errors="ignore")
     with pytest.raises(ParameterError, match="Series or a list"):
         dq.normalize_phone("13812345678")
@@ -212,9 +213,9 @@ def test_threshold_curve_trades_precision_for_recall(linker, world):
 def test_linker_bad_input(records):
     with pytest.raises(ParameterError, match="threshold"):
         dq.RecordLinker(threshold=1.5).fit(records)
-    with pytest.raises(ParameterError, match="unknown blocking key"):
+    with pytest.raises(ParameterError, match="blocking key must be one of"):
         dq.RecordLinker(blocking=["phone", "zip"]).fit(records)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         _ = dq.RecordLinker().summary
     with pytest.raises(ColumnError, match="name"):
         dq.RecordLinker().fit(records.drop(columns="name"))
@@ -389,7 +390,7 @@ def test_privacy_bad_input(world):
 def test_minimize(world):
     c = world.customers
     out, rep = dq.minimize(c, ["branch_id", "signup_date"], purpose="new customers per branch",
-                           id_column="customer_id", salt=SALT)
+                           id_col="customer_id", salt=SALT)
     assert list(out.columns) == ["customer_id", "branch_id", "signup_date"]
     assert (rep.loc[["name", "phone", "email"], "action"] == "drop").all()
     assert rep.loc["customer_id", "action"] == "pseudonymise"
@@ -397,7 +398,7 @@ def test_minimize(world):
         dq.minimize(c, ["phone"], purpose="churn model")
     assert "pseudonym" in str(err.value)
     with pytest.raises(ParameterError, match="salt is missing"):
-        dq.minimize(c, ["city"], purpose="sales by city", id_column="customer_id")
+        dq.minimize(c, ["city"], purpose="sales by city", id_col="customer_id")
     with pytest.raises(ParameterError, match="purpose is empty"):
         dq.minimize(c, ["city"], purpose=" ")
 
@@ -412,8 +413,8 @@ def test_sample_size_textbook_values():
     assert dq.sample_size(0.1, sd=1.5)["n_required"] == 865     # mean of a 1-10 item, +-0.1
     s = dq.sample_size(0.05, response_rate=0.25)
     assert s["invitations"] == 4 * 385
-    n = dq.sample_size(0.04, confidence=0.9)["n_required"]
-    assert dq.margin_of_error(n, confidence=0.9) <= 0.04 < dq.margin_of_error(n - 1, confidence=0.9)
+    n = dq.sample_size(0.04, ci_level=0.9)["n_required"]
+    assert dq.margin_of_error(n, ci_level=0.9) <= 0.04 < dq.margin_of_error(n - 1, ci_level=0.9)
     assert dq.margin_of_error(1000, population=1000) == 0
 
 
@@ -424,8 +425,8 @@ def test_sample_size_bad_input():
         dq.sample_size(0.05, response_rate=0)
     with pytest.raises(ParameterError, match="not a proportion"):
         dq.sample_size(3)
-    with pytest.raises(ParameterError, match="confidence"):
-        dq.margin_of_error(100, confidence=1.0)
+    with pytest.raises(ParameterError, match="ci_level"):
+        dq.margin_of_error(100, ci_level=1.0)
     with pytest.raises(ParameterError, match="exceeds the population"):
         dq.margin_of_error(200, population=100)
 
@@ -478,9 +479,9 @@ def test_response_propensity_recovers_planted_slope(world):
     frame = _exact_survey_frame(world)
     fit = dq.response_propensity(frame, "responded", ["satisfaction"])
     truth = world.truth["survey"]["response_satisfaction_logit"]
-    assert fit.loc["satisfaction", "ci_low"] <= truth <= fit.loc["satisfaction", "ci_high"], fit
+    assert fit.loc["satisfaction", "ci_lower"] <= truth <= fit.loc["satisfaction", "ci_upper"], fit
     base = world.truth["params"]["survey"]["response_rate"]
-    assert fit.loc["const", "ci_low"] <= np.log(base / (1 - base)) <= fit.loc["const", "ci_high"]
+    assert fit.loc["const", "ci_lower"] <= np.log(base / (1 - base)) <= fit.loc["const", "ci_upper"]
 
 
 def test_nonresponse_simulation_reproduces_respondents(world):
@@ -588,9 +589,9 @@ def test_normalisers_reject_non_columns():
         with pytest.raises(ParameterError, match="Series or a list") as err:
             fn(42)
         _fix(err)
-    with pytest.raises(ParameterError, match="errors must be"):
+    with pytest.raises(ParameterError, match="errors must be one of"):
         dq.normalize_email(["a@b.cn"], errors="ignore")
-    with pytest.raises(ParameterError, match="errors must be"):
+    with pytest.raises(ParameterError, match="errors must be one of"):
         dq.standardize_records({"sales": pd.DataFrame({"record_id": ["1"], "name": ["a"], "phone": ["13800000000"]})},
                                phone_errors="skip")
 
@@ -630,14 +631,14 @@ def test_privacy_more_bad_input(world):
     with pytest.raises(ParameterError, match="needed is empty"):
         dq.minimize(c, [], purpose="nothing")
     with pytest.raises(ColumnError, match="client_no"):
-        dq.minimize(c, ["city"], purpose="sales by city", id_column="client_no", salt=SALT)
+        dq.minimize(c, ["city"], purpose="sales by city", id_col="client_no", salt=SALT)
 
 
 def test_minimize_output_is_k_checkable_and_pseudonymous(world):
     """Minimisation + pseudonymisation: the released key joins but reveals no original id."""
     c = world.customers
     out, _ = dq.minimize(c, ["gender", "birth_year", "city"], purpose="age profile by city",
-                         id_column="customer_id", salt=SALT)
+                         id_col="customer_id", salt=SALT)
     assert not out["customer_id"].isin(c["customer_id"].astype(str)).any()
     assert out["customer_id"].equals(dq.pseudonymize(c[["customer_id"]], "customer_id", SALT)["customer_id"])
     rep = dq.k_anonymity(out, ["gender", "birth_year", "city"], k=5)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from crmlab import service as sv
-from crmlab.errors import CrmlabError, DataValidationError, ParameterError
+from crmlab.errors import CrmlabError, DataValidationError, NotFittedError, ParameterError
 
 TICKET_CHANNELS = ("phone", "online_chat", "email", "app")  # order of ServiceParams tuples
 
@@ -69,7 +69,7 @@ def test_service_metrics_bad_input(world):
     _fix_in(err)
     with pytest.raises(ParameterError, match="no target for channel"):
         sv.service_metrics(world.tickets, sla_hours={"phone": 0.25})
-    with pytest.raises(ParameterError, match="positive hours"):
+    with pytest.raises(ParameterError, match="positive finite hours"):
         sv.service_metrics(world.tickets, sla_hours=dict.fromkeys(TICKET_CHANNELS, -1))
     with pytest.raises(DataValidationError, match="empty"):
         sv.service_metrics(world.tickets.iloc[:0])
@@ -84,7 +84,7 @@ def test_response_time_model_recovers_golive_and_channel_effects(big_world, rt_b
     lie inside the 95% CIs on the 30,000-customer world."""
     s = rt_big.summary
     truth = big_world.truth["golive"]["log_response_time_effect"]
-    assert s.loc["crm_live", "ci_low"] < truth < s.loc["crm_live", "ci_high"]
+    assert s.loc["crm_live", "ci_lower"] < truth < s.loc["crm_live", "ci_upper"]
     means = dict(zip(TICKET_CHANNELS, big_world.truth["params"]["service"]["channel_log_response_hours"],
                      strict=True))
     base = rt_big.baseline_channel_
@@ -92,7 +92,7 @@ def test_response_time_model_recovers_golive_and_channel_effects(big_world, rt_b
         if ch == base:
             continue
         row = s.loc[f"channel[{ch}]"]
-        assert row["ci_low"] < means[ch] - means[base] < row["ci_high"], ch
+        assert row["ci_lower"] < means[ch] - means[base] < row["ci_upper"], ch
     assert s.loc["complaint", "estimate"] > 0  # complaints wait longer
     assert s.loc["crm_live", "pct_change"] == pytest.approx(np.expm1(s.loc["crm_live", "estimate"]))
 
@@ -105,7 +105,7 @@ def test_response_time_model_bad_input(world):
     _fix_in(err)
     with pytest.raises(DataValidationError, match="not in customers"):
         sv.ResponseTimeModel().fit(world.tickets, world.customers.iloc[10:], world.branches)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         _ = sv.ResponseTimeModel().summary
 
 
@@ -118,7 +118,7 @@ def test_csat_ordered_logit_recovers_planted_coefficients(big_world, csat_big):
     s = csat_big.summary
     for term, key in (("log_first_response_hours", "log_first_response_hours"),
                       ("first_contact_resolution", "first_contact_resolution"), ("complaint", "complaint")):
-        assert s.loc[term, "ci_low"] < truth[key] < s.loc[term, "ci_high"], term
+        assert s.loc[term, "ci_lower"] < truth[key] < s.loc[term, "ci_upper"], term
     np.testing.assert_allclose(csat_big.cutpoints_, truth["cutpoints"], atol=0.1)
 
 
@@ -137,7 +137,7 @@ def test_csat_predictions(csat_big):
 
 def test_csat_ordered_logit_on_the_shipped_tickets(shipped):
     m = sv.CsatOrderedLogit().fit(shipped.tickets)
-    assert m.n_ == shipped.tickets["post_ticket_csat"].notna().sum()
+    assert m.n_obs_ == shipped.tickets["post_ticket_csat"].notna().sum()
     assert (np.diff(m.cutpoints_) > 0).all()
 
 
@@ -150,7 +150,7 @@ def test_csat_bad_input(world):
     tk.loc[i, "post_ticket_csat"] = 7
     with pytest.raises(DataValidationError, match="CSAT scores outside"):
         sv.CsatOrderedLogit().fit(tk)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         sv.CsatOrderedLogit().predict_proba(pd.DataFrame())
 
 
@@ -225,13 +225,13 @@ def test_supply_chain_fixed_effects_recover_planted_effects(big_world, panel_big
     truth = {"on_time_rate": t["satisfaction_per_point_on_time"], "fill_rate": t["satisfaction_per_point_fill_rate"],
              "lead_time_days": t["satisfaction_per_day_lead_time"],
              "defect_rate": t["satisfaction_per_point_defect_rate"]}
-    s = panel_big.summary.set_index("term")
-    sat = s[s["equation"] == "account_satisfaction"]
+    s = panel_big.summary
+    sat = s.loc["account_satisfaction"]
     for term, value in truth.items():
-        assert sat.loc[term, "ci_low"] < value < sat.loc[term, "ci_high"], term
-    sow = s[s["equation"] == "logit_share_of_wallet"].loc["account_satisfaction"]
-    assert sow["ci_low"] < t["share_of_wallet_logit_per_satisfaction_point"] < sow["ci_high"]
-    assert sat.loc["fill_rate", "pooled_estimate"] > sat.loc["fill_rate", "ci_high"]
+        assert sat.loc[term, "ci_lower"] < value < sat.loc[term, "ci_upper"], term
+    sow = s.loc[("logit_share_of_wallet", "account_satisfaction")]
+    assert sow["ci_lower"] < t["share_of_wallet_logit_per_satisfaction_point"] < sow["ci_upper"]
+    assert sat.loc["fill_rate", "pooled_estimate"] > sat.loc["fill_rate", "ci_upper"]
     assert panel_big.satisfaction_change({"lead_time_days": -1}) == pytest.approx(
         -panel_big.coef_["lead_time_days"])
 
