@@ -1595,9 +1595,9 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str], name: str) -> pd.Dat
         as_num = pd.to_numeric(pd.Series(values).astype(str).str.strip(), errors="coerce")
         if len(values) > 2 and as_num.notna().mean() >= 0.5:
             bad = [v for v, x in zip(values, as_num, strict=True) if pd.isna(x)][:3]
-            raise ColumnError(
-                f"{name}[{col!r}] is a numeric covariate stored as text (dtype {s.dtype}; not numbers: {bad})",
-                fix=coding_advice(s, col, "numeric"))
+            which = f"; not numbers: {bad}" if bad else ""
+            raise ColumnError(f"{name}[{col!r}] holds numbers stored as text (dtype {s.dtype}{which})",
+                              fix=coding_advice(s, col, "numeric"))
         if len(values) > _MAX_LEVELS:
             raise ColumnError(
                 f"{name}[{col!r}] has {len(values):,} distinct labels: as a categorical covariate it would need "
