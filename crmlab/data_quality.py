@@ -35,6 +35,7 @@ mangled copies of the master data with a known answer key (``world.silo_matches`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -52,6 +53,8 @@ from .errors import ColumnError, ConvergenceError, DataValidationError, Paramete
 from .validation import (
     check_binary,
     check_ci_level,
+    check_column_list,
+    check_column_name,
     check_count,
     check_dates,
     check_frame,
@@ -115,6 +118,20 @@ def _missing(s: pd.Series) -> pd.Series:
     """NaN/None and blank strings both count as missing (systems export '' for unknown)."""
     blank = s.astype("string").str.strip().eq("").fillna(False) if s.dtype == object else False
     return s.isna() | blank
+
+
+def _keeps_index(name: str):
+    """Run a normaliser on positions and give the result the caller's index back, so that
+    duplicated index labels (concatenated extracts) cannot misplace values."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(values, *args, **kwargs):
+            s = _as_series(values, name)
+            out = fn(s.reset_index(drop=True), *args, **kwargs)
+            out.index = s.index
+            return out
+        return inner
+    return wrap
 
 
 def _as_series(values, name: str) -> pd.Series:
@@ -186,6 +203,7 @@ CITY_ALIASES: dict[str, str] = {
 }
 
 
+@_keeps_index("name")
 def normalize_name(values, extra_map: Mapping[str, str] | None = None) -> pd.Series:
     """Standard form of personal or company names for matching.
 
@@ -213,6 +231,7 @@ _PHONE_CLEAN = re.compile(r"[\s\-().]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
+@_keeps_index("phone")
 def normalize_phone(values, errors: str = "raise") -> pd.Series:
     """Mainland mobile numbers in any common format -> 11 digits (``13812345678``).
 
@@ -256,6 +275,7 @@ def normalize_phone(values, errors: str = "raise") -> pd.Series:
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}$")
 
 
+@_keeps_index("email")
 def normalize_email(values, errors: str = "coerce") -> pd.Series:
     """Trim and lower-case e-mail addresses; blanks -> NaN.
 
@@ -279,6 +299,7 @@ def normalize_email(values, errors: str = "coerce") -> pd.Series:
     return out
 
 
+@_keeps_index("city")
 def normalize_city(values, aliases: Mapping[str, str] | None = None) -> pd.Series:
     """City names to one spelling: strip the 市 suffix, map English/pinyin via :data:`CITY_ALIASES`.
 
@@ -342,6 +363,8 @@ def standardize_records(extracts: Mapping[str, pd.DataFrame], *, id_col: str = "
     if not isinstance(extracts, Mapping) or not extracts:
         raise ParameterError("extracts must be a non-empty dict {system name: DataFrame}",
                              fix="e.g. {'sales': world.silo_sales, 'service': world.silo_service}")
+    check_column_name(id_col, "id_col")
+    check_option(phone_errors, "phone_errors", ["raise", "coerce"])
     parts = []
     for system, df in extracts.items():
         label = f"extract {system!r}"
@@ -397,12 +420,12 @@ def block_pairs(records: pd.DataFrame, keys: Sequence[str] = tuple(BLOCKING_KEYS
     >>> block_pairs(recs, keys=["phone", "name"]).values.tolist()
     [[0, 2, 'phone'], [0, 1, 'name']]
     """
-    require_columns(records, ["name", "phone", "email", "birth_year"], "records")
-    check_not_empty(records, "records", 2)
+    check_frame(records, "records", required=["name", "phone", "email", "birth_year"], numeric=["birth_year"],
+                min_rows=2)
     keys = list(keys)
     if not keys:
         raise ParameterError("keys is empty", fix=f"pass at least one of {list(BLOCKING_KEYS)}")
-    check_scalar(max_block_size, "max_block_size", numbers.Integral, 2)
+    check_count(max_block_size, "max_block_size", 2, 10_000_000)
     rec = records.reset_index(drop=True)
     frames, seen = [], None
     for key in keys:
@@ -501,6 +524,18 @@ def _phone_near(a, b) -> np.ndarray:
     return _phone_near_codes(_codes(a, 11), _codes(b, 11))
 
 
+def _pair_positions(pairs: pd.DataFrame, n: int, score=None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``i``/``j`` columns of ``pairs`` as row positions in a records frame of ``n`` rows."""
+    cols = ["i", "j", *([score] if score is not None else [])]
+    check_frame(pairs, "pairs", required=cols, numeric=cols, no_nan=cols, min_rows=0)
+    i, j = pairs["i"].to_numpy(dtype=float), pairs["j"].to_numpy(dtype=float)
+    if len(i) and (np.any(i != np.round(i)) or np.any(j != np.round(j))
+                   or min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= n):
+        raise DataValidationError("pairs['i'] and pairs['j'] must be row positions (0 .. len(records) - 1) "
+                                  "of the records frame", fix="build pairs with block_pairs(records) on the same records frame")
+    return i.astype(np.int64), j.astype(np.int64)
+
+
 def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Comparison levels of each candidate pair on every field of :data:`LINK_FIELDS`.
 
@@ -513,13 +548,9 @@ def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     >>> compare_pairs(recs, pd.DataFrame({"i": [0], "j": [1]})).iloc[0].tolist()
     [0, 1, 1, 1, -1, 1, 1]
     """
-    require_columns(records, list(LINK_FIELDS), "records")
-    require_columns(pairs, ["i", "j"], "pairs")
+    check_frame(records, "records", required=list(LINK_FIELDS), min_rows=0)
     rec = records.reset_index(drop=True)
-    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-    if len(i) and (min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= len(rec)):
-        raise DataValidationError("pairs refer to rows outside records",
-                                  fix="build pairs with block_pairs(records) on the same records frame")
+    i, j = _pair_positions(pairs, len(rec))
     out = pairs.copy()
     for field in LINK_FIELDS:
         codes, uniques = pd.factorize(rec[field], use_na_sentinel=True)
@@ -806,18 +837,12 @@ def cluster_pairs(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float =
     [1, 1, 2, 3]
     """
     check_not_empty(records, "records")
-    score = score_col
-    check_frame(pairs, "pairs", required=["i", "j", score], numeric=["i", "j", score], no_nan=["i", "j", score],
-                min_rows=0)
+    score = check_column_name(score_col, "score_col")
     check_probability(threshold, "threshold")
     n = len(records)
-    ii, jj = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-    if len(ii) and (np.any(ii != np.round(ii)) or np.any(jj != np.round(jj))
-                    or min(ii.min(), jj.min()) < 0 or max(ii.max(), jj.max()) >= n):
-        raise DataValidationError("pairs['i'] and pairs['j'] must be row positions (0 .. len(records) - 1)",
-                                  fix="build pairs with block_pairs(records) on the same records frame")
+    ii, jj = _pair_positions(pairs, n, score)
     keep = pairs[score].to_numpy() >= threshold
-    i, j = ii[keep].astype(np.int64), jj[keep].astype(np.int64)
+    i, j = ii[keep], jj[keep]
     graph = sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
     _, comp = sparse.csgraph.connected_components(graph, directed=False)
     labels, _ = pd.factorize(comp)
@@ -830,6 +855,7 @@ def _n_pairs(sizes) -> int:
 
 
 def _truth_entities(records: pd.DataFrame, truth: pd.DataFrame, entity_col: str) -> np.ndarray:
+    check_column_name(entity_col, "entity_col")
     check_frame(truth, "truth", required=["system", "record_id", entity_col], min_rows=1)
     t = truth.assign(system=truth["system"].astype(str), record_id=truth["record_id"].astype(str))
     check_unique(t, ["system", "record_id"], "truth")
@@ -907,16 +933,22 @@ def split_labelled(truth: pd.DataFrame, share: float = 0.3, seed=0,
     >>> sorted(set(lab["entity"]) | set(held.tolist()))
     [1, 2, 3]
     """
+    check_column_name(entity_col, "entity_col")
     check_frame(truth, "truth", required=["system", "record_id", entity_col], no_nan=[entity_col])
     check_probability(share, "share", open_interval=True)
     rng = check_random_state(seed)
-    ids = np.sort(truth[entity_col].unique())
+    ids = truth[entity_col].unique()
+    try:
+        ids = np.sort(ids)
+    except TypeError:  # ids of mixed types (numbers and text): a stable order all the same
+        ids = np.array(sorted(ids, key=lambda v: (type(v).__name__, str(v))), dtype=object)
     lab_ids = rng.choice(ids, size=max(1, int(round(share * len(ids)))), replace=False)
     labelled = truth[truth[entity_col].isin(lab_ids)]
     labels = pd.DataFrame({"system": labelled["system"].astype(str).to_numpy(),
                            "record_id": labelled["record_id"].astype(str).to_numpy(),
                            "entity": labelled[entity_col].to_numpy()})
-    return labels, np.setdiff1d(ids, lab_ids)
+    chosen = set(lab_ids.tolist())
+    return labels, np.array([i for i in ids if i not in chosen], dtype=ids.dtype)
 
 
 def single_customer_view(entities: pd.DataFrame) -> pd.DataFrame:
@@ -1032,6 +1064,7 @@ def profile(df: pd.DataFrame, name: str = "data", *, validators: Mapping | None 
     [0.25, 0.667, 0.333]
     """
     check_frame(df, name)
+    df = df.reset_index(drop=True)  # the profile does not depend on the index; duplicated labels would
     rules = dict(VALIDATORS)
     for col, rule in dict(validators or {}).items():
         if not (isinstance(rule, tuple) and len(rule) == 3 and callable(rule[1])):
@@ -1075,7 +1108,10 @@ def freshness(df: pd.DataFrame, date_col: str = "last_updated", *, as_of=None,
     >>> freshness(df, as_of="2025-12-31").loc["all", ["median_age_days", "stale_share"]].tolist()
     [729.5, 0.5]
     """
-    require_columns(df, [date_col] + ([by] if by else []), "data")
+    check_column_name(date_col, "date_col")
+    if by is not None:
+        check_column_name(by, "by")
+    require_columns(df, [date_col] + ([by] if by is not None else []), "data")
     check_not_empty(df, "data")
     check_count(stale_after_days, "stale_after_days", 1, 36_500)
     d = check_dates(df, date_col, "data", allow_nat=True)
@@ -1138,9 +1174,7 @@ def pseudonymize(df: pd.DataFrame, columns: str | Sequence[str], salt, *, length
     (2, 16)
     """
     key = _check_salt(salt)
-    cols = [columns] if isinstance(columns, str) else list(columns)
-    if not cols:
-        raise ParameterError("columns is empty", fix="name the identifier columns to pseudonymise")
+    cols = check_column_list(columns, "columns")
     check_frame(df, name, required=cols)
     check_count(length, "length", 8, 64)
     out = df.copy()
@@ -1165,10 +1199,7 @@ def equivalence_classes(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> p
     >>> equivalence_classes(df, ["gender", "city"])["records"].tolist()
     [1, 2]
     """
-    qi = list(quasi_identifiers)
-    if not qi:
-        raise ParameterError("quasi_identifiers is empty", fix="name the columns an attacker could know, "
-                                                            "e.g. ['gender', 'birth_year', 'city']")
+    qi = check_column_list(quasi_identifiers, "quasi_identifiers")
     check_frame(df, "data", required=qi)
     g = _qi_frame(df, qi).value_counts(sort=False).rename("records").reset_index()
     return g.sort_values(["records", *qi], kind="stable").reset_index(drop=True)
@@ -1281,6 +1312,10 @@ def generalize(df: pd.DataFrame, levels: Mapping[str, int], hierarchies: Mapping
     >>> generalize(df, {"birth_year": 2}, k=2)["birth_year"].tolist()
     ['1980-1989', '1980-1989']
     """
+    if not isinstance(levels, Mapping) or not levels:
+        raise ParameterError(f"levels must be a non-empty dict {{column: level}}, got {levels!r}",
+                             fix="e.g. levels={'birth_year': 2, 'city': 1}")
+    check_column_list(list(levels), "levels")
     check_frame(df, "data", required=list(levels))
     hierarchies = default_hierarchies(df) if hierarchies is None else hierarchies
     _check_levels(levels, hierarchies)
@@ -1312,7 +1347,7 @@ def anonymity_search(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int 
     >>> int(best["birth_year"]), int(best["gender"])  # 20-year bands, gender kept
     (3, 0)
     """
-    qi = list(quasi_identifiers)
+    qi = check_column_list(quasi_identifiers, "quasi_identifiers")
     check_frame(df, "data", required=qi)
     check_scalar(k, "k", numbers.Integral, 2)
     check_probability(max_suppression, "max_suppression")
@@ -1360,9 +1395,9 @@ def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_col: s
     if not isinstance(purpose, str) or not purpose.strip():
         raise ParameterError("purpose is empty: minimisation is defined relative to a stated purpose",
                              fix="say what the analysis is for, e.g. purpose='churn model by branch'")
-    needed = [needed] if isinstance(needed, str) else list(needed)
-    if not needed:
-        raise ParameterError("needed is empty", fix="list the columns the analysis uses")
+    needed = check_column_list(needed, "needed")
+    if id_col is not None:
+        check_column_name(id_col, "id_col")
     id_column = id_col
     check_frame(df, "data", required=needed + ([id_column] if id_column else []))
     clash = [c for c in needed if c in direct_identifiers]
@@ -1581,11 +1616,7 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str], name: str) -> pd.Dat
     refused *before* ``pd.get_dummies``: one stray text value turns a numeric column into
     thousands of indicator columns and the logit never returns.
     """
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    if not covariates:
-        raise ParameterError("covariates is empty", fix="name at least one column known for every frame member")
-    if len(set(covariates)) != len(covariates):
-        raise ParameterError(f"covariates lists a column twice: {covariates}", fix="name each covariate once")
+    covariates = check_column_list(covariates, "covariates")
     check_frame(frame, name, required=covariates, no_nan=covariates)
     for col in covariates:
         s = frame[col]
@@ -1613,6 +1644,7 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str], name: str) -> pd.Dat
 
 
 def _responded(frame: pd.DataFrame, responded_col: str) -> np.ndarray:
+    check_column_name(responded_col, "responded_col")
     check_frame(frame, "frame", required=[responded_col], min_rows=10)
     check_binary(frame, responded_col, "frame")
     y = frame[responded_col].astype(int).to_numpy()
@@ -1673,7 +1705,7 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome_col: str, driver_col: str,
     >>> bool(sim["bias"].mean() > 0.1)
     True
     """
-    outcome, driver = outcome_col, driver_col
+    outcome, driver = check_column_name(outcome_col, "outcome_col"), check_column_name(driver_col, "driver_col")
     check_frame(frame, "frame", required=[outcome, driver], numeric=[outcome, driver], no_nan=[outcome, driver],
                 min_rows=10)
     check_scalar(slope, "slope", numbers.Real, -50, 50)
@@ -1687,7 +1719,7 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome_col: str, driver_col: str,
         raise DataValidationError(f"frame[{driver!r}] is constant", fix="the driver must vary across people")
     z = (x - x.mean()) / sd if standardize else x
     p = special.expit(special.logit(response_rate) + slope * z)
-    X = _design(frame, adjust, "frame") if adjust else None
+    X = _design(frame, adjust, "frame") if adjust is not None else None
     pop = float(y.mean())
     expected = float(np.sum(p * y) / np.sum(p))
     rows = []
@@ -1717,9 +1749,8 @@ def nonresponse_adjustment(frame: pd.DataFrame, responded_col: str, outcomes: Se
     propensities from ``covariates``. Weighting removes the part of the bias the covariates
     explain, never the part driven by what only respondents reveal.
     """
-    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    if not outcomes:
-        raise ParameterError("outcomes is empty", fix="name the columns known for the whole frame to compare")
+    outcomes = check_column_list(outcomes, "outcomes")
+    check_column_name(responded_col, "responded_col")
     check_frame(frame, "frame", required=[responded_col, *outcomes], numeric=outcomes, no_nan=outcomes, min_rows=10)
     resp = _responded(frame, responded_col).astype(bool)
     X = _design(frame, covariates, "frame")

@@ -37,6 +37,8 @@ from .errors import ConvergenceError, DataValidationError, ParameterError
 from .validation import (
     check_binary,
     check_ci_level,
+    check_column_list,
+    check_column_name,
     check_count,
     check_dates,
     check_frame,
@@ -120,7 +122,7 @@ def service_metrics(tickets: pd.DataFrame, by="channel", sla_hours: dict | None 
     np.True_
     """
     _check_tickets(tickets)
-    by = [by] if isinstance(by, str) else list(by)
+    by = check_column_list(by, "by")
     require_columns(tickets, by, "tickets")
     d = tickets.assign(
         complaint=(tickets["type"] == "complaint").astype(float),
@@ -310,8 +312,9 @@ class CsatOrderedLogit(Fitter):
         """Fit on the tickets whose ``outcome_col`` (CSAT 1-5) was answered; returns ``self``."""
         from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-        require_columns(tickets, outcome_col, "tickets")
-        check_numeric(tickets, outcome_col, "tickets")
+        check_column_name(outcome_col, "outcome_col")
+        require_columns(tickets, [outcome_col], "tickets")
+        check_numeric(tickets, [outcome_col], "tickets")
         answered = tickets[tickets[outcome_col].notna()]
         if len(answered) < 50:
             raise DataValidationError(f"only {len(answered)} tickets have a {outcome_col!r} answer; the ordered "
@@ -562,7 +565,7 @@ def supply_chain_metrics(b2b: pd.DataFrame, by="month") -> pd.DataFrame:
     ['accounts', 'orders', 'on_time_rate', 'fill_rate']
     """
     _check_b2b(b2b)
-    by = [by] if isinstance(by, str) else list(by)
+    by = check_column_list(by, "by")
     require_columns(b2b, [*by, "orders", "churned"], "b2b_accounts")
     check_frame(b2b, "b2b_accounts", numeric=["orders"], no_nan=["orders"], non_negative=["orders"])
     check_binary(b2b, "churned", "b2b_accounts")
@@ -643,15 +646,8 @@ class SupplyChainPanel(Fitter):
         ``drivers``: the delivery columns of equation 1 (default :data:`SUPPLY_CHAIN_DRIVERS`);
         ``id_col``: the account key whose fixed effects are absorbed.
         """
-        if drivers is None:
-            drivers = list(SUPPLY_CHAIN_DRIVERS)
-        elif isinstance(drivers, str):
-            drivers = [drivers]
-        else:
-            drivers = list(drivers)
-        if not drivers or len(set(drivers)) != len(drivers):
-            raise ParameterError(f"drivers must be a non-empty list of distinct columns, got {drivers!r}",
-                                 fix=f"e.g. drivers={SUPPLY_CHAIN_DRIVERS}")
+        drivers = list(SUPPLY_CHAIN_DRIVERS) if drivers is None else check_column_list(drivers, "drivers")
+        check_column_name(id_col, "id_col")
         if "account_satisfaction" in drivers or id_col in drivers:
             raise ParameterError("drivers may not include the outcome account_satisfaction or the key id_col",
                                  fix=f"e.g. drivers={SUPPLY_CHAIN_DRIVERS}")
@@ -748,15 +744,8 @@ def example_partners(n: int = 8, seed: int = 0) -> pd.DataFrame:
                          "strength": np.round(strength, 1), "reputation": np.round(reputation, 1)})
 
 
-def _criteria_list(criteria) -> list:
-    crit = [criteria] if isinstance(criteria, str) else list(criteria)
-    if not crit or len(set(crit)) != len(crit):
-        raise ParameterError(f"criteria must be a non-empty list of distinct column names, got {criteria!r}",
-                             fix="e.g. criteria=('size', 'strength', 'reputation')")
-    return crit
-
-
 def _partner_matrix(partners, criteria, directions, id_col):
+    check_column_name(id_col, "id_col")
     check_frame(partners, "partners", required=[id_col, *criteria], numeric=list(criteria),
                 no_nan=[id_col, *criteria])
     if partners[id_col].duplicated().any():
@@ -792,7 +781,7 @@ def partner_scores(partners: pd.DataFrame, weights, criteria=("size", "strength"
     >>> partner_scores(p, {"size": 0.2, "strength": 0.5, "reputation": 0.3})["rank"].tolist()
     [1, 2, 3, 4]
     """
-    criteria = _criteria_list(criteria)
+    criteria = check_column_list(criteria, "criteria")
     z = _partner_matrix(partners, criteria, directions, id_col)
     w = check_named_weights(weights, criteria, tol=1e-4)
     out = partners[[id_col, *criteria]].copy()
@@ -813,8 +802,8 @@ def partner_weight_sensitivity(partners: pd.DataFrame, weights, criterion: str, 
     >>> s.shape
     (12, 4)
     """
-    criteria = _criteria_list(criteria)
-    if criterion not in criteria:
+    criteria = check_column_list(criteria, "criteria")
+    if not isinstance(criterion, str) or criterion not in criteria:
         raise ParameterError(f"criterion {criterion!r} is not one of {criteria}", fix="pick one of the criteria")
     w0 = pd.Series(check_named_weights(weights, criteria, tol=1e-4), index=criteria)
     try:
@@ -839,6 +828,7 @@ def plot_partner_sensitivity(sensitivity: pd.DataFrame, criterion: str, base_wei
     """Line plot of each partner's score against one criterion's weight."""
     from . import plots
 
+    check_column_name(id_col, "id_col")
     check_frame(sensitivity, "sensitivity", required=["weight", id_col, "score"], numeric=["weight", "score"])
     if ax is None:
         _fig, ax = plots.subplots()
@@ -866,7 +856,7 @@ def rank_acceptability(partners: pd.DataFrame, weights, concentration: float = 5
     >>> round(float(r["p_first"].sum()), 6)
     1.0
     """
-    criteria = _criteria_list(criteria)
+    criteria = check_column_list(criteria, "criteria")
     w0 = check_named_weights(weights, criteria, tol=1e-4)
     check_scalar(concentration, "concentration", numbers.Real, 0, low_inclusive=False)
     check_count(n_draws, "n_draws", 10, 1_000_000)

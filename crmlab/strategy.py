@@ -41,6 +41,7 @@ from scipy import optimize
 
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
+    check_column_name,
     check_count,
     check_date_order,
     check_dates,
@@ -205,8 +206,14 @@ class RetentionEconomics:
         return float(out) if out.ndim == 0 else out
 
     @staticmethod
-    def _spend(x, name):
+    def _spend(x, name, *, scalar: bool = False, grid: bool = False):
         arr = _numbers(x, name)
+        if scalar and arr.ndim != 0:
+            raise ParameterError(f"{name} must be one number here, got {x!r}",
+                                 fix=f"pass a single {name}; use grid() for several spend levels")
+        if grid and (arr.ndim != 1 or arr.size == 0):
+            raise ParameterError(f"{name} must be a non-empty list of spend levels, got {x!r}",
+                                 fix=f"e.g. {name}=np.linspace(0, 100, 21)")
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise ParameterError(f"{name} must be finite and >= 0, got {x!r}",
                                  fix=f"pass {name} in currency per prospect/customer and period")
@@ -239,8 +246,8 @@ class RetentionEconomics:
         """Expected cash flows per prospect, period by period (their sum is :meth:`equity`
         up to the truncation at ``periods``, or exactly with a finite ``horizon``)."""
         check_count(periods, "periods", 1, 100_000)
-        A = float(self._spend(acquisition_spend, "acquisition_spend"))
-        R = float(self._spend(retention_spend, "retention_spend"))
+        A = float(self._spend(acquisition_spend, "acquisition_spend", scalar=True))
+        R = float(self._spend(retention_spend, "retention_spend", scalar=True))
         a, r = float(self.acquisition_rate(A)), float(self.retention_rate(R))
         T = periods if self.horizon is None else self.horizon
         t = np.arange(T)
@@ -266,8 +273,8 @@ class RetentionEconomics:
         """
         check_count(prospects, "prospects", 1, 10_000_000)
         rng = check_random_state(seed)
-        A = float(self._spend(acquisition_spend, "acquisition_spend"))
-        R = float(self._spend(retention_spend, "retention_spend"))
+        A = float(self._spend(acquisition_spend, "acquisition_spend", scalar=True))
+        R = float(self._spend(retention_spend, "retention_spend", scalar=True))
         a, r = float(self.acquisition_rate(A)), float(self.retention_rate(R))
         delta = 1.0 / (1 + self.discount_rate)
         acquired = rng.random(prospects) < a
@@ -321,8 +328,8 @@ class RetentionEconomics:
 
     def grid(self, acquisition_spend: Sequence[float], retention_spend: Sequence[float]) -> pd.DataFrame:
         """Customer equity per prospect over a grid (rows: retention spend, columns: acquisition spend)."""
-        A = self._spend(list(acquisition_spend), "acquisition_spend")
-        R = self._spend(list(retention_spend), "retention_spend")
+        A = self._spend(acquisition_spend, "acquisition_spend", grid=True)
+        R = self._spend(retention_spend, "retention_spend", grid=True)
         vals = self.equity(A[None, :], R[:, None])
         return pd.DataFrame(vals, index=pd.Index(R, name="retention_spend"),
                             columns=pd.Index(A, name="acquisition_spend"))
@@ -356,9 +363,11 @@ def retention_profit_effect(margin: float, retention: float, discount_rate: floa
     >>> retention_profit_effect(100, 0.8, 0.1, delta=[0.05])["equity_change_pct"].round(1).tolist()
     [20.0]
     """
+    check_scalar(margin, "margin", numbers.Real)
     check_probability(retention, "retention")
+    check_scalar(discount_rate, "discount_rate", numbers.Real, 0)
     base = customer_equity(margin, retention, discount_rate, horizon)
-    if isinstance(delta, (str, bytes)) or not hasattr(delta, "__iter__"):
+    if isinstance(delta, (str, bytes)) or not hasattr(delta, "__iter__") or len(list(delta)) == 0:
         raise ParameterError(f"delta must be a list of retention changes, got {delta!r}",
                              fix="e.g. delta=[0.01, 0.02, 0.05] (shares, not percent)")
     rows = []
@@ -383,6 +392,7 @@ def plot_equity_sensitivity(margin: float, retention: float, discount_rate: floa
     """
     from . import plots
 
+    check_scalar(margin, "margin", numbers.Real)
     check_probability(retention, "retention")
     check_scalar(discount_rate, "discount_rate", numbers.Real, 0)
     rr = np.linspace(max(0.0, retention - 0.3), min(0.99, retention + 0.15), 60) if retention_range is None \
@@ -421,7 +431,9 @@ def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, tran
     >>> round(float(eco["monthly_retention"].iloc[0]), 4)
     0.9747
     """
-    group_cols = [by] if by else []
+    if by is not None:
+        check_column_name(by, "by")
+    group_cols = [by] if by is not None else []
     check_frame(customers, "customers", required=["customer_id", "acquisition_cost", "customer_type", *group_cols],
                 no_nan=["customer_id"], non_negative=["acquisition_cost"])
     check_unique(customers, "customer_id", "customers")
@@ -460,7 +472,7 @@ def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, tran
                                          fee_margin=("fee_margin", "sum"))
     per["purchase_margin"] = tx_margin.reindex(per.index).fillna(0.0)
     cust = b2c.set_index("customer_id")
-    group = cust[by] if by else pd.Series("all", index=cust.index)
+    group = cust[by] if by is not None else pd.Series("all", index=cust.index)
     per = per.join(group.rename("group"), how="inner")
     acq = cust.groupby(group)["acquisition_cost"].agg(["size", "mean"])
     agg = per.groupby("group").agg(members=("months", "size"), member_months=("months", "sum"),
@@ -479,7 +491,7 @@ def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, tran
     out["monthly_discount"] = d
     out["clv"] = customer_equity(out["monthly_margin"].to_numpy(), out["monthly_retention"].to_numpy(), d)
     out["clv_to_cac"] = out["clv"] / out["acquisition_cost"]
-    out.index.name = by or "group"
+    out.index.name = by if by is not None else "group"
     return out.drop(columns=["fee_margin", "purchase_margin"])
 
 
@@ -525,7 +537,7 @@ def growth_matrix(transactions: pd.DataFrame, period_start, period_end, *, custo
     >>> growth_matrix(tx, "2025-01-01", "2025-12-31")["revenue"].tolist()
     [20.0, 30.0, 40.0, 50.0]
     """
-    category = category_col
+    category = check_column_name(category_col, "category_col")
     check_frame(transactions, "transactions", required=["customer_id", "date", category, "amount", "gross_margin"],
                 numeric=["amount", "gross_margin"], no_nan=["customer_id", category, "amount", "gross_margin"],
                 dates=["date"])
@@ -590,7 +602,8 @@ def plot_growth_matrix(matrix: pd.DataFrame, value: str = "revenue_share", ax=No
     """The 2 x 2 growth matrix as a heat map, each cell labelled with its strategy and value."""
     from . import plots
 
-    require_columns(matrix, [value, "strategy"], "matrix")
+    check_column_name(value, "value")
+    check_frame(matrix, "matrix", required=[value, "strategy"], numeric=[value])
     if ax is None:
         _, ax = plots.subplots()
     grid = np.zeros((2, 2))
@@ -658,7 +671,7 @@ def relationship_type_selection(groups: pd.DataFrame, *, customers_col: str = "c
     >>> relationship_type_selection(g, count_cuts=(100, 1000), margin_cuts=(500, 3000))["level"].tolist()
     ['basic', 'partnership']
     """
-    customers, margin = customers_col, margin_col
+    customers, margin = check_column_name(customers_col, "customers_col"), check_column_name(margin_col, "margin_col")
     check_frame(groups, "groups", required=[customers, margin], numeric=[customers, margin],
                 no_nan=[customers, margin], non_negative=[customers])
     out = groups.copy()
@@ -824,7 +837,11 @@ class DecisionMatrix:
     def weight_sweep(self, criterion: str, grid: Sequence[float] | None = None) -> pd.DataFrame:
         """Scores and winner as the weight of ``criterion`` moves from 0 to 1, the other
         weights keeping their stated proportions."""
-        if criterion not in self.weights.index:
+        try:
+            known = criterion in self.weights.index
+        except TypeError:  # a list or another unhashable value
+            known = False
+        if not known:
             raise ParameterError(f"unknown criterion {criterion!r}", fix=f"use one of {list(self.weights.index)}")
         grid = np.linspace(0, 1, 21) if grid is None else _numbers(
             list(grid) if hasattr(grid, "__iter__") and not isinstance(grid, (str, bytes)) else grid, "grid").ravel()
@@ -850,6 +867,7 @@ class DecisionMatrix:
         if not cols:
             raise ColumnError("acceptability has no rank_1, rank_2, ... columns",
                               fix="pass the output of DecisionMatrix.rank_acceptability(...)")
+        check_frame(acceptability, "acceptability", numeric=cols, no_nan=cols)
         if ax is None:
             _, ax = plots.subplots()
         bottom = np.zeros(len(acceptability))

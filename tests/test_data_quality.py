@@ -154,7 +154,7 @@ def test_compare_pairs_levels():
     assert cmp.loc[0, list(dq.LINK_FIELDS)].tolist() == [1, 1, 1, 1, 0]   # homophone, swapped digits
     assert cmp.loc[1, list(dq.LINK_FIELDS)].tolist() == [0, -1, 0, 0, -1]
     assert cmp.loc[2, list(dq.LINK_FIELDS)].tolist() == [2, 0, -1, 1, 1]
-    with pytest.raises(DataValidationError, match="outside records"):
+    with pytest.raises(DataValidationError, match="must be row positions"):
         dq.compare_pairs(recs, pd.DataFrame({"i": [0], "j": [9]}))
 
 
