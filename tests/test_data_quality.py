@@ -688,3 +688,226 @@ def test_nonresponse_functions_more_bad_input(world):
                           "2025-07-01")
     with pytest.raises(ParameterError, match="active_months"):
         dq.sampling_frame(world.customers, world.transactions, world.memberships, "2025-07-01", active_months=0)
+
+
+# ------------------------------------------------------------------------------------
+# issue 10: vocabulary, results contract, finished validation, properties
+# ------------------------------------------------------------------------------------
+import time  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def survey_frame(world):
+    return dq.planted_survey_frame(world, 2)
+
+
+def test_response_propensity_refuses_text_in_a_numeric_covariate_quickly(survey_frame):
+    """The case of issue 10: one text value in a numeric column used to build thousands of
+    indicator columns and never return. Now: a ColumnError at once, with a fix that works."""
+    bad = survey_frame.assign(tenure_months=survey_frame["tenure_months"].astype(object))
+    bad.loc[bad.index[5], "tenure_months"] = "unknown"
+    start = time.perf_counter()
+    with pytest.raises(ColumnError, match=r"tenure_months'\] holds numbers stored as text.*'unknown'") as err:
+        dq.response_propensity(bad, "responded", ["satisfaction", "tenure_months"])
+    assert time.perf_counter() - start < 2
+    assert "pd.to_numeric(df['tenure_months'], errors='coerce')" in str(err.value)
+    # the fix in the message works
+    fixed = bad.assign(tenure_months=pd.to_numeric(bad["tenure_months"], errors="coerce")).dropna()
+    assert "tenure_months" in dq.response_propensity(fixed, "responded", ["satisfaction", "tenure_months"]).index
+    # the same guard protects the weighting functions
+    with pytest.raises(ColumnError, match="stored as text"):
+        dq.nonresponse_adjustment(bad, "responded", ["satisfaction"], ["tenure_months"])
+    with pytest.raises(ColumnError, match="stored as text"):
+        dq.simulate_nonresponse(bad, "satisfaction", "satisfaction", slope=0.3, n_sims=2, adjust=["tenure_months"])
+
+
+def test_response_propensity_categorical_covariates(survey_frame):
+    seg = survey_frame.assign(segment=np.where(survey_frame["satisfaction"] > 0, "happy", "unhappy"))
+    fit = dq.response_propensity(seg, "responded", ["segment"], ci_level=0.9)
+    assert list(fit.columns) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    assert fit.attrs["ci_level"] == 0.9 and "segment_unhappy" in fit.index
+    assert fit.loc["segment_unhappy", "estimate"] < 0  # satisfied customers answer more (planted)
+    many = survey_frame.assign(code=[f"c{i}" for i in range(len(survey_frame))])
+    with pytest.raises(ColumnError, match="distinct labels") as err:
+        dq.response_propensity(many, "responded", ["code"])
+    assert "merge rare labels" in str(err.value)
+
+
+def test_renamed_arguments(world):
+    n = dq.sample_size(0.04, ci_level=0.9)["n_required"]
+    assert dq.margin_of_error(n, ci_level=0.9) <= 0.04
+    out, rep = dq.minimize(world.customers, ["city"], purpose="sales by city", id_col="customer_id", salt=SALT)
+    assert rep.loc["customer_id", "action"] == "pseudonymise" and out["customer_id"].str.len().eq(16).all()
+    recs = pd.DataFrame({"x": range(3)})
+    pairs = pd.DataFrame({"i": [0], "j": [1], "same": [1.0]})
+    assert dq.cluster_pairs(recs, pairs, score_col="same").tolist() == [1, 1, 2]
+
+
+def test_record_linker_contract(records):
+    rl = dq.RecordLinker(blocking="phone", n_random_pairs=2000)
+    assert rl.blocking == "phone" and repr(rl) == "RecordLinker(blocking='phone', n_random_pairs=2000) (not fitted)"
+    rl.fit(records)
+    assert rl.blocking == "phone"  # the setting is stored as given
+    assert repr(rl).startswith("RecordLinker(blocking='phone', n_random_pairs=2000), fitted on")
+    assert rl.n_obs_ == len(records) and set(rl.pairs_["key"]) == {"phone"}
+    with pytest.raises(NotFittedError):
+        dq.RecordLinker().predict()
+
+
+def test_normalisers_keep_a_duplicated_index():
+    s = pd.Series(["138-1234-5678", "13912345678", None], index=[0, 0, 1])
+    out = dq.normalize_phone(s)
+    assert out.index.tolist() == [0, 0, 1] and out.tolist() == ["13812345678", "13912345678", np.nan]
+    stacked = pd.DataFrame({"phone": ["13812345678", "12"], "name": ["张伟", "李娜"]}, index=[3, 3])
+    assert dq.profile(stacked).loc["phone", "valid_share"] == 0.5
+
+
+def _sf(world):
+    return dq.planted_survey_frame(world, 2)
+
+
+DQ_BAD = [
+    ("alpha passed as ci_level", lambda w: dq.margin_of_error(100, ci_level=0.05), ParameterError,
+     r"did you mean ci_level=0.95"),
+    ("huge sample", lambda w: dq.margin_of_error(10**15), ParameterError, "n must be <="),
+    ("responded coded Yes/No", lambda w: dq.response_propensity(
+        _sf(w).assign(responded=_sf(w)["responded"].map({1: "Yes", 0: "No"})), "responded", ["satisfaction"]),
+     DataValidationError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("responded coded 1/2 (adjustment)", lambda w: dq.nonresponse_adjustment(
+        _sf(w).assign(responded=_sf(w)["responded"] + 1), "responded", ["satisfaction"], ["tenure_months"]),
+     DataValidationError, "== 2"),
+    ("responded_col a list", lambda w: dq.response_propensity(_sf(w), ["responded"], ["satisfaction"]),
+     ParameterError, "responded_col must be one column name"),
+    ("covariates None", lambda w: dq.response_propensity(_sf(w), "responded", None), ParameterError,
+     "covariates must be a list"),
+    ("covariate twice", lambda w: dq.response_propensity(_sf(w), "responded", ["satisfaction", "satisfaction"]),
+     ParameterError, "more than once"),
+    ("constant covariate", lambda w: dq.response_propensity(_sf(w).assign(one=1.0), "responded", ["one"]),
+     DataValidationError, "single value"),
+    ("inf covariate", lambda w: dq.response_propensity(_sf(w).assign(
+        satisfaction=np.r_[np.inf, _sf(w)["satisfaction"][1:]]), "responded", ["satisfaction"]),
+     DataValidationError, "infinite"),
+    ("outcome as text", lambda w: dq.nonresponse_adjustment(_sf(w).assign(satisfaction="high"), "responded",
+                                                            ["satisfaction"], ["tenure_months"]),
+     ColumnError, "must be numeric"),
+    ("frame None", lambda w: dq.nonresponse_adjustment(None, "responded", ["satisfaction"], ["tenure_months"]),
+     ParameterError, "frame must be a pandas DataFrame"),
+    ("slope absurd", lambda w: dq.simulate_nonresponse(_sf(w), "satisfaction", "satisfaction", slope=1e6),
+     ParameterError, "slope"),
+    ("n_sims huge", lambda w: dq.simulate_nonresponse(_sf(w), "satisfaction", "satisfaction", slope=0.3,
+                                                      n_sims=10**9), ParameterError, "n_sims must be <="),
+    ("number as as_of (frame)", lambda w: dq.sampling_frame(w.customers, w.transactions, w.memberships, 20250701),
+     ParameterError, "as_of must be a date"),
+    ("number as as_of (freshness)", lambda w: dq.freshness(w.silo_web, as_of=20251231), ParameterError,
+     "as_of must be a date"),
+    ("unparseable as_of (profile)", lambda w: dq.profile(w.silo_web, as_of="someday"), ParameterError,
+     "as_of is not a date"),
+    ("numbers as last_updated", lambda w: dq.freshness(w.silo_web.assign(
+        last_updated=pd.to_datetime(w.silo_web["last_updated"]).dt.strftime("%Y%m%d").astype(float))),
+     DataValidationError, "holds numbers"),
+    ("duplicated customers in the frame", lambda w: dq.sampling_frame(
+        pd.concat([w.customers, w.customers.head(2)]), w.transactions, w.memberships, "2025-07-01"),
+     DataValidationError, "duplicated key"),
+    ("loyalty flag as Yes/No", lambda w: dq.sampling_frame(w.customers.assign(
+        loyalty_member=w.customers["loyalty_member"].map({True: "Yes", False: "No"})), w.transactions,
+        w.memberships, "2025-07-01"), DataValidationError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("wave as text", lambda w: dq.planted_survey_frame(w, "2"), ParameterError, "wave must be a whole number"),
+    ("duplicated records", lambda w: dq.RecordLinker().fit(pd.concat([
+        dq.standardize_records({"sales": w.silo_sales.head(50)}), dq.standardize_records({"sales": w.silo_sales.head(2)})
+    ])), DataValidationError, "duplicated key"),
+    ("unknown blocking key", lambda w: dq.RecordLinker(blocking=["phone", "phon"]).fit(
+        dq.standardize_records({"sales": w.silo_sales.head(50)})), ParameterError, "did you mean"),
+    ("n_random_pairs huge", lambda w: dq.RecordLinker(n_random_pairs=10**10).fit(
+        dq.standardize_records({"sales": w.silo_sales.head(50)})), ParameterError, "n_random_pairs must be <="),
+    ("duplicated labels", lambda w: dq.RecordLinker().fit(
+        dq.standardize_records({"sales": w.silo_sales.head(50)}),
+        labels=pd.DataFrame({"system": ["sales"] * 2, "record_id": [w.silo_sales["record_id"].iloc[0]] * 2,
+                             "entity": [1, 2]})), DataValidationError, "duplicated key"),
+    ("duplicated answer key", lambda w: dq.linkage_metrics(
+        pd.DataFrame({"system": ["a"], "record_id": ["1"], "entity_id": [1]}),
+        pd.DataFrame({"system": ["a", "a"], "record_id": ["1", "1"], "customer_id": [1, 2]})),
+     DataValidationError, "duplicated key"),
+    ("pairs outside the records", lambda w: dq.cluster_pairs(pd.DataFrame({"x": range(3)}),
+                                                             pd.DataFrame({"i": [0], "j": [7], "probability": [0.9]})),
+     DataValidationError, "row positions"),
+    ("pairs with NaN", lambda w: dq.compare_pairs(
+        dq.standardize_records({"sales": w.silo_sales.head(5)}), pd.DataFrame({"i": [0.0, np.nan], "j": [1, 2]})),
+     DataValidationError, "missing"),
+    ("birth year as text", lambda w: dq.block_pairs(
+        dq.standardize_records({"sales": w.silo_sales.head(20)}).assign(birth_year="1980")), ColumnError,
+     "birth_year"),
+    ("thresholds as a number", lambda w: dq.RecordLinker(n_random_pairs=500).fit(
+        dq.standardize_records({"sales": w.silo_sales.head(300), "web": w.silo_web.head(300)})).threshold_curve(
+        w.silo_matches, thresholds=0.5), ParameterError, "thresholds must be a list"),
+    ("phone_errors typo", lambda w: dq.standardize_records({"sales": w.silo_sales.head(5)}, phone_errors="coerse"),
+     ParameterError, "did you mean phone_errors='coerce'"),
+    ("quasi-identifiers as one number", lambda w: dq.k_anonymity(w.customers, 3.5), ParameterError,
+     "quasi_identifiers must be a list"),
+    ("quasi-identifier not a column", lambda w: dq.k_anonymity(w.customers, 3), ColumnError,
+     r"missing required column\(s\) \[3\]"),
+    ("levels as a list", lambda w: dq.generalize(w.customers, ["birth_year"]), ParameterError,
+     "levels must be a non-empty dict"),
+    ("needed None", lambda w: dq.minimize(w.customers, None, purpose="x"), ParameterError,
+     "needed must be a list"),
+    ("columns None", lambda w: dq.pseudonymize(w.customers, None, salt=SALT), ParameterError,
+     "columns must be a list"),
+]
+
+
+@pytest.mark.parametrize("label,call,error,match", DQ_BAD, ids=[c[0] for c in DQ_BAD])
+def test_data_quality_bad_input(world, label, call, error, match):
+    with pytest.raises(error, match=match) as err:
+        call(world)
+    _fix(err)
+
+
+def test_split_labelled_with_mixed_id_types():
+    tru = pd.DataFrame({"system": ["a"] * 4, "record_id": list("1234"), "customer_id": [1, "x", 2, "y"]})
+    lab, held = dq.split_labelled(tru, share=0.5, seed=1)
+    assert sorted(map(str, set(lab["entity"]) | set(held.tolist()))) == ["1", "2", "x", "y"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(margin=hs.floats(0.005, 0.3), p=hs.floats(0.01, 0.99), ci=hs.floats(0.5, 0.999),
+       pop=hs.one_of(hs.none(), hs.integers(10, 10**7)))
+def test_sample_size_and_margin_of_error_are_inverse(margin, p, ci, pop):
+    s = dq.sample_size(margin, p=p, ci_level=ci, population=pop)
+    n = s["n_required"]
+    assert 1 <= n and (pop is None or n <= pop)
+    assert dq.margin_of_error(n, p=p, ci_level=ci, population=pop) <= margin + 1e-12
+    if n > 1:
+        assert dq.margin_of_error(n - 1, p=p, ci_level=ci, population=pop) > margin - 1e-12
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(n=hs.integers(20, 400), seed=hs.integers(0, 10_000), threshold=hs.floats(0.05, 0.95))
+def test_record_linker_on_random_extracts(shipped, n, seed, threshold):
+    """Random valid slices of the silo extracts: probabilities in [0, 1], finite weights and
+    metrics, or a named CrmlabError (e.g. too few candidate pairs)."""
+    ext = {s: getattr(shipped, f"silo_{s}").sample(n, random_state=seed) for s in ("sales", "service", "web")}
+    recs = dq.standardize_records(ext)
+    try:
+        rl = dq.RecordLinker(threshold=threshold, n_random_pairs=2000, seed=seed).fit(recs)
+    except CrmlabError:
+        return
+    assert rl.pairs_["probability"].between(0, 1).all() and np.isfinite(rl.pairs_["weight"]).all()
+    assert np.isfinite(rl.summary[["m", "u", "weight_bits"]].to_numpy()).all()
+    m = rl.evaluate(shipped.silo_matches)
+    assert 0 <= m["precision"] <= 1 and 0 <= m["recall"] <= 1
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(n=hs.integers(30, 400), slope=hs.floats(-2, 2), seed=hs.integers(0, 1000))
+def test_response_propensity_on_random_frames(n, slope, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    fr = pd.DataFrame({"x": x, "responded": (rng.random(n) < 1 / (1 + np.exp(-slope * x))).astype(int)})
+    try:
+        fit = dq.response_propensity(fr, "responded", ["x"])
+    except CrmlabError:
+        return
+    assert np.isfinite(fit[["estimate", "std_error", "ci_lower", "ci_upper"]].to_numpy()).all()
