@@ -1375,8 +1375,13 @@ class StaggeredDiD(Fitter):
         if K > 0:
             leads = np.column_stack([((rel == -k) & ~tr).astype(float) for k in range(1, K + 1)])
             keep = leads[~tr].sum(0) > 0
-            if keep.any():
-                Xp = np.column_stack([leads[~tr][:, keep], Z0])
+            Xp = np.column_stack([leads[~tr][:, keep], Z0])
+            # leads that the unit and period effects already span are not identified: no test then
+            identified = keep.any() and (np.linalg.matrix_rank(Xp) == np.linalg.matrix_rank(Z0) + int(keep.sum()))
+            if keep.any() and not identified:
+                self._pretrend_note = ("the leads are not identified (too few untreated periods before go-live "
+                                       "to separate them from the unit and period effects)")
+            if identified:
                 rp = sm.OLS(y[~tr], Xp).fit(cov_type="cluster", cov_kwds={"groups": ui[~tr]}, use_t=True)
                 lags = np.arange(1, K + 1)[keep]
                 for j, k in enumerate(lags):
