@@ -616,8 +616,15 @@ def test_ahp_contract():
     assert "(inconsistent)" in repr(loose) and loose.summary.attrs["consistent"] is False
 
 
+_CACHE: dict = {}
+
+
 def _y25(world):
-    return kpi.indicator_system(world, freq="all", period_start="2025-01-01", period_end="2025-12-31")
+    """The 2025 branch indicators of the test world, computed once (callers get a copy)."""
+    key = ("y25", id(world))
+    if key not in _CACHE:
+        _CACHE[key] = kpi.indicator_system(world, freq="all", period_start="2025-01-01", period_end="2025-12-31")
+    return _CACHE[key].copy()
 
 
 KPI_BAD = [
@@ -696,7 +703,7 @@ KPI_BAD = [
     ("did: empty panel", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.iloc[:0]), DataValidationError, "empty"),
     ("did: huge pre_periods", lambda w: kpi.StaggeredDiD(pre_periods=10**6), ParameterError, "pre_periods"),
     ("scorecard: duplicated months", lambda w: kpi.plot_scorecard(pd.concat([
-        kpi.indicator_system(w, level="company")] * 2)), DataValidationError, "duplicated key"),
+        kpi.indicator_system(w, freq="Q", level="company")] * 2)), DataValidationError, "duplicated key"),
     ("interviews: number as as_of", lambda w: kpi.simulate_interviews(w.branches, as_of=20251231), ParameterError,
      "as_of must be a date"),
     ("interviews: duplicated branches", lambda w: kpi.simulate_interviews(pd.concat([w.branches, w.branches.head(1)])),

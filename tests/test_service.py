@@ -477,8 +477,8 @@ def test_erlang_c_gives_valid_probabilities(calls, aht, extra, target):
     assert np.isfinite(r["asa_seconds"]) or not r["stable"]
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
-@given(n=hs.integers(150, 3000), seed=hs.integers(0, 10_000))
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(n=hs.integers(150, 1500), seed=hs.integers(0, 10_000))
 def test_ticket_models_on_random_subsets_are_finite_or_refused(shipped, n, seed):
     """Random valid subsets of the tickets: finite estimates and intervals, or a named CrmlabError."""
     tk = shipped.tickets.sample(n, random_state=seed)
