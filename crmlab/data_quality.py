@@ -1624,9 +1624,11 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str], name: str) -> pd.Dat
             continue
         values = pd.unique(s)
         as_num = pd.to_numeric(pd.Series(values).astype(str).str.strip(), errors="coerce")
-        if len(values) > 2 and as_num.notna().mean() >= 0.5:
-            bad = [v for v, x in zip(values, as_num, strict=True) if pd.isna(x)][:3]
-            which = f"; not numbers: {bad}" if bad else ""
+        bad = [v for v, x in zip(values, as_num, strict=True) if pd.isna(x)]
+        # mostly numbers with a few text values (a typo, "n/a"), or numbers with too many levels to be codes;
+        # a handful of numeric-looking codes ("01", "02") stays a categorical covariate
+        if len(values) > 2 and as_num.notna().mean() >= 0.5 and (bad or len(values) > _MAX_LEVELS):
+            which = f"; not numbers: {bad[:3]}" if bad else ""
             raise ColumnError(f"{name}[{col!r}] holds numbers stored as text (dtype {s.dtype}{which})",
                               fix=coding_advice(s, col, "numeric"))
         if len(values) > _MAX_LEVELS:

@@ -911,3 +911,10 @@ def test_response_propensity_on_random_frames(n, slope, seed):
     except CrmlabError:
         return
     assert np.isfinite(fit[["estimate", "std_error", "ci_lower", "ci_upper"]].to_numpy()).all()
+
+
+def test_numeric_looking_codes_stay_categorical(survey_frame):
+    """'01'/'02'/'03' region codes are a categorical covariate, not a numeric one stored as text."""
+    fr = survey_frame.assign(region=np.array(["01", "02", "03"])[np.arange(len(survey_frame)) % 3])
+    fit = dq.response_propensity(fr, "responded", ["region"])
+    assert {"region_02", "region_03"} <= set(fit.index)
