@@ -15,11 +15,12 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help install lab test unit nbtest notebooks data exercises grade lock bench lint clean
+.PHONY: help install lab test test-spark unit nbtest notebooks data exercises grade lock bench lint clean
 
 help:
 	@echo "make lab        open JupyterLab on the course (installs on first run)"
 	@echo "make test       run the whole suite: unit, recovery, replication, notebooks, exercises"
+	@echo "make test-spark crmlab.scale on Spark local[2] (installs the spark extra; needs Java 17)"
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and autograders into build/exercises"
@@ -30,11 +31,16 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading]"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,scale]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name crmlab --display-name "Python 3 (crmlab)" > /dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+SPARK_STAMP := $(VENV)/.crmlab-spark-installed
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,scale,spark]"
+	@touch $(SPARK_STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00-welcome-and-data-tour.ipynb
@@ -42,6 +48,10 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests notebooks crmlab --doctest-modules \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# Spark tests run apart (a JVM start costs seconds): local[2], bound to 127.0.0.1, no UI
+test-spark: $(SPARK_STAMP)
+	CRMLAB_TEST_SPARK=1 SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest tests/test_scale_spark.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests crmlab --doctest-modules
@@ -72,7 +82,7 @@ lock:
 	rm -rf build/lockenv
 	$(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading]"
+	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading,scale,spark]"
 	build/lockenv/bin/python -m pip freeze --exclude-editable | grep -v "^crmlab" > constraints.txt
 	rm -rf build/lockenv
 
