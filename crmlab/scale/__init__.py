@@ -45,7 +45,6 @@ from __future__ import annotations
 
 from ._engine import DuckDBEngine, SparkEngine
 from ._logs import (
-    TIME_UNIT_DAYS,
     bgnbd_statistics,
     btyd_summary,
     contract_period_counts,
