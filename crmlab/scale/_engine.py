@@ -211,6 +211,11 @@ class DuckDBEngine(Engine):
             self.con.register(name, source)
         elif isinstance(source, duckdb.DuckDBPyRelation):
             source.create_view(name, replace=True)
+            try:  # the view lives in the relation's own connection
+                self.con.execute(f"SELECT * FROM {self.dialect.q(name)} LIMIT 0")
+            except duckdb.Error:
+                raise ParameterError(f"{what} is a DuckDB relation of another connection",
+                                     fix="pass engine=<the duckdb connection that made the relation>") from None
         else:
             raise ParameterError(
                 f"{what} must be a path to Parquet/CSV files, a pandas DataFrame or a DuckDB relation, "
@@ -308,7 +313,11 @@ def _is_spark_session(obj) -> bool:
 
 
 def _is_duckdb_connection(obj) -> bool:
-    return (type(obj).__module__ or "").startswith("duckdb") and type(obj).__name__ == "DuckDBPyConnection"
+    try:
+        import duckdb
+    except ImportError:
+        return False
+    return isinstance(obj, duckdb.DuckDBPyConnection)
 
 
 def resolve_engine(engine, *sources) -> Engine:
