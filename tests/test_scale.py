@@ -108,6 +108,21 @@ def test_weighted_fits_give_the_per_customer_estimates(world, dates):
     np.testing.assert_allclose(sbg.params_, ref_sbg.params_, rtol=1e-5)
 
 
+def test_pilot_start_leaves_the_estimates_unchanged(world, dates):
+    """fit_weighted_bgnbd starts from a fit on customers drawn by weight; the optimum is the same."""
+    from crmlab.scale._models import _pilot_start
+
+    stats = scale.bgnbd_statistics(world.transactions, as_of=dates["as_of"])
+    start = _pilot_start(stats, 0.0, n=1_000)
+    assert start is not None and np.all(start > 0)
+    a = clv.BetaGeoFitter().fit(stats, weights_col="weight", initial_params=start)
+    b = clv.BetaGeoFitter().fit(stats, weights_col="weight")
+    np.testing.assert_allclose(a.params_, b.params_, rtol=1e-5)
+    np.testing.assert_allclose(scale.fit_weighted_bgnbd(stats).params_, b.params_, rtol=1e-6)
+    with pytest.raises(ColumnError):
+        scale.fit_weighted_bgnbd(stats.drop(columns="weight"))
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"profit_col": "gross_margin"}, {"monetary": "mean", "bins": 3},
                                     {"thresholds": {"recency_days": [30, 90, 180, 365], "frequency": [2, 3, 5, 8]}}])
 def test_rfm_scores_equal_rfm_table(world, dates, kwargs):

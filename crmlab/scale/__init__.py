@@ -17,9 +17,9 @@ pandas frames that crmlab's fitters take:
   :func:`kaplan_meier` (the weighted life table at each distinct tenure) and
   :func:`contract_period_counts` (the sBG input of :func:`crmlab.clv.contract_periods`).
 
-Fitting at scale: :func:`fit_bgnbd`, :func:`fit_gamma_gamma` and :func:`fit_sbg` fit
-crmlab's BG/NBD, Gamma-Gamma and sBG on the weighted statistics (same likelihood, same
-estimates); :class:`PiecewiseExponentialCox` is Cox's model with a piecewise-constant
+Fitting at scale: :func:`fit_bgnbd` (or :func:`fit_weighted_bgnbd` on statistics already
+computed), :func:`fit_gamma_gamma` and :func:`fit_sbg` fit crmlab's BG/NBD, Gamma-Gamma and
+sBG on the weighted statistics (same likelihood, same estimates); :class:`PiecewiseExponentialCox` is Cox's model with a piecewise-constant
 baseline, a Poisson GLM on the life-table cells; :func:`score_customers` computes P(alive)
 and expected purchases batch by batch and writes them to Parquet.
 
@@ -60,6 +60,7 @@ from ._models import (
     fit_bgnbd,
     fit_gamma_gamma,
     fit_sbg,
+    fit_weighted_bgnbd,
     score_customers,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "kaplan_meier",
     "contract_period_counts",
     "fit_bgnbd",
+    "fit_weighted_bgnbd",
     "fit_gamma_gamma",
     "fit_sbg",
     "PiecewiseExponentialCox",

@@ -183,7 +183,8 @@ class DuckDBEngine(Engine):
         except ImportError as err:
             raise ImportError("crmlab.scale needs DuckDB: " + _install_hint("scale", "duckdb")) from err
         self.con = duckdb.connect() if connection is None else connection
-        # results come back in the order the queries say (ORDER BY), never by chance
+        # no progress bar on stdout (it would land in notebooks and logs)
+        self.con.execute("SET enable_progress_bar = false")
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:

@@ -65,29 +65,34 @@ def btyd_summary_sql(d: Dialect, view: str, *, customer_id_col: str, date_col: s
     ``monetary_value`` is the mean of the repeat purchases = (calibration total - first
     purchase) / frequency, computed in one aggregation without a window.
     """
-    amt = _as_double(d, amount_col) if amount_col else "CAST(0 AS DOUBLE)"
-    ordered = (f", {d.q(order_col)} AS ord" if order_col else "")
-    src = (f"SELECT {d.q(customer_id_col)} AS cid, CAST(TRY_CAST({d.q(date_col)} AS TIMESTAMP) AS DATE) AS day, "
-           f"{amt} AS amt{ordered} FROM {d.q(view)}")
+    amt = f", {_as_double(d, amount_col)} AS amt" if amount_col else ""
+    ordered = (f", {d.q(order_col)} AS ord" if order_col and amount_col else "")
+    src = (f"SELECT {d.q(customer_id_col)} AS cid, CAST(TRY_CAST({d.q(date_col)} AS TIMESTAMP) AS DATE) AS day"
+           f"{amt}{ordered} FROM {d.q(view)}")
     if merge_same_day:
-        daily = "SELECT cid, day, SUM(amt) AS amt FROM src GROUP BY cid, day"
+        daily = ("SELECT cid, day, SUM(amt) AS amt FROM src GROUP BY cid, day" if amount_col
+                 else "SELECT DISTINCT cid, day FROM src")
         key = "day"
     else:
         daily = "SELECT * FROM src"
         # the first purchase among several on the first day: the one first in order_col
         # (pandas: the one first in row order); without order_col the smallest amount
-        key = d.row("day", "ord" if order_col else "amt")
+        key = d.row("day", "ord" if order_col and amount_col else "amt")
     period_end = calibration_end if calibration_end is not None else as_of
     in_cal = "TRUE" if calibration_end is None else f"day <= CAST({d.ts(calibration_end)} AS DATE)"
-    per = f"""SELECT cid,
-  MIN(CASE WHEN {in_cal} THEN day END) AS first_day,
-  MAX(CASE WHEN {in_cal} THEN day END) AS last_day,
-  CAST(SUM(CASE WHEN {in_cal} THEN 1 ELSE 0 END) AS BIGINT) AS n_cal,
-  SUM(CASE WHEN {in_cal} THEN amt ELSE CAST(0 AS DOUBLE) END) AS amt_cal,
-  {d.arg_min('amt', key)} AS first_amt,
-  CAST(SUM(CASE WHEN {in_cal} THEN 0 ELSE 1 END) AS BIGINT) AS n_hold,
-  SUM(CASE WHEN {in_cal} THEN CAST(0 AS DOUBLE) ELSE amt END) AS amt_hold
-FROM daily GROUP BY cid"""
+    items = [f"MIN(CASE WHEN {in_cal} THEN day END) AS first_day",
+             f"MAX(CASE WHEN {in_cal} THEN day END) AS last_day",
+             f"CAST(SUM(CASE WHEN {in_cal} THEN 1 ELSE 0 END) AS BIGINT) AS n_cal"]
+    if amount_col:
+        items += [f"SUM(CASE WHEN {in_cal} THEN amt ELSE CAST(0 AS DOUBLE) END) AS amt_cal",
+                  f"{d.arg_min('amt', key)} AS first_amt"]
+    if calibration_end is not None:
+        items.append(f"CAST(SUM(CASE WHEN {in_cal} THEN 0 ELSE 1 END) AS BIGINT) AS n_hold")
+        if amount_col:
+            items.append(f"SUM(CASE WHEN {in_cal} THEN CAST(0 AS DOUBLE) ELSE amt END) AS amt_hold")
+    # without amounts and without same-day merging every row is a purchase: no daily step
+    table = "daily" if (merge_same_day or amount_col) else "src"
+    per = "SELECT cid,\n  " + ",\n  ".join(items) + f"\nFROM {table} GROUP BY cid"
     unit = d.num(unit_days)
     cols = [f"cid AS {d.q(customer_id_col)}",
             f"n_cal - 1 AS {d.q('frequency')}",
@@ -104,7 +109,8 @@ FROM daily GROUP BY cid"""
         hold_days = (as_of - calibration_end).days
         cols.append(f"{d.dbl(str(hold_days))} / {unit} AS {d.q('duration_holdout')}")
     final = f"SELECT {', '.join(cols)} FROM per WHERE n_cal > 0"
-    return _cte([("src", src), ("daily", daily), ("per", per)], final)
+    parts = [("src", src)] + ([("daily", daily)] if table == "daily" else []) + [("per", per)]
+    return _cte(parts, final)
 
 
 def weighted_sql(d: Dialect, inner: str, columns: list[str], where: str | None = None) -> str:
