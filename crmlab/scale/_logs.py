@@ -34,8 +34,8 @@ class _Source:
         self.view = engine.view(source, what)
         self.types = engine.columns(self.view)
 
-    def require(self, **roles: str | None) -> None:
-        """Each ``<role>_col=name`` must be a column."""
+    def require(self, fix: str | None = None, **roles: str | None) -> None:
+        """Each ``<role>_col=name`` must be a column (``fix`` replaces the default advice)."""
         have = list(self.types)
         for role, col in roles.items():
             if col is None:
@@ -46,7 +46,7 @@ class _Source:
             if col not in self.types:
                 shown = ", ".join(have[:12]) + (" ..." if len(have) > 12 else "")
                 raise ColumnError(f"{self.what} has no column {col!r} (columns: {shown})",
-                                  fix=f"pass {role}= the name of the column that holds it")
+                                  fix=fix or f"pass {role}= the name of the column that holds it")
 
     def check(self, *, ids=(), dates=(), amounts=(), not_after=None, min_rows: int = 1) -> dict:
         """One scan counting bad rows; raises the first problem found with a fix for it."""
@@ -348,7 +348,8 @@ def kpi_counts(customers, transactions, memberships, tickets, *, survey=None, b2
         for name, table in tables.items():
             s = _Source(eng, table, name)
             sources[name] = s
-            s.require(**{f"{c}": c for c in _KPI_COLUMNS[name]})
+            s.require(fix=f"kpi_counts reads the world's column names: rename the {name} column to "
+                          f"those of crmlab.datasets.load({name!r})", **{c: c for c in _KPI_COLUMNS[name]})
         ids = {"customers": ["customer_id", "branch_id"], "b2b_accounts": ["account_id"]}
         dates = {"customers": ["signup_date"], "transactions": ["date"], "memberships": ["start_date"],
                  "tickets": ["opened_at"], "survey": ["response_date"], "b2b_accounts": ["month"]}

@@ -316,11 +316,20 @@ def _score_spark(eng, sql, model, spend_model, t, cid, out, batch_size):
         for pdf in batches:
             yield _score_batch(pdf, model, spend_model, t, cid)
 
-    eng.spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_size))
-    scored = frame.mapInPandas(score, T.StructType(fields))
-    if out is not None:
-        scored.write.mode("overwrite").parquet(str(out))
-        return int(eng.spark.read.parquet(str(out)).count())
-    res = scored.toPandas().sort_values(cid, kind="stable").reset_index(drop=True)
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    old = eng.spark.conf.get(key, None)
+    eng.spark.conf.set(key, str(batch_size))  # the batch size of mapInPandas
+    try:
+        scored = frame.mapInPandas(score, T.StructType(fields))
+        if out is not None:
+            scored.write.mode("overwrite").parquet(str(out))
+            return int(eng.spark.read.parquet(str(out)).count())
+        res = scored.toPandas()
+    finally:
+        if old is None:
+            eng.spark.conf.unset(key)
+        else:
+            eng.spark.conf.set(key, old)
+    res = res.sort_values(cid, kind="stable").reset_index(drop=True)
     res["frequency"] = res["frequency"].astype("int64")
     return res
