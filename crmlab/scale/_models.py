@@ -110,6 +110,10 @@ class PiecewiseExponentialCox(Fitter):
     on the cells of :func:`life_table` whatever the number of spells. ``beta`` estimates
     the log hazard ratios of the Cox model; with narrow bands it approaches Cox's partial
     likelihood estimate (Breslow 1974), and band-level hazards replace the Breslow baseline.
+    How close, on the shipped world (2,779 spells; plan and loyalty-programme covariates,
+    tested): monthly bands give log hazard ratios within 0.0004 of
+    :class:`crmlab.churn.ChurnCox` (0.006 of a standard error) and standard errors within
+    2%; 3-month bands within 0.002 (0.025 SE), 6-month bands within 0.004 (0.05 SE).
 
     Parameters
     ----------

@@ -82,8 +82,8 @@ def write_world_parquet(world: World, out_dir) -> Path:
     >>> import tempfile
     >>> from crmlab.synth import generate_world
     >>> w = generate_world(seed=1, n_customers=300, months=12)
-    >>> out = write_world_parquet(w, tempfile.mkdtemp())
-    >>> load_parquet("customers", out).shape == w.customers.shape
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     load_parquet("customers", write_world_parquet(w, folder)).shape == w.customers.shape
     True
     """
     if not isinstance(world, World):
@@ -255,7 +255,8 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
     Returns the meta data also written to ``world.json``.
 
     >>> import tempfile
-    >>> meta = stream_transactions_parquet(tempfile.mkdtemp(), seed=1, n_customers=2_000, months=12)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     meta = stream_transactions_parquet(folder, seed=1, n_customers=2_000, months=12)
     >>> meta["rows"]["customers"], meta["mode"]
     (2000, 'stream')
     """
