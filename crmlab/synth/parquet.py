@@ -5,9 +5,9 @@
   :func:`load_parquet` / :func:`load_world_parquet`, the tables equal those that
   :func:`crmlab.datasets.load` reads from the CSV world of the same seed (same columns,
   dtypes and values; the CSV stays the default and is untouched).
-* :func:`stream_transactions_parquet` writes the customers and the transaction log of a world
-  too large for memory (tens of millions of customers, hundreds of millions of purchases)
-  block by block: at most one block of 100,000 customers is in memory at a time.
+* :func:`stream_transactions_parquet` writes the customers, the transaction log and the
+  membership spells of a world too large for memory (tens of millions of customers, hundreds
+  of millions of purchases) block by block: one block of 100,000 customers in memory at a time.
 * :func:`generate_world_parquet` picks between the two (``crmlab generate --format parquet``).
 
 Timestamps are written in microseconds, the unit Spark reads (pandas would write nanoseconds).
@@ -150,9 +150,9 @@ def _pick(rng, group, probs):
     return out
 
 
-def _stream_block(seed: int, block: int, n: int, id0: int, tx0: int, start: pd.Timestamp, bounds: np.ndarray,
-                  p: WorldParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Customers ``id0 + 1 .. id0 + n`` and their purchases (the generator's purchase model)."""
+def _stream_block(seed: int, block: int, n: int, id0: int, tx0: int, m0: int, start: pd.Timestamp,
+                  bounds: np.ndarray, p: WorldParams) -> dict[str, pd.DataFrame]:
+    """Customers ``id0 + 1 .. id0 + n``, their purchases and memberships, and their latent truth."""
     rng = np.random.default_rng([seed, zlib.crc32(b"crmlab-parquet-stream"), block])
     cp, pp, gg = p.customers, p.purchase, p.spend
     window_days = float(bounds[-1])
@@ -230,19 +230,53 @@ def _stream_block(seed: int, block: int, n: int, id0: int, tx0: int, start: pd.T
         "category": _labels([c[0] for c in CATEGORIES])[cat[order]],
         "discount_used": disc[order],
     })
-    return customers, tx
+    # memberships: Cox-Weibull spells from sign-up with the world's static effects (latent
+    # satisfaction, plan, loyalty programme); the time-varying ones (complaints, CRM go-live,
+    # the campaign) need the monthly simulation and are left out of the stream
+    ch = p.churn
+    loyal = ~is_b2b & (rng.random(n) < np.asarray(cp.loyalty_member_rate)[seg])
+    member = ~is_b2b & (rng.random(n) < ch.membership_rate)
+    plan = _pick(rng, seg, ch.plan_probs)
+    sat = rng.standard_normal(n)
+    beta = ch.log_hr
+    eta = (beta["satisfaction"] * sat + beta["plan_plus"] * (plan == 1) + beta["plan_premium"] * (plan == 2)
+           + beta["loyalty_member"] * loyal)
+    tenure = ch.weibull_scale_months * (rng.exponential(size=n) / np.exp(eta)) ** (1 / ch.weibull_shape)
+    end_day = day + tenure * 30.4375
+    # spells active at or after the window start, as in the world's memberships table
+    keep = member & (end_day >= 0)
+    ended = keep & (end_day < window_days)
+    k = np.flatnonzero(keep)
+    end_date = pd.Series(start + pd.to_timedelta(np.floor(np.where(ended, end_day, 0)).astype("int64"), unit="D"))
+    memberships = pd.DataFrame({
+        "membership_id": m0 + 1 + np.arange(len(k), dtype=np.int64),
+        "customer_id": ids[k],
+        "plan": _labels(["basic", "plus", "premium"])[plan[k]],
+        "monthly_fee": np.asarray(ch.plan_fees)[plan[k]],
+        "start_date": customers["signup_date"].to_numpy()[k],
+        "end_date": end_date.where(ended).to_numpy()[k],
+        "churned": ended[k],
+    })
+    customers["loyalty_member"] = loyal
+    latent = pd.DataFrame({"customer_id": ids, "satisfaction": sat, "membership_tenure_months": tenure})
+    return {"customers": customers, "transactions": tx, "memberships": memberships, "customers_latent": latent}
 
 
 def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None = None,
                                 n_transactions: int | None = None, months: int = 36, start: str = "2023-01-01",
                                 params: WorldParams | None = None, progress: bool = False) -> dict:
-    """Write ``customers.parquet`` and ``transactions.parquet`` of a large world, block by block.
+    """Write the customers, transactions and memberships of a large world, block by block.
 
     Customers are drawn in blocks of :data:`STREAM_BLOCK` with the world's customer and
     purchase models (sign-up timing with legacy customers and growth, B2B share, segments,
-    branches, acquisition channels; BG/NBD purchases and Gamma-Gamma spend, channel,
-    category and discount by segment), and each block is appended to the files as one
-    Parquet row group: memory holds one block, whatever the size of the log. Give either
+    branches, acquisition channels, loyalty programme; BG/NBD purchases and Gamma-Gamma
+    spend, channel, category and discount by segment) and membership spells (Cox hazard
+    with the Weibull baseline and the static effects of ``ChurnParams``: latent
+    satisfaction, plan, loyalty programme; the time-varying complaint, go-live and campaign
+    effects are not simulated). Each block is appended to ``customers.parquet``,
+    ``transactions.parquet``, ``memberships.parquet`` and ``truth/customers_latent.parquet``
+    (latent satisfaction, uncensored membership tenure) as one Parquet row group: memory
+    holds one block, whatever the size of the log. Give either
     ``n_customers`` or ``n_transactions`` (blocks are added until the log has at least that
     many rows).
 
@@ -284,7 +318,8 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
         raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
     out.mkdir(parents=True, exist_ok=True)
     writers: dict[str, pq.ParquetWriter] = {}
-    n_cust = n_tx = block = 0
+    (out / "truth").mkdir(exist_ok=True)
+    n_cust = n_tx = n_mem = block = 0
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -293,15 +328,18 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
     try:
         while (n_cust < limit) if n_customers is not None else (n_tx < limit):
             n = min(STREAM_BLOCK, limit - n_cust) if n_customers is not None else STREAM_BLOCK
-            cust, tx = _stream_block(int(seed), block, n, n_cust, n_tx, start_ts, bounds, p)
-            for name, df in (("customers", cust), ("transactions", tx)):
+            parts = _stream_block(int(seed), block, n, n_cust, n_tx, n_mem, start_ts, bounds, p)
+            for name, df in parts.items():
                 table = pa.Table.from_pandas(df, preserve_index=False)
                 if name not in writers:
-                    writers[name] = pq.ParquetWriter(str(out / f"{name}.parquet"), table.schema,
+                    path = out / ("truth" if name == "customers_latent" else "") / f"{name}.parquet"
+                    writers[name] = pq.ParquetWriter(str(path), table.schema,
                                                      coerce_timestamps="us", allow_truncated_timestamps=False)
                 writers[name].write_table(table)
+            cust, tx = parts["customers"], parts["transactions"]
             n_cust += len(cust)
             n_tx += len(tx)
+            n_mem += len(parts["memberships"])
             block += 1
             if bar is not None:
                 bar.update(len(cust) if n_customers is not None else len(tx))
@@ -314,7 +352,8 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
             "stream": "crmlab.synth.parquet.stream_transactions_parquet v1 (its own random stream)",
             "window_start": str(start_ts.date()), "window_end": str(bounds_ts[-1].date()),
             "observation_end": str((bounds_ts[-1] - pd.Timedelta(days=1)).date()),
-            "rows": {"customers": n_cust, "transactions": n_tx}, "synthetic": True, "format": "parquet"}
+            "rows": {"customers": n_cust, "transactions": n_tx, "memberships": n_mem}, "synthetic": True,
+            "format": "parquet"}
     (out / "world.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return meta
 
@@ -325,8 +364,8 @@ def generate_world_parquet(out_dir, *, seed: int, n_customers: int = 5000, month
     """``crmlab generate --format parquet``: the whole world in memory, or the large logs streamed.
 
     ``mode="memory"`` generates the world with :func:`crmlab.synth.generate_world` and writes
-    every table (equal to the CSV world of the same seed); ``"stream"`` writes only customers
-    and transactions with :func:`stream_transactions_parquet` (its own random stream);
+    every table (equal to the CSV world of the same seed); ``"stream"`` writes customers,
+    transactions and memberships with :func:`stream_transactions_parquet` (its own random stream);
     ``"auto"`` streams above 2 million customers (a 1M-customer world takes about 4 GB in
     memory). Returns the world's meta data.
     """
