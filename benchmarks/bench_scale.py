@@ -12,7 +12,8 @@ The logs are streamed to Parquet once with ``crmlab.synth.parquet.stream_transac
 (cached in ``--data``; the 20M log is the first blocks of the same stream). Every measured
 run is a fresh child process; peak memory is the peak resident set of the child and all its
 descendants (Spark's JVM included), sampled every 50 ms. The machine's load average is
-printed: other processes sharing the cores slow every figure down.
+printed: other processes sharing the cores slow every wall time down, so the CPU seconds of
+the process tree are reported too.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py [--big 100000000] [--side 20000000] [--no-spark]``.
 """
@@ -92,7 +93,8 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_sample(pid: int, cpu: dict) -> int:
+    """Resident memory of a process tree now; records each process's CPU seconds in ``cpu``."""
     import psutil
 
     try:
@@ -104,6 +106,8 @@ def _tree_rss(pid: int) -> int:
     for q in procs:
         try:
             total += q.memory_info().rss
+            t = q.cpu_times()
+            cpu[q.pid] = t.user + t.system
         except psutil.NoSuchProcess:
             pass
     return total
@@ -111,18 +115,16 @@ def _tree_rss(pid: int) -> int:
 
 def run_child(args: dict) -> dict:
     """Run one measured path in a fresh process; add its peak tree RSS (GB)."""
-    import resource
-
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT))
     peak = [0]
+    cpu: dict = {}
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], _tree_sample(proc.pid, cpu))
             time.sleep(0.05)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -138,9 +140,9 @@ def run_child(args: dict) -> dict:
     line = lines[-1]
     out = json.loads(line[len("RESULT "):])
     out["peak_rss_gb"] = peak[0] / 1e9
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # CPU seconds of the run (its JVM included once it has exited): comparable on a busy machine
-    out["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # CPU seconds of the whole tree (Spark's JVM included), last seen 50 ms or less before exit:
+    # less sensitive than wall time to the other processes sharing the cores
+    out["cpu_seconds"] = sum(cpu.values())
     return out
 
 
