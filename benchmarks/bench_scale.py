@@ -54,10 +54,7 @@ elif args["path"] == "pandas":
     from crmlab import clv
     tx = pd.read_parquet(args["tx"], columns=["customer_id", "date", "amount"])
     out["read_seconds"] = time.perf_counter() - t0
-    # the pandas path with either argument spelling (before/after the "one API" renames)
-    sig = inspect.signature(clv.summary_from_transactions).parameters
-    kw = {"as_of": args["as_of"]} if "as_of" in sig else {"observation_end": args["as_of"]}
-    summary = clv.summary_from_transactions(tx, merge_same_day=False, **kw)
+    summary = clv.summary_from_transactions(tx, merge_same_day=False, as_of=args["as_of"])
     del tx
     out["summary_seconds"] = time.perf_counter() - t0
     out["customers"] = len(summary)

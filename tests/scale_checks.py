@@ -18,28 +18,26 @@ RTOL = ATOL = 1e-9
 
 
 # ------------------------------------------------------------------------------------------
-# The pandas path, called with its pre-merge argument names. After the "one API" merge
-# (observation_end -> as_of, customer_id/date/amount -> *_col, window_end -> as_of) only
-# this block changes.
+# The pandas path that crmlab.scale must reproduce.
 # ------------------------------------------------------------------------------------------
 def pandas_summary(tx, *, as_of, calibration_end=None, merge_same_day=True, customer_id_col="customer_id",
                    date_col="date", amount_col="amount", time_unit="W"):
-    return clv.summary_from_transactions(tx, observation_end=as_of, calibration_end=calibration_end,
-                                         customer_id=customer_id_col, date=date_col, amount=amount_col,
-                                         time_unit=time_unit, merge_same_day=merge_same_day)
+    return clv.summary_from_transactions(tx, as_of=as_of, calibration_end=calibration_end,
+                                         customer_id_col=customer_id_col, date_col=date_col,
+                                         amount_col=amount_col, time_unit=time_unit, merge_same_day=merge_same_day)
 
 
 def pandas_rfm(tx, *, as_of, profit_col=None, monetary="sum", bins=5, thresholds=None):
-    return segmentation.rfm_table(tx, as_of, profit=profit_col, monetary=monetary, bins=bins,
+    return segmentation.rfm_table(tx, as_of, profit_col=profit_col, monetary=monetary, bins=bins,
                                   thresholds=thresholds)
 
 
 def pandas_spells(memberships, *, window_start, as_of):
-    return churn.survival_frame(memberships, window_start, as_of)
+    return churn.survival_frame(memberships, window_start=window_start, as_of=as_of)
 
 
 def pandas_contract_periods(memberships, *, as_of):
-    return clv.contract_periods(memberships, observation_end=as_of)
+    return clv.contract_periods(memberships, as_of=as_of)
 
 
 # ------------------------------------------------------------------------------------------
