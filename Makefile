@@ -15,7 +15,7 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help install lab test unit nbtest notebooks data exercises grade lock bench lint clean
+.PHONY: help install lab test unit nbtest notebooks data exercises grade lock bench lint clean site site-check
 
 help:
 	@echo "make lab        open JupyterLab on the course (installs on first run)"
@@ -25,12 +25,14 @@ help:
 	@echo "make exercises  build student copies and autograders into build/exercises"
 	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds; JOBS=n in parallel)"
 	@echo "make bench      run the benchmarks (not part of the tests)"
+	@echo "make site       build the course site (English + 中文, offline) into build/site"
+	@echo "make site-check check build/site and take browser screenshots into build/site-check"
 	@echo "make lock       re-resolve constraints.txt (exact versions) on purpose"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading]"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,docs]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name crmlab --display-name "Python 3 (crmlab)" > /dev/null
 	@touch $(STAMP)
 
@@ -65,6 +67,12 @@ grade: $(STAMP)
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+site: $(STAMP)
+	$(BIN)/crmlab site build --out build/site
+
+site-check: $(STAMP)
+	$(BIN)/crmlab site check --site build/site --out build/site-check
+
 lint: $(STAMP)
 	$(BIN)/ruff check crmlab tests benchmarks
 
@@ -72,7 +80,7 @@ lock:
 	rm -rf build/lockenv
 	$(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading]"
+	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading,docs]"
 	build/lockenv/bin/python -m pip freeze --exclude-editable | grep -v "^crmlab" > constraints.txt
 	rm -rf build/lockenv
 
