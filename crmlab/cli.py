@@ -126,9 +126,13 @@ def _site(args) -> int:
         print(f"  - {problem}", file=sys.stderr)
     print(f"{args.site}: {len(problems)} problem(s) with links or offline use")
     if not args.no_screenshots:
-        shots = site_check.take_screenshots(args.site, args.out)
-        if shots:
-            print(f"{len(shots)} screenshot(s) in {args.out}: look at them")
+        seen = site_check.take_screenshots(args.site, args.out)
+        for problem in seen.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        if seen.screenshots:
+            print(f"{len(seen.screenshots)} screenshot(s) in {args.out}: look at them; "
+                  f"{len(seen.problems)} problem(s) seen in the browser")
+        problems += seen.problems
     return 1 if problems else 0
 
 

@@ -310,6 +310,8 @@ crmlab 是一门基于 Jupyter 的**客户关系管理（CRM）分析**课程，
 `make lab`）。English edition: every page has a switch (top right) to the English version.
 
 """
+    if lang == "zh":
+        head = _unwrap_cjk(head)
     body = (_toctree(t["notebooks"], notebooks) + _toctree(t["exercises"], exercises)
             + _toctree(t["research"], research) + _toctree(t["reference"], reference))
     if missing:
@@ -324,6 +326,13 @@ crmlab 是一门基于 Jupyter 的**客户关系管理（CRM）分析**课程，
                  f'{"尚未翻译" if lang == "zh" else "Not yet translated"}</p>\n<p>{intro}</p>\n'
                  f"<ul>{items}</ul>\n</div>\n")
     return head + body
+
+
+def _unwrap_cjk(text: str) -> str:
+    """Joins lines that break between two Chinese characters: Markdown turns a line break into
+    a space, which a browser shows as a gap in Chinese text."""
+    return re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef])\n(?=[\u3000-\u9fff\uff00-\uffef`*\[（])|(?<=[）\]*`])\n(?=[\u3000-\u9fff])",
+                  "", text)
 
 
 def _source_links(text: str, prefix: str) -> str:
@@ -725,6 +734,7 @@ def build_site(out="build/site", *, root=None, src_dir="build/site-src",
     pages = {}
     for lang in languages:
         log(f"site: sphinx-build {lang} -> {out / lang}")
+        shutil.rmtree(out / lang, ignore_errors=True)  # no page left over from an earlier build
         report = _run_sphinx(src_dir / lang, out / lang, src_dir / ".work" / lang / "doctrees", log)
         allowed += report.get("allowed", [])
         stale_sets.append(set(report.get("stale", [])))
@@ -999,7 +1009,8 @@ class _AllowList(logging.Filter):
                 self.used.add(i)
                 self.allowed.append({"module": obj.rsplit(".", 1)[0] if obj.count(".") > 1 else obj,
                                      "object": obj, "warning": message.strip()})
-                print(f"allowed (temporary allow-list): {location}: {message.strip()}", file=sys.stderr)
+                first = message.strip().splitlines()[0]
+                print(f"allowed (temporary allow-list): {location}: {first}", file=sys.stderr)
                 return False
         return True
 
@@ -1030,23 +1041,42 @@ def _install_allowlist(app) -> _AllowList:
     return allow
 
 
-def _search_english_cjk():
-    """English search that also indexes the words inside 中文 terms (jieba), so the English
-    edition finds 流失 in 客户流失率."""
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+
+
+def _search_languages() -> list[type]:
+    """Search splitters of both trees, so that a 中文 query finds its words in either edition.
+
+    Sphinx's JavaScript splits a query only at spaces and punctuation, so 客户流失 typed
+    without spaces is one query term; it finds pages through Sphinx's partial matching when
+    the index holds whole runs of Chinese characters besides the jieba words. The English tree
+    (English splitter) gains the jieba words inside its 中文 terms, so 流失 finds 客户流失率.
+    """
     from sphinx.search.en import SearchEnglish
+    from sphinx.search.zh import SearchChinese
+
+    try:
+        from jieba import cut_for_search
+    except ImportError:  # without jieba: whole runs only (the Chinese tree needs jieba)
+        def cut_for_search(text):
+            return []
 
     class SearchEnglishCJK(SearchEnglish):
         def split(self, input: str) -> list[str]:
             words = super().split(input)
-            try:
-                from jieba import cut_for_search
-            except ImportError:  # without jieba, whole CJK runs are still indexed
-                return words
-            extra = [w for word in words if re.search(r"[\u3400-\u9fff]", word)
-                     for w in cut_for_search(word) if w != word]
-            return words + extra
+            return words + [w for word in words if _CJK_RUN.search(word)
+                            for w in cut_for_search(word) if w != word]
 
-    return SearchEnglishCJK
+    class SearchChineseRuns(SearchChinese):
+        # Sphinx 9.0 ships the English stemmer for Chinese but names it "ChineseStemmer" in the
+        # page's JavaScript, which then fails ("ChineseStemmer is not defined") and search finds
+        # nothing; the name below makes it load the English stemmer it ships.
+        language_name = "English"
+
+        def split(self, input: str) -> list[str]:
+            return super().split(input) + [r for r in _CJK_RUN.findall(input) if len(r) > 2]
+
+    return [SearchEnglishCJK, SearchChineseRuns]
 
 
 def _plain_defaults(app, what, name, obj, options, signature, return_annotation):
@@ -1067,6 +1097,30 @@ def _plain_defaults(app, what, name, obj, options, signature, return_annotation)
     return source[len("def _f"):-len(": pass")], return_annotation
 
 
+# numpy sections whose body napoleon parses as "name : type" entries.
+_ENTRY_SECTIONS = frozenset({"Parameters", "Other Parameters", "Returns", "Yields", "Receives",
+                             "Attributes", "Raises", "Warns", "Keyword Arguments", "Methods"})
+
+
+def _examples_heading(app, what, name, obj, options, lines) -> None:
+    """Doctest lines left inside a Parameters/Returns/... section render as bogus entries
+    ("pd (>>> import pandas as)"): warn (a docstring warning, so -W fails unless allow-listed)
+    and put the numpy 'Examples' heading above them so the page reads right meanwhile."""
+    section = None
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if i + 1 < len(lines) and text and re.fullmatch(r"-{3,}", lines[i + 1].strip()):
+            section = text
+        elif text.startswith(">>>") and section in _ENTRY_SECTIONS:
+            _sphinx_logger().warning(
+                "doctest lines inside the numpy section %r (they render as its entries): put them "
+                "under an 'Examples' heading", section, location=f"docstring of {name}")
+            indent = line[: len(line) - len(line.lstrip())]
+            blank = [""] if i and lines[i - 1].strip() else []
+            lines[i:i] = [*blank, indent + "Examples", indent + "--------"]
+            return
+
+
 def setup(app) -> dict:
     """Sphinx extension: MathML math, the language switch, the allow-list, CJK-aware search."""
     from pygments.lexers.special import TextLexer
@@ -1074,9 +1128,17 @@ def setup(app) -> dict:
     # Mermaid diagrams (JupyterLab draws them) are shown as their text: no mermaid.js from a CDN.
     app.add_lexer("mermaid", TextLexer)
     app.connect("autodoc-process-signature", _plain_defaults)
+    app.connect("autodoc-process-docstring", _examples_heading, priority=400)  # before napoleon
     app.add_html_math_renderer("crmlab_mathml", (_visit_math, None), (_visit_displaymath, None))
     app.connect("html-page-context", _page_context)
-    app.add_search_language(_search_english_cjk())
+    for language in _search_languages():
+        app.add_search_language(language)
+    try:  # jieba announces its dictionary on stderr at every build
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:
+        pass
     allow = _install_allowlist(app)
 
     def _report(app, exception) -> None:
