@@ -534,7 +534,8 @@ def _tree(root: Path, lang: str, copies: dict[str, Path], modules: list[str]) ->
     tree = _Tree(lang)
     for item in TEMPLATE_DIR.rglob("*"):
         if item.is_file() and "__pycache__" not in item.parts:
-            tree.files[item.relative_to(TEMPLATE_DIR).as_posix()] = item
+            # conf.py.in: not a module of the package (pytest's doctest collection would run it)
+            tree.files[item.relative_to(TEMPLATE_DIR).as_posix().removesuffix(".in")] = item
     notebooks, research, missing_pages = [], [], []
     for docname, src in _course_notebooks(root, lang):
         if src.is_file():
