@@ -67,6 +67,8 @@ def test_links_anchors_and_offline(built):
     offenders = [p for p in built.out.rglob("*.html") if fetched.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
     assert not list(built.out.rglob("*mathjax*")), "math is MathML: no MathJax is shipped or loaded"
+    # the published folder holds the two editions and the chooser, nothing of the build's own
+    assert sorted(p.name for p in built.out.iterdir()) == [".nojekyll", "en", "index.html", "zh"]
 
 
 def test_check_site_finds_broken_links_and_network_fetches(tmp_path):

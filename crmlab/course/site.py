@@ -209,6 +209,20 @@ def missing_twins(root=None, lang: str = "zh") -> list[str]:
     return missing
 
 
+def _find_root(root) -> Path:
+    """The repository to build from: ``root``, else the working folder when it is a crmlab
+    repository (``make site``), else the one this package was installed from (editable)."""
+    if root is not None:
+        found = Path(root).resolve()
+    else:
+        here = Path.cwd()
+        found = here if (here / "notebooks").is_dir() and (here / "crmlab").is_dir() else REPO_ROOT
+    if not (found / "notebooks").is_dir():
+        raise ParameterError(f"{found} has no notebooks/ folder: the site is built from the "
+                             "crmlab repository", fix="run from the repository root (make site)")
+    return found
+
+
 def _check_lang(lang) -> None:
     if lang not in LANGUAGES:
         raise ParameterError(f"unknown site language {lang!r}", fix=f"use one of {sorted(LANGUAGES)}")
@@ -609,7 +623,7 @@ def assemble(root=None, src_dir="build/site-src", *, languages: Iterable[str] = 
     ``student_copies`` maps exercise names to built student notebooks (see ``build_site``);
     without it the trees have no exercise pages. Returns the trees (files, missing twins).
     """
-    root = Path(root or REPO_ROOT).resolve()
+    root = _find_root(root)
     languages = list(languages)
     for lang in languages:
         _check_lang(lang)
@@ -717,7 +731,7 @@ def build_site(out="build/site", *, root=None, src_dir="build/site-src",
     allow-list, and on a broken internal link or an external fetch (:func:`check_site`).
     """
     start = time.perf_counter()
-    root = Path(root or REPO_ROOT).resolve()
+    root = _find_root(root)
     languages = list(languages)
     if not languages:
         raise ParameterError("languages is empty", fix=f"pass some of {sorted(LANGUAGES)}")
@@ -735,8 +749,14 @@ def build_site(out="build/site", *, root=None, src_dir="build/site-src",
     pages = {}
     for lang in languages:
         log(f"site: sphinx-build {lang} -> {out / lang}")
+        # Sphinx writes into a staging folder beside the sources: myst-nb puts the figures it
+        # extracts into <output>/../jupyter_execute, which must not end up in the site.
+        staging = src_dir / ".work" / lang / "html"
+        shutil.rmtree(staging, ignore_errors=True)
+        report = _run_sphinx(src_dir / lang, staging, src_dir / ".work" / lang / "doctrees", log)
         shutil.rmtree(out / lang, ignore_errors=True)  # no page left over from an earlier build
-        report = _run_sphinx(src_dir / lang, out / lang, src_dir / ".work" / lang / "doctrees", log)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.move(staging, out / lang)
         allowed += report.get("allowed", [])
         stale_sets.append(set(report.get("stale", [])))
         pages[lang] = sum(1 for _ in (out / lang).rglob("*.html"))
