@@ -47,6 +47,7 @@ SHOTS: tuple[tuple[str, str, str | None], ...] = (
      "div.cell_output table.dataframe"),
     ("glossary", "en/glossary.html#term-churn-rate", None),
     ("glossary-zh", "zh/glossary.html#term-churn-rate", None),
+    ("exercise", "en/exercises/05-measuring-satisfaction/05-measuring-satisfaction.html", None),
     ("api", "en/api/crmlab.clv.html#crmlab.clv.BetaGeoFitter", None),
     ("search", "en/search.html?q=churn%20rate", "#search-results"),
     ("search-zh", "zh/search.html?q=" + quote("客户流失"), "#search-results"),
@@ -88,7 +89,11 @@ def _cjk_font_installed() -> bool | None:
     return bool(done.stdout.strip())
 
 
-def _with_playwright(chromium: str, base: str, out: Path, log, check: BrowserCheck) -> None:
+def _exists(site: Path, rel: str) -> bool:
+    return (site / rel.split("?")[0].split("#")[0]).is_file()
+
+
+def _with_playwright(chromium: str, base: str, base_dir: Path, out: Path, log, check: BrowserCheck) -> None:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -106,6 +111,10 @@ def _with_playwright(chromium: str, base: str, out: Path, log, check: BrowserChe
                         and not r.url.startswith("data:") and o.append(r.url))
                 page.on("pageerror", lambda e, errs=errors: errs.append(str(e)))
                 for name, rel, selector in SHOTS:
+                    if not _exists(base_dir, rel):
+                        log(f"site-check: {name}: {rel} is not in this build (crmlab site build "
+                            "--fast leaves out the exercises), no screenshot")
+                        continue
                     outside.clear()
                     errors.clear()
                     where = f"{name} ({label}, {rel})"
@@ -137,8 +146,11 @@ def _with_playwright(chromium: str, base: str, out: Path, log, check: BrowserChe
             browser.close()
 
 
-def _with_cli(chromium: str, base: str, out: Path, profile: str, log, check: BrowserCheck) -> None:
+def _with_cli(chromium: str, base: str, base_dir: Path, out: Path, profile: str, log,
+              check: BrowserCheck) -> None:
     for name, rel, _ in SHOTS:
+        if not _exists(base_dir, rel):
+            continue
         for label, (width, height) in WIDTHS.items():
             shot = out / f"{name}-{label}.png"
             shot.unlink(missing_ok=True)
@@ -195,9 +207,9 @@ def take_screenshots(site="build/site", out="build/site-check", *, chromium: str
             log("site-check: Playwright is not installed: Chromium's own screenshots (page tops "
                 "only, no network/overflow checks)")
             with tempfile.TemporaryDirectory(prefix="crmlab-chromium-") as profile:
-                _with_cli(chromium, base, out, profile, log, check)
+                _with_cli(chromium, base, site, out, profile, log, check)
         else:
-            _with_playwright(chromium, base, out, log, check)
+            _with_playwright(chromium, base, site, out, log, check)
     finally:
         server.shutdown()
         server.server_close()
