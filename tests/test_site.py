@@ -252,7 +252,9 @@ def _fake_repo(root: Path, zh_twin: bool) -> Path:
         (root / rel).write_text(json.dumps(nb), encoding="utf-8")
     if zh_twin:
         (root / "notebooks" / "zh").mkdir()
-        (root / "notebooks" / "zh" / "00-welcome.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+        zh = json.loads(json.dumps(nb))
+        zh["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["客户流失率是一个\n", "重要指标。\n", "\n", "Cox 模型"]})
+        (root / "notebooks" / "zh" / "00-welcome.ipynb").write_text(json.dumps(zh), encoding="utf-8")
     (root / "datasets" / "real" / "toy").mkdir(parents=True)
     (root / "datasets" / "README.md").write_text("# Data dictionary\n", encoding="utf-8")
     (root / "datasets" / "real" / "README.md").write_text("# Real data\n", encoding="utf-8")
@@ -271,6 +273,9 @@ def test_chinese_twins_join_the_chinese_tree_and_the_switch(tmp_path):
     assert site.missing_twins(root, "zh") == ["notebooks/zh/01-strategy.ipynb", "notebooks/zh/research/r.ipynb"]
     trees = site.assemble(root, tmp_path / "src")
     assert "notebooks/00-welcome" in trees["zh"].docnames
+    # a line break between Chinese characters would show as a gap: joined in the site's copy
+    copy = json.loads((tmp_path / "src" / "zh" / "notebooks" / "00-welcome.ipynb").read_text(encoding="utf-8"))
+    assert copy["cells"][-1]["source"] == "客户流失率是一个重要指标。\n\nCox 模型"
     assert "notebooks/01-strategy" not in trees["zh"].docnames
     assert trees["zh"].missing == ["notebooks/zh/01-strategy.ipynb", "notebooks/zh/research/r.ipynb"]
     en_site = json.loads((tmp_path / "src" / "en" / "_site.json").read_text(encoding="utf-8"))

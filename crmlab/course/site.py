@@ -349,6 +349,17 @@ def _unwrap_cjk(text: str) -> str:
                   "", text)
 
 
+def _unwrap_notebook(path: Path) -> bytes:
+    """A Chinese notebook with its Markdown cells' lines joined between Chinese characters
+    (see :func:`_unwrap_cjk`); code cells and outputs are untouched."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = cell.get("source", "")
+            cell["source"] = _unwrap_cjk("".join(source) if isinstance(source, list) else source)
+    return json.dumps(nb, ensure_ascii=False, indent=1).encode()
+
+
 def _source_links(text: str, prefix: str) -> str:
     return re.sub(r"\bS00[0-4]\b", lambda m: _html_link(f"{prefix}sources.html#{m.group(0).lower()}",
                                                         m.group(0)), html.escape(text))
@@ -553,7 +564,7 @@ def _tree(root: Path, lang: str, copies: dict[str, Path], modules: list[str]) ->
     notebooks, research, missing_pages = [], [], []
     for docname, src in _course_notebooks(root, lang):
         if src.is_file():
-            tree.files[docname + ".ipynb"] = src
+            tree.files[docname + ".ipynb"] = src if lang == "en" else _unwrap_notebook(src)
             (research if "/research/" in docname else notebooks).append(docname)
         else:
             tree.missing.append(str(src.relative_to(root)))
