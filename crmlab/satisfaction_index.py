@@ -704,7 +704,7 @@ class SatisfactionIndexModel(Fitter):
     --------
     >>> from crmlab import datasets
     >>> m = SatisfactionIndexModel("acsi").fit(datasets.load("survey"))
-    >>> round(float(m.index_.loc["SAT", "index"]), 1), len(m.improper_)
+    >>> round(float(m.index_.loc["SAT", "estimate"]), 1), len(m.improper_)
     (69.8, 0)
     """
 
@@ -1130,7 +1130,9 @@ class SatisfactionIndexModel(Fitter):
             n = len(s)
             m, sd = s.mean(), s.std(ddof=1)
             half = stats.t.ppf(0.5 + self.ci_level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan * sd
-            return pd.DataFrame({"index": m, "ci_lower": m - half, "ci_upper": m + half, "n": n})
+            se = sd / np.sqrt(n) if n > 1 else np.nan * sd
+            return pd.DataFrame({"estimate": m, "std_error": se, "ci_lower": m - half, "ci_upper": m + half,
+                                 "n": n})
 
         if by is None:
             out = summarise(scores).rename_axis("construct")
