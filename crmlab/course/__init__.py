@@ -4,6 +4,8 @@
   that they give nothing away, and grades a class offline (otter-grader, no Docker);
 - :mod:`crmlab.course.notebooks` re-executes notebooks deterministically (``make notebooks``)
   and holds the environment every course kernel runs in;
+- :mod:`crmlab.course.translation` keeps the Chinese twins (中文版) of the notebooks and
+  exercises in step with the English ones (``crmlab translate``);
 - :mod:`crmlab.course.site` builds the course website offline (``make site``) and
   :mod:`crmlab.course.site_check` looks at it in a browser (``make site-check``).
 
@@ -16,4 +18,4 @@ and the worlds it generates (``crmlab.synth``, ``crmlab.datasets``).
 '0'
 """
 
-__all__ = ["grading", "notebooks", "site", "site_check"]
+__all__ = ["grading", "notebooks", "site", "site_check", "translation"]
