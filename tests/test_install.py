@@ -191,3 +191,28 @@ def test_citation_file_is_valid_cff():
     assert str(cff["version"]) == crmlab.__version__, "CITATION.cff names another version than crmlab"
     refs = cff.get("references", [])
     assert {"Fader", "Tenenhaus"} <= {a.get("family-names") for r in refs for a in r["authors"]}
+
+
+def test_binder_config_installs_the_kit_after_the_repository_is_copied():
+    """repo2docker builds .binder/environment.yml before the repository is in the image, so the
+    kit is installed by postBuild (which runs in the copied repository), not by the environment."""
+    import re
+    import tomllib
+
+    import yaml
+
+    env = yaml.safe_load((ROOT / ".binder" / "environment.yml").read_text(encoding="utf-8"))
+    deps = env["dependencies"]
+    python = next(d for d in deps if isinstance(d, str) and d.startswith("python="))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    floor = re.fullmatch(r">=(\d+)\.(\d+)", project["requires-python"]).groups()
+    assert tuple(map(int, python.split("=")[1].split(".")[:2])) >= tuple(map(int, floor))
+    assert "pip" in deps and not [d for d in deps if isinstance(d, dict)], "no pip section: postBuild installs"
+    post = ROOT / ".binder" / "postBuild"
+    text = post.read_text(encoding="utf-8")
+    assert text.startswith("#!/usr/bin/env bash") and os.access(post, os.X_OK)
+    _run(["bash", "-n", str(post)])
+    install = next(line for line in text.splitlines() if "pip install" in line)
+    assert "--constraint constraints.txt" in install and (ROOT / "constraints.txt").is_file()
+    extras = re.search(r'"\.\[([\w,]+)\]"', install).group(1).split(",")
+    assert extras == ["scale"] and set(extras) <= set(project["optional-dependencies"])
