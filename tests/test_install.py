@@ -58,8 +58,8 @@ def build(tmp_path_factory):
     hook = "import sys; from setuptools import build_meta as b; print(getattr(b, sys.argv[1])(sys.argv[2]))"
     sdist = dist / _run([sys.executable, "-c", hook, "build_sdist", str(dist)], cwd=src,
                         env=_clean_env()).stdout.split()[-1]
-    with tarfile.open(sdist) as tar:
-        tar.extractall(work / "unpacked", filter="data")
+    with tarfile.open(sdist) as tar:  # the "data" filter exists from Python 3.11.4 on
+        tar.extractall(work / "unpacked", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     unpacked = next((work / "unpacked").iterdir())
     wheel = dist / _run([sys.executable, "-c", hook, "build_wheel", str(dist)], cwd=unpacked,
                         env=_clean_env()).stdout.split()[-1]
