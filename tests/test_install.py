@@ -127,8 +127,10 @@ world = datasets.load_world()
 summary = datasets.load_cdnow("summary")
 bgf = BetaGeoFitter().fit(summary)
 readme = (datasets.find_data_dir() / "real" / "cdnow" / "README.md").read_text(encoding="utf-8")
+from pathlib import Path
+providers = [p for p in sys.path if Path(p or ".", "crmlab", "__init__.py").is_file()]
 print(json.dumps({
-    "crmlab": crmlab.__file__, "data_dir": str(datasets.find_data_dir()), "sys_path": sys.path,
+    "crmlab": crmlab.__file__, "data_dir": str(datasets.find_data_dir()), "providers": providers,
     "customers": len(world.customers), "transactions": len(world.transactions), "meta": world.meta,
     "latent": len(world.latent), "truth_r": world.truth["bgnbd"]["r"],
     "cdnow_tx": list(datasets.load_cdnow().shape), "cdnow_x": int(summary["frequency"].sum()),
@@ -140,8 +142,8 @@ print(json.dumps({
     package = Path(got["crmlab"]).parent
     assert package.is_relative_to(fresh["site"]), f"crmlab imported from {package}, not from the wheel"
     assert Path(got["data_dir"]) == package / "_data"
-    assert not [p for p in got["sys_path"] if p and Path(p).resolve().is_relative_to(ROOT)
-                and not Path(p).resolve().is_relative_to(ROOT / ".venv")], "the repository is on sys.path"
+    # nothing else on sys.path holds a crmlab package (the repository root would)
+    assert [Path(p).resolve() for p in got["providers"]] == [fresh["site"].resolve()], got["providers"]
     meta = json.loads((DATASETS / "world.json").read_text(encoding="utf-8"))
     assert got["meta"] == meta and got["meta"]["seed"] == 2024
     assert (got["customers"], got["transactions"]) == (meta["rows"]["customers"], meta["rows"]["transactions"])
