@@ -5,6 +5,7 @@ Examples::
     crmlab generate --out my_world                      # the default world (seed 2024, 5,000 customers)
     crmlab generate --seed 7 --customers 1000000 --out big_world
     crmlab generate --out strong_churn --set churn.log_hr.satisfaction=-0.9
+    crmlab generate --format parquet --transactions 100000000 --out big_log   # streamed, bounded memory
 
 No command overwrites or deletes what it did not write: an output folder must be new or empty
 and an output file new, unless ``--force`` (which overwrites the command's own files and
@@ -68,13 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gen = sub.add_parser(
         "generate",
-        help="write a synthetic company world (CSV tables, truth.json, data dictionary)",
+        help="write a synthetic company world (CSV tables, truth.json, data dictionary) or Parquet logs",
         description="Generate the synthetic company world and write it to a folder. The same seed "
-                    "and settings always give byte-identical files.",
-        epilog="Example: crmlab generate --seed 7 --customers 100000 --months 48 --out big_world",
+                    "and settings always give byte-identical files. --format parquet writes one Parquet "
+                    "file per table instead (the same world); with --transactions or --stream, or above "
+                    "2,000,000 customers, it streams the customers, transactions and memberships of a "
+                    "world of any size to disk block by block (its own random stream, bounded memory).",
+        epilog="Examples: crmlab generate --seed 7 --customers 100000 --months 48 --out big_world; "
+               "crmlab generate --format parquet --transactions 100000000 --out big_log",
     )
     gen.add_argument("--seed", type=_nonneg_int, default=None, help="random seed (default: 2024, the shipped world)")
-    gen.add_argument("--customers", type=_positive_int, default=5000, help="number of customers (default 5000)")
+    gen.add_argument("--customers", type=_positive_int, default=None, help="number of customers (default 5000)")
     gen.add_argument("--months", type=_positive_int, default=36, help="window length in months (default 36)")
     gen.add_argument("--start", default="2023-01-01", help="first day of the window (default 2023-01-01)")
     gen.add_argument("--out", required=True, help="output folder: new or empty (created if needed)")
@@ -83,7 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a planted parameter, e.g. --set churn.log_hr.satisfaction=-0.8 "
                           "(repeatable; see crmlab.synth.params)")
     gen.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="show a progress bar (default: on for 100,000+ customers)")
+                     help="show a progress bar (default: on for 100,000+ customers or 1,000,000+ transactions)")
+    gen.add_argument("--format", dest="file_format", choices=["csv", "parquet"], default="csv",
+                     help="csv (default: the course's files, byte-identical for a seed) or parquet (one file per "
+                          "table; needs pyarrow: pip install 'crmlab[scale]')")
+    gen.add_argument("--transactions", type=_positive_int, default=None, metavar="N",
+                     help="with --format parquet: stream customers until the transaction log has at least N rows "
+                          "(instead of --customers)")
+    gen.add_argument("--stream", action="store_true",
+                     help="with --format parquet: write customers, transactions and memberships block by block "
+                          "(automatic with --transactions and above 2,000,000 customers)")
     nbk = sub.add_parser("notebooks", help="re-execute course notebooks in place, deterministically",
                          description="Execute notebooks top to bottom in a fresh kernel and save their outputs.")
     nbk.add_argument("paths", nargs="*", help="notebooks (default: every notebook under notebooks/, research ones included)")
@@ -271,16 +285,50 @@ def _add_exercises_parser(sub) -> None:
 
 
 def _generate(args) -> int:
-    from .synth import DEFAULT_SEED, WorldParams, generate_world
+    from .synth import DEFAULT_SEED, WorldParams
     from .validation import check_output_dir
 
+    parquet = args.file_format == "parquet"
+    for flag, given in (("--transactions", args.transactions is not None), ("--stream", args.stream)):
+        if given and not parquet:
+            raise ParameterError(f"{flag} writes Parquet logs", fix=f"add --format parquet to {flag}")
+    if args.transactions is not None and args.customers is not None:
+        raise ParameterError("--customers and --transactions both size the world",
+                             fix="give one: --transactions N streams customers until the log has N rows")
+    if parquet:
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise ParameterError("--format parquet needs pyarrow, which is not installed",
+                                 fix="install it with `pip install \"crmlab[scale]\"` (or `pip install pyarrow`), "
+                                     "or write CSV (the default)")
+    n_customers = 5000 if args.customers is None else args.customers
     params = WorldParams()
     if args.settings:
         params = params.override(dict(args.settings))
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    progress = args.progress if args.progress is not None else args.customers >= 100_000
+    progress = args.progress if args.progress is not None else (
+        args.transactions >= 1_000_000 if args.transactions is not None else n_customers >= 100_000)
     out = check_output_dir(args.out, "--out", force=args.force)
-    world = generate_world(seed=seed, n_customers=args.customers, months=args.months, start=args.start,
+    if parquet:
+        from .synth import parquet as pq_world
+
+        if args.transactions is not None:
+            meta = pq_world.stream_transactions_parquet(out, seed=seed, n_transactions=args.transactions,
+                                                        months=args.months, start=args.start, params=params,
+                                                        progress=progress)
+        else:
+            meta = pq_world.generate_world_parquet(out, seed=seed, n_customers=n_customers, months=args.months,
+                                                   start=args.start, params=params, progress=progress,
+                                                   mode="stream" if args.stream else "auto")
+        rows = ", ".join(f"{k} {v:,}" for k, v in meta["rows"].items())
+        how = (" (streamed: customers, transactions and memberships only, drawn from the stream's own random "
+               "numbers, not the rows of this seed's CSV world)" if meta.get("mode") == "stream" else "")
+        print(f"wrote a SYNTHETIC world (seed {seed}) as Parquet to {out}: {rows}{how}")
+        return 0
+    from .synth import generate_world
+
+    world = generate_world(seed=seed, n_customers=n_customers, months=args.months, start=args.start,
                            params=params, progress=progress)
     world.save(out, force=args.force)
     rows = ", ".join(f"{k} {v:,}" for k, v in world.meta["rows"].items())
