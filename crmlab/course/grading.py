@@ -1205,6 +1205,9 @@ def _grade_item(item: dict, spec: dict, checker, limits, slot: int, mode: str) -
         if any(isinstance(e, Mapping) and e.get("ename") == "MemoryError" for e in errors):
             notes.append(f"a cell ran out of memory (limit {limits.memory_mb} MB)")
     questions = checker.check(spec, item["world"], answers)
+    # the plain answers are kept for audits (what did the student hand in?), large ones as a digest
+    record["answers"] = {k: (v if len(json.dumps(v)) <= 20_000 else {"t": "digest", "chars": len(json.dumps(v))})
+                         for k, v in answers.items() if k in spec["answers"]}
     record["questions"] = {q.name: {"points": q.points, "possible": q.possible, "manual": q.manual,
                                     "format_ok": q.format_ok, "messages": q.messages} for q in questions}
     record["notes"] = notes
@@ -1243,7 +1246,7 @@ def _prepare_out_dir(out_dir: Path, root: Path | None) -> dict:
 def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades", seed_map=None, *,
                       worlds_dir="build/worlds", timeout: float = 120, memory_mb: int = 2048, jobs: int = 1,
                       regrade: bool = False, unsafe: bool = False, progress: bool | None = None,
-                      on_result=None) -> pd.DataFrame:
+                      on_result=None, grace: float = 10) -> pd.DataFrame:
     """Grade submitted notebooks, each in its own sandbox, into a folder of grades.
 
     ``submissions`` is a folder (searched recursively; hidden files skipped; one sub-folder
@@ -1291,7 +1294,7 @@ def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades"
     if mode == "unavailable":
         raise sandbox.SandboxUnavailableError(
             f"cannot grade safely here: {sandbox.isolation_status().reason}", fix=sandbox._FIX)
-    limits = sandbox.SandboxLimits(timeout=float(timeout), memory_mb=int(memory_mb))
+    limits = sandbox.SandboxLimits(timeout=float(timeout), memory_mb=int(memory_mb), grace=float(grace))
     seeds = read_seed_map(seed_map) if seed_map is not None else {}
     skip = [Path(seed_map)] if seed_map is not None and not isinstance(seed_map, Mapping) else []
     root, items = _list_submissions(submissions, skip)

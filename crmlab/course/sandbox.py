@@ -72,6 +72,7 @@ class SandboxLimits:
     file_mb: int = 64
     disk_mb: int = 128
     output_mb: int = 64
+    grace: float = 10.0   # seconds between the notebook's deadline and killing its sandbox
 
 
 @dataclass
@@ -221,7 +222,7 @@ def _launch(config: dict, mode: str, timeout: float, output_cap: int, stage_dir:
             status = "too_large"
         elif code == _EXIT_SETUP and "crmlab sandbox:" in log_text:
             status = "setup"
-        elif chunks:
+        elif code == 0 and chunks:
             status = "ok"
         elif code is not None and code < 0:
             status = "killed"
@@ -231,9 +232,12 @@ def _launch(config: dict, mode: str, timeout: float, output_cap: int, stage_dir:
     if status == "setup":
         detail = next((ln for ln in log_text.splitlines() if "crmlab sandbox:" in ln), log_text.strip()[-300:])
     elif status == "killed":
-        detail = f"killed by {signal.Signals(-code).name}" if -code in signal.Signals._value2member_map_ else f"signal {-code}"
-    return SandboxResult(status, elapsed, b"".join(chunks) if status in ("ok", "timeout") else b"",
-                         code, detail, log_text)
+        try:
+            detail = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            detail = f"killed by signal {-code}"
+    export = b"" if status in ("too_large", "setup") else b"".join(chunks)
+    return SandboxResult(status, elapsed, export, code, detail, log_text)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -278,7 +282,7 @@ def run_notebook_cells(cells: list[str], answers: list[str], world, *, limits: S
         config["files"][_RUN_CONFIG] = json.dumps(run)
         config["argv"] = [sys.executable, "-I", "-B", "-m", "crmlab.course.runner", _RUN_CONFIG]
         # the runner exports at its own deadline; the sandbox is killed a little later
-        return _launch(config, mode, limits.timeout + 15, limits.output_mb * 1024 * 1024, stage)
+        return _launch(config, mode, limits.timeout + limits.grace, limits.output_mb * 1024 * 1024, stage)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -330,7 +334,7 @@ def _run_unsafe(run: dict, world, limits: SandboxLimits, stage: Path) -> Sandbox
         thread.start()
         status = None
         try:
-            proc.wait(timeout=limits.timeout + 15)
+            proc.wait(timeout=limits.timeout + limits.grace)
         except subprocess.TimeoutExpired:
             status = "timeout"
         _kill_group(proc)
