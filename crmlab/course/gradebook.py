@@ -308,7 +308,7 @@ def write_all(out_dir: Path, records: list[dict], specs: Mapping) -> dict:
 
 def _gradebooks(table: pd.DataFrame, records: list[dict], specs: Mapping) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Canvas and Moodle gradebook imports: one row per student, one column per exercise."""
-    exercises = sorted({e for e in table["exercise"].dropna()}, key=_natural)
+    exercises = sorted({e for e in table["exercise"].dropna() if e in specs}, key=_natural)
     usable = [not r.get("duplicate") for r in records]
     scores: dict = defaultdict(dict)
     students: list[str] = []

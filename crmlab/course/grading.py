@@ -1431,8 +1431,14 @@ def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades"
 
     # results already on disk (and files that cannot be graded) are written first
     for key, record in list(records.items()):
-        if results_dir is not None and record.get("status") != "graded":
-            _write_json(results_dir / f"{key}.json", record)
+        target = results_dir / f"{key}.json" if results_dir is not None else None
+        if target is not None and record.get("status") != "graded":
+            try:
+                unchanged = json.loads(target.read_text(encoding="utf-8")) == json.loads(json.dumps(record))
+            except (OSError, ValueError):
+                unchanged = False
+            if not unchanged:
+                _write_json(target, record)
     bar = _progress(None, progress, "grading", "submission", total=len(todo))
     if jobs == 1 or len(todo) <= 1:
         for key, item, record in todo:
