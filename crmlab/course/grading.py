@@ -562,6 +562,24 @@ class _Shipped:
         return found
 
 
+_EXPLANATION = re.compile(r"^\s*(?:#+\s*|\*\*?|_)?\s*(?:why|solution|answer|explanation)\b", re.IGNORECASE)
+
+
+def _reveals(text: str, choice: dict | None) -> bool:
+    """Whether a markdown cell reads as the explanation of an answer (or names the key)."""
+    if _EXPLANATION.match(text):
+        return True
+    if choice:
+        key = re.escape(choice["key"])
+        return bool(re.search(rf"\({key}\)|\*\*{key}\.?\*\*|\banswer\s+(?:is\s+)?\(?{key}\b", text,
+                              re.IGNORECASE))
+    return False
+
+
+def _without_magics(source: str) -> str:
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.split("\n"))
+
+
 def _short(text: str, width: int = 90) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -672,6 +690,26 @@ def check_student_copy(student_nb, master_nb, shipped_dir=None) -> list[str]:
                                         f"`{name}` ({where}): `{_short(ast.get_source_segment(textwrap.dedent(source), node) or ast.unparse(node))}` "
                                         f"(a blank copy reads `{name} = ...`)")
 
+        # explanations of the answer outside the solution block (after it, or after END QUESTION)
+        # are shipped as they are: "Why (b)? ..." hands the key to every student
+        choice = _choice(q)
+        for zone, kind, source in q.cells:
+            if zone == "after" and kind == "markdown" and _reveals(source, choice):
+                lines = [n for line in source.split("\n") if (n := _norm_line(line))]
+                if any(line in found for line in lines):
+                    problems.append(f"{q.name}: an explanation of the answer sits outside the solution block and is "
+                                    f"shipped to students: `{_short(source, 70)}` (move it between the raw "
+                                    "BEGIN SOLUTION / END SOLUTION cells)")
+
+    # a blanked solution line inside a multi-line statement leaves code that cannot run
+    for where, source in shipped.code_cells:
+        if _parse(_without_magics(source)) is None:
+            try:
+                compile(_without_magics(source), where, "exec")
+            except SyntaxError as err:
+                problems.append(f"the student copy's code is not valid Python ({where}, line {err.lineno}: "
+                                f"{err.msg}): mark a multi-line solution with a `# BEGIN SOLUTION` / "
+                                "`# END SOLUTION` comment block, not `# SOLUTION` on each line")
     problems.extend(shipped.hidden_flags)
     for where, text, is_code in shipped.pieces:
         if not is_code:
@@ -879,25 +917,33 @@ def build_all(exercises_dir="exercises", out_dir="build/exercises", names=None,
 STUDENT_COPIES = "student-exercises"
 
 
-def publish_student_copy(student_nb, to=STUDENT_COPIES) -> Path:
-    """Copy a built (and checked) student copy to ``to/NAME.ipynb``, the folder students open.
-
-    Only the notebook is published: its format checks travel in its metadata. The copy is
-    written with sorted keys and no volatile metadata, so publishing an unchanged master
-    leaves the file byte-identical.
-    """
+def student_copy_text(student_nb) -> tuple[str, str]:
+    """(exercise name, the text to publish) of a built student copy: sorted keys, no volatile
+    metadata, so publishing an unchanged master leaves the file byte-identical."""
     import nbformat
 
     nb = _read_notebook(student_nb, "student notebook")
     name = _assignment_name(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata.get("language_info", {}).pop("version", None)
-    for cell in nb.cells:
+    import hashlib
+
+    for index, cell in enumerate(nb.cells):
         for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
             cell.metadata.pop(key, None)
+        # otter gives the cells it adds random ids; stable ones keep the published file stable
+        cell["id"] = hashlib.sha1(f"{name}/{index}/{cell.cell_type}/{cell.source}".encode()).hexdigest()[:8]
+    return name, nbformat.writes(nb) + "\n"
+
+
+def publish_student_copy(student_nb, to=STUDENT_COPIES) -> Path:
+    """Copy a built (and checked) student copy to ``to/NAME.ipynb``, the folder students open.
+
+    Only the notebook is published: its format checks travel in its metadata.
+    """
+    name, text = student_copy_text(student_nb)
     target = Path(to) / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = nbformat.writes(nb) + "\n"
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
     return target
@@ -965,6 +1011,9 @@ def world_for_seed(seed: int, worlds_dir="build/worlds") -> Path:
     try:
         generate_world(seed=seed, **_SEED_WORLD).save(tmp)
         _mark(tmp, "world", world=key)
+        # readable by the sandbox's unprivileged user (mkdtemp makes the folder private)
+        for path in [tmp, *tmp.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
         if target.exists():
             shutil.rmtree(target)  # marked by _mark above in an earlier run: ours to replace
         os.replace(tmp, target)
