@@ -17,28 +17,36 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help install lab test test-min unit nbtest notebooks data exercises grade lock bench lint clean
+.PHONY: help install lab test test-min test-spark unit nbtest notebooks data exercises grade lock bench lint clean site site-check
 
 help:
 	@echo "make lab        open JupyterLab on the course (installs on first run)"
 	@echo "make test       run the whole suite: unit, recovery, replication, notebooks, exercises"
 	@echo "make test-min   the unit tests in build/venv-min, with the lowest versions pyproject.toml allows"
+	@echo "make test-spark crmlab.scale on Spark local[2] (installs the spark extra; needs Java 17)"
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and autograders into build/exercises"
 	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds; JOBS=n in parallel;"
 	@echo "                FORCE=1 replaces an existing GRADES file)"
 	@echo "make bench      run the benchmarks (not part of the tests)"
+	@echo "make site       build the course site (English + 中文, offline) into build/site"
+	@echo "make site-check check build/site and take browser screenshots into build/site-check"
 	@echo "make lock       re-resolve constraints.txt (exact versions) on purpose"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading]"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,scale,docs]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name crmlab --display-name "Python 3 (crmlab)" > /dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+SPARK_STAMP := $(VENV)/.crmlab-spark-installed
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,scale,spark,docs]"
+	@touch $(SPARK_STAMP)
 
 # Rooted at the repository (notebooks/ and exercises/ side by side), opening the welcome
 # notebook; new notebooks get the crmlab kernel. Root (containers, CI boxes) needs --allow-root.
@@ -65,6 +73,10 @@ $(MIN_STAMP): pyproject.toml constraints-min.txt
 test-min: $(MIN_STAMP)
 	$(MIN_VENV)/bin/python -m pytest -n $(WORKERS) --dist loadscope -p no:cacheprovider tests crmlab --doctest-modules
 
+# Spark tests run apart (a JVM start costs seconds): local[2], bound to 127.0.0.1, no UI
+test-spark: $(SPARK_STAMP)
+	CRMLAB_TEST_SPARK=1 SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest tests/test_scale_spark.py
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope tests crmlab --doctest-modules
 
@@ -87,6 +99,12 @@ grade: $(STAMP)
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+site: $(STAMP)
+	$(BIN)/crmlab site build --out build/site
+
+site-check: $(STAMP)
+	$(BIN)/crmlab site check --site build/site --out build/site-check
+
 lint: $(STAMP)
 	$(BIN)/ruff check crmlab tests benchmarks
 
@@ -94,7 +112,7 @@ lock:
 	rm -rf build/lockenv
 	$(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading]"
+	build/lockenv/bin/python -m pip install --quiet --editable ".[dev,grading,scale,spark,docs]"
 	build/lockenv/bin/python -m pip freeze --exclude-editable | grep -v "^crmlab" > constraints.txt
 	rm -rf build/lockenv
 

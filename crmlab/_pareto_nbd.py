@@ -19,7 +19,7 @@ panels double in width from t_x (the integrand is log-convex and steepest there)
 nodes give the analytic gradient. One code path covers alpha >= beta, alpha < beta and
 alpha = beta; ``tests/test_btyd.py`` checks it against ``mpmath.hyp2f1`` at 50 digits.
 
->>> from crmlab.clv import load_cdnow
+>>> from crmlab.datasets import load_cdnow
 >>> m = ParetoNBDFitter().fit(load_cdnow("summary"))
 >>> m.params_.round(2).tolist(), round(m.log_likelihood_, 2)
 ([0.55, 10.58, 0.61, 11.67], -9594.97)

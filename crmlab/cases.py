@@ -147,7 +147,7 @@ class CaseResult:
             lines += ["", "Estimate vs planted truth:"]
             w = max(len(str(q)) for q in rec.index)
             for q, r in rec.iterrows():
-                ci = "" if pd.isna(r["ci_low"]) else f" (95% CI {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+                ci = "" if pd.isna(r["ci_lower"]) else f" (95% CI {_fmt(r['ci_lower'])} to {_fmt(r['ci_upper'])})"
                 inside = "" if pd.isna(r["inside_ci"]) else ("  inside CI" if r["inside_ci"] else "  OUTSIDE CI")
                 lines.append(f"  {q:<{w}}  {_fmt(r['estimate'])}{ci}; planted {_fmt(r['planted'])}{inside}")
         lines += ["", f"Decision rule: {c.rule}", f"Decision: {self.decision}",
@@ -219,10 +219,10 @@ def _fmt_overrides(o: Mapping) -> str:
 
 
 def _recovery(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["quantity", "estimate", "ci_low", "ci_high", "planted"]).set_index("quantity")
+    df = pd.DataFrame(rows, columns=["quantity", "estimate", "ci_lower", "ci_upper", "planted"]).set_index("quantity")
     df = df.astype(float)
-    has_ci = df["ci_low"].notna() & df["planted"].notna()
-    inside = (df["ci_low"] <= df["planted"]) & (df["planted"] <= df["ci_high"])
+    has_ci = df["ci_lower"].notna() & df["planted"].notna()
+    inside = (df["ci_lower"] <= df["planted"]) & (df["planted"] <= df["ci_upper"])
     df["inside_ci"] = inside.where(has_ci).astype(object)
     return df
 
@@ -243,7 +243,7 @@ def _analyse_securities(world, a: Mapping) -> dict:
     untreated = panel[panel["crm_live"] == 0]
     r0 = 1 - untreated["members_churned"].sum() / untreated["members_start"].sum()
     eco = strategy.economics_from_data(world.customers, world.memberships, world.transactions, by=None,
-                                       fee_margin=a["fee_margin"], annual_discount=a["annual_discount"]).iloc[0]
+                                       fee_margin=a["fee_margin"], annual_discount_rate=a["annual_discount"]).iloc[0]
     m, d = float(eco["monthly_margin"]), float(eco["monthly_discount"])
 
     def gain(effect):  # customer equity per member at the raised retention minus at the baseline
@@ -271,16 +271,17 @@ def _analyse_securities(world, a: Mapping) -> dict:
     g_true = gain(planted)
     t_choice, t_text = rule(g_true)
     ws, we = _window(world)
-    growth = strategy.growth_matrix(world.transactions, we - pd.DateOffset(years=1), we, customers=world.customers)
+    growth = strategy.growth_matrix(world.transactions, we - pd.DateOffset(years=1), we - pd.Timedelta(days=1),
+                                    customers=world.customers)
     value_table = pd.DataFrame({
         "att_monthly_retention": [lo, att, hi, planted],
         "equity_gain_per_member": [g_lo, g, g_hi, g_true],
-    }, index=pd.Index(["ci_low", "estimate", "ci_high", "planted"], name="scenario"))
+    }, index=pd.Index(["ci_lower", "estimate", "ci_upper", "planted"], name="scenario"))
     value_table["value_remaining_branches"] = value_table["equity_gain_per_member"] * n_target
     value_table["rollout_cost"] = cost * n_target
     value_table["net_value"] = value_table["value_remaining_branches"] - value_table["rollout_cost"]
     figures = {
-        "att_monthly_retention": att, "att_ci_low": lo, "att_ci_high": hi,
+        "att_monthly_retention": att, "att_ci_lower": lo, "att_ci_upper": hi,
         "twfe_estimate": float(did.summary.loc["twfe", "estimate"]),
         "baseline_monthly_retention": float(r0), "monthly_margin_per_member": m,
         "equity_gain_per_member": g, "members_in_branches_not_live": n_target,
@@ -295,7 +296,7 @@ def _analyse_securities(world, a: Mapping) -> dict:
         "tables": {"did_estimators": did.summary, "rollout_value": value_table,
                    "group_att": did.group_att_, "growth_matrix": growth},
         "recovery": _recovery([{"quantity": "ATT on monthly retention (imputation DiD)", "estimate": att,
-                                "ci_low": lo, "ci_high": hi, "planted": planted}]),
+                                "ci_lower": lo, "ci_upper": hi, "planted": planted}]),
         "choice": choice, "decision": decision, "choice_under_truth": t_choice,
         "decision_under_truth": (f"{t_text} (planted ATT {planted:+.4f}, equity gain {g_true:,.0f} CNY per "
                                  f"member vs cost {cost:,.0f})"),
@@ -323,16 +324,16 @@ def _analyse_manufacturer(world, a: Mapping) -> dict:
     linker = dq.RecordLinker(threshold=a["link_threshold"], seed=0).fit(records)
     link = linker.evaluate(world.silo_matches)
     panel = service.SupplyChainPanel().fit(world.b2b_accounts)
-    summ = panel.summary.set_index("term")
+    summ = panel.summary.droplevel("equation")
     b2b = world.b2b_accounts
     sc_truth = world.truth["supply_chain"]
     rows = []
     for drv, (zh, sign, key) in _LEVERS.items():
         step = float(b2b[drv].std()) * a["step_sd"]
-        coef, lo, hi = (float(summ.loc[drv, c]) for c in ("estimate", "ci_low", "ci_high"))
+        coef, lo, hi = (float(summ.loc[drv, c]) for c in ("estimate", "ci_lower", "ci_upper"))
         g = sorted([sign * lo * step, sign * hi * step])
         rows.append({"driver": drv, "driver_zh": zh, "improvement_step": sign * step, "coef": coef,
-                     "satisfaction_gain": sign * coef * step, "gain_ci_low": g[0], "gain_ci_high": g[1],
+                     "satisfaction_gain": sign * coef * step, "gain_ci_lower": g[0], "gain_ci_upper": g[1],
                      "planted_coef": float(sc_truth[key]), "planted_gain": sign * float(sc_truth[key]) * step})
     levers = pd.DataFrame(rows).set_index("driver").sort_values("satisfaction_gain", ascending=False)
     sow = b2b["share_of_wallet"].mean()
@@ -354,19 +355,19 @@ def _analyse_manufacturer(world, a: Mapping) -> dict:
     step_txt = f"{levers.loc[best, 'improvement_step']:+.2f}"
     decision = (f"Improve {best} ({levers.loc[best, 'driver_zh']}) first: a one-SD improvement ({step_txt}) "
                 f"raises account satisfaction by {levers.loc[best, 'satisfaction_gain']:.2f} points "
-                f"(95% CI {levers.loc[best, 'gain_ci_low']:.2f} to {levers.loc[best, 'gain_ci_high']:.2f}) and "
+                f"(95% CI {levers.loc[best, 'gain_ci_lower']:.2f} to {levers.loc[best, 'gain_ci_upper']:.2f}) and "
                 f"share of wallet by about {levers.loc[best, 'share_of_wallet_gain_pts']:.2f} points; next is "
                 f"{second} ({levers.loc[second, 'satisfaction_gain']:.2f}). Run CRM on the unified view: "
                 f"{n_ent:,} customers, not {n_rec:,} system records (pairwise F1 {link['f1']:.3f}).")
     recov = [{"quantity": f"satisfaction per unit of {drv}", "estimate": float(summ.loc[drv, "estimate"]),
-              "ci_low": float(summ.loc[drv, "ci_low"]), "ci_high": float(summ.loc[drv, "ci_high"]),
+              "ci_lower": float(summ.loc[drv, "ci_lower"]), "ci_upper": float(summ.loc[drv, "ci_upper"]),
               "planted": float(sc_truth[key])} for drv, (_, _, key) in _LEVERS.items()]
     recov.append({"quantity": "share-of-wallet logit per satisfaction point", "estimate": b_sow,
-                  "ci_low": float(summ.loc["account_satisfaction", "ci_low"]),
-                  "ci_high": float(summ.loc["account_satisfaction", "ci_high"]),
+                  "ci_lower": float(summ.loc["account_satisfaction", "ci_lower"]),
+                  "ci_upper": float(summ.loc["account_satisfaction", "ci_upper"]),
                   "planted": float(sc_truth["share_of_wallet_logit_per_satisfaction_point"])})
-    recov.append({"quantity": "customers in the silos (linkage)", "estimate": n_ent, "ci_low": np.nan,
-                  "ci_high": np.nan, "planted": int(link["entities_true"])})
+    recov.append({"quantity": "customers in the silos (linkage)", "estimate": n_ent, "ci_lower": np.nan,
+                  "ci_upper": np.nan, "planted": int(link["entities_true"])})
     return {
         "figures": figures,
         "tables": {"levers": levers, "linkage": link.to_frame("vs true matches"),
@@ -395,8 +396,9 @@ def _analyse_retailer(world, a: Mapping) -> dict:
     share = tx.groupby("customer_id")["discount_used"].mean()
     camp["coupon_share"] = camp["customer_id"].map(share).fillna(0.0).to_numpy()
     camp["tier"] = np.where(camp["coupon_share"] >= a["coupon_user_threshold"], "coupon_users", "other_members")
-    overall = ex.retention_difference(camp).iloc[0]
-    tiers = ex.retention_difference(camp, by="tier").set_index("tier")
+    names = {"estimate": "uplift"}  # the estimate is the uplift in 6-month retention
+    overall = ex.retention_difference(camp).rename(columns=names).iloc[0]
+    tiers = ex.retention_difference(camp, by="tier").rename(columns=names).rename_axis("tier")
     lat = world.latent.set_index("customer_id")["campaign_expected_uplift"]
     camp["planted_uplift"] = camp["customer_id"].map(lat).to_numpy()
     tiers["planted_uplift"] = camp.groupby("tier")["planted_uplift"].mean()
@@ -405,7 +407,7 @@ def _analyse_retailer(world, a: Mapping) -> dict:
         ex.minimum_detectable_uplift(float(r["rate_control"]), int(min(r["n_treated"], r["n_control"])))
         for _, r in tiers.iterrows()]
     eco = strategy.economics_from_data(world.customers, world.memberships, world.transactions, by=None,
-                                       fee_margin=a["fee_margin"], annual_discount=a["annual_discount"]).iloc[0]
+                                       fee_margin=a["fee_margin"], annual_discount_rate=a["annual_discount"]).iloc[0]
     value = float(eco["clv"])
     cost = float(camp.loc[camp["treatment"] == 1, "offer_cost"].mean())
     breakeven = cost / value
@@ -427,7 +429,7 @@ def _analyse_retailer(world, a: Mapping) -> dict:
     planted_all = float(world.truth["campaign"]["expected_uplift"])
     figures = {
         "campaign_members": len(camp), "uplift_all": float(overall["uplift"]),
-        "uplift_all_ci_low": float(overall["lower"]), "uplift_all_ci_high": float(overall["upper"]),
+        "uplift_all_ci_lower": float(overall["ci_lower"]), "uplift_all_ci_upper": float(overall["ci_upper"]),
         "uplift_coupon_users": float(tiers.loc["coupon_users", "uplift"]),
         "uplift_other_members": float(tiers.loc["other_members", "uplift"]),
         "share_coupon_users": float((camp["tier"] == "coupon_users").mean()),
@@ -440,12 +442,12 @@ def _analyse_retailer(world, a: Mapping) -> dict:
                 f"detect uplifts of about {tiers['min_detectable_uplift'].max():.3f} with 80% power, so "
                 f"treat the split as a pilot result.")
     recov = [{"quantity": "uplift, all members", "estimate": float(overall["uplift"]),
-              "ci_low": float(overall["lower"]), "ci_high": float(overall["upper"]), "planted": planted_all}]
+              "ci_lower": float(overall["ci_lower"]), "ci_upper": float(overall["ci_upper"]), "planted": planted_all}]
     for t in ("coupon_users", "other_members"):
         recov.append({"quantity": f"uplift, {t.replace('_', ' ')}", "estimate": float(tiers.loc[t, "uplift"]),
-                      "ci_low": float(tiers.loc[t, "lower"]), "ci_high": float(tiers.loc[t, "upper"]),
+                      "ci_lower": float(tiers.loc[t, "ci_lower"]), "ci_upper": float(tiers.loc[t, "ci_upper"]),
                       "planted": float(tiers.loc[t, "planted_uplift"])})
-    cols = ["members", "n_treated", "n_control", "rate_treated", "rate_control", "uplift", "lower", "upper",
+    cols = ["members", "n_treated", "n_control", "rate_treated", "rate_control", "uplift", "ci_lower", "ci_upper",
             "planted_uplift", "min_detectable_uplift", "profit_per_member_offered", "planted_profit_per_member"]
     return {
         "figures": figures, "tables": {"tiers": tiers[cols]},
@@ -502,7 +504,7 @@ def _analyse_financial(world, a: Mapping) -> dict:
             return "roll_out", "roll automated service out to the branches that are not live yet"
         return "review", "review the service process redesign before rolling out further"
 
-    choice, text = rule(float(live["ci_high"]), gain)
+    choice, text = rule(float(live["ci_upper"]), gain)
     t_choice, t_text = rule(float(truth_s["golive_log_response_time"]), t_gain)
     month = pd.to_datetime(tickets["opened_at"]).dt.to_period("M").dt.to_timestamp()
     gl = golive.reindex(tickets["customer_id"].map(branch)).to_numpy()
@@ -510,24 +512,24 @@ def _analyse_financial(world, a: Mapping) -> dict:
     by_status = service.service_metrics(tickets.assign(status=status), by="status")
     figures = {
         "tickets": len(tickets), "golive_log_response_effect": float(live["estimate"]),
-        "golive_effect_ci_low": float(live["ci_low"]), "golive_effect_ci_high": float(live["ci_high"]),
+        "golive_effect_ci_lower": float(live["ci_lower"]), "golive_effect_ci_upper": float(live["ci_upper"]),
         "response_time_change_pct": 100 * float(np.expm1(live["estimate"])),
         "csat_log_response_coef": float(b["estimate"]),
         "tickets_in_branches_not_live": len(target), "top2_csat_now": before, "top2_csat_after_rollout": after,
         "top2_csat_gain": gain, "min_top2_gain": float(min_gain),
     }
     decision = (f"{text.capitalize()}. Go-live cut first-response times by {-figures['response_time_change_pct']:.0f}% "
-                f"(log effect {live['estimate']:+.3f}, 95% CI {live['ci_low']:+.3f} to {live['ci_high']:+.3f}); "
+                f"(log effect {live['estimate']:+.3f}, 95% CI {live['ci_lower']:+.3f} to {live['ci_upper']:+.3f}); "
                 f"through the CSAT model that lifts the predicted top-2-box CSAT of the not-yet-live branches' "
                 f"tickets from {before:.3f} to {after:.3f} ({100 * gain:+.1f} points; threshold "
                 f"{100 * min_gain:.1f}).")
     recov = [{"quantity": "go-live effect on log first-response time", "estimate": float(live["estimate"]),
-              "ci_low": float(live["ci_low"]), "ci_high": float(live["ci_high"]),
+              "ci_lower": float(live["ci_lower"]), "ci_upper": float(live["ci_upper"]),
               "planted": float(truth_s["golive_log_response_time"])}]
     for term in ("log_first_response_hours", "first_contact_resolution", "complaint"):
         r = cs.summary.loc[term]
         recov.append({"quantity": f"CSAT ordered logit: {term}", "estimate": float(r["estimate"]),
-                      "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]), "planted": float(tl[term])})
+                      "ci_lower": float(r["ci_lower"]), "ci_upper": float(r["ci_upper"]), "planted": float(tl[term])})
     return {
         "figures": figures,
         "tables": {"response_time_model": rt.summary, "csat_model": cs.summary, "service_by_status": by_status},
@@ -579,7 +581,7 @@ def _analyse_ecommerce(world, a: Mapping) -> dict:
 
     ws, we = _window(world)
     long = ch.start_stop_frame(world.memberships, world.customers, world.tickets, world.branches,
-                               window_start=ws, window_end=we)
+                               window_start=ws, as_of=we)
     # the firm's satisfaction index, taken here as measured without error (world.latent):
     # noisy survey scores would attenuate its hazard ratio (notebook 08)
     sat = world.latent.set_index("customer_id")["satisfaction"]
@@ -595,7 +597,7 @@ def _analyse_ecommerce(world, a: Mapping) -> dict:
                                     size=int(a["interval_draws"]))
     sims = _lever_reductions(long, pd.DataFrame(draws, columns=_CHURN_COVS), a)
     levers = pd.DataFrame({"lever": [_LEVER_TEXT[k] for k in est.index], "hazard_reduction": est,
-                           "ci_low": sims.quantile(0.025), "ci_high": sims.quantile(0.975),
+                           "ci_lower": sims.quantile(0.025), "ci_upper": sims.quantile(0.975),
                            "share_of_draws_best": sims.idxmax(axis=1).value_counts(normalize=True)
                            .reindex(est.index).fillna(0.0),
                            "planted_hazard_reduction": true})
@@ -614,12 +616,12 @@ def _analyse_ecommerce(world, a: Mapping) -> dict:
     }
     decision = (f"Invest first in {_LEVER_TEXT[best]}: it cuts the members' churn hazard by "
                 f"{100 * levers.loc[best, 'hazard_reduction']:.1f}% (95% interval "
-                f"{100 * levers.loc[best, 'ci_low']:.1f}-{100 * levers.loc[best, 'ci_high']:.1f}%, best in "
+                f"{100 * levers.loc[best, 'ci_lower']:.1f}-{100 * levers.loc[best, 'ci_upper']:.1f}%, best in "
                 f"{100 * levers.loc[best, 'share_of_draws_best']:.0f}% of draws), against "
                 f"{100 * levers.loc[second, 'hazard_reduction']:.1f}% for {_LEVER_TEXT[second]}. Track churn, "
                 f"complaints and satisfaction monthly and compare survey waves before and after (S002 Ch8 §2).")
     recov = [{"quantity": f"log HR {c}", "estimate": float(beta[c]),
-              "ci_low": float(np.log(cmp.loc[c, "hr_lower"])), "ci_high": float(np.log(cmp.loc[c, "hr_upper"])),
+              "ci_lower": float(np.log(cmp.loc[c, "hr_lower"])), "ci_upper": float(np.log(cmp.loc[c, "hr_upper"])),
               "planted": float(planted[c])} for c in _CHURN_COVS]
     return {
         "figures": figures, "tables": {"hazard_ratios": cmp, "levers": levers},
@@ -722,17 +724,17 @@ CASES: dict[str, Case] = {c.name: c for c in (
 
 
 _FIGURE_NAMES = {  # the key figures each analysis returns (kept in sync by the tests)
-    "securities_a": ["att_monthly_retention", "att_ci_low", "att_ci_high", "twfe_estimate",
+    "securities_a": ["att_monthly_retention", "att_ci_lower", "att_ci_upper", "twfe_estimate",
                      "baseline_monthly_retention", "monthly_margin_per_member", "equity_gain_per_member",
                      "members_in_branches_not_live", "rollout_cost_per_member", "net_value_of_rollout",
                      "revenue_share_loyalty_cell"],
     "manufacturer": ["silo_records", "customers_after_linkage", "true_customers_in_silos", "linkage_precision",
                      "linkage_recall", "linkage_f1", "link_threshold", "b2b_accounts", "best_lever_gain_points",
                      "second_lever_gain_points"],
-    "retailer": ["campaign_members", "uplift_all", "uplift_all_ci_low", "uplift_all_ci_high",
+    "retailer": ["campaign_members", "uplift_all", "uplift_all_ci_lower", "uplift_all_ci_upper",
                  "uplift_coupon_users", "uplift_other_members", "share_coupon_users", "value_per_retained_member",
                  "offer_cost", "breakeven_uplift"],
-    "financial": ["tickets", "golive_log_response_effect", "golive_effect_ci_low", "golive_effect_ci_high",
+    "financial": ["tickets", "golive_log_response_effect", "golive_effect_ci_lower", "golive_effect_ci_upper",
                   "response_time_change_pct", "csat_log_response_coef", "tickets_in_branches_not_live",
                   "top2_csat_now", "top2_csat_after_rollout", "top2_csat_gain", "min_top2_gain"],
     "ecommerce_churn": ["members", "churn_events", "hr_satisfaction_per_sd", "hr_recent_complaint",
@@ -851,11 +853,11 @@ def plot_recovery(results, ax=None):
                              fix="pass run_case(...) output")
     rows = []
     for res in results:
-        rec = res.recovery.dropna(subset=["ci_low", "planted"])
+        rec = res.recovery.dropna(subset=["ci_lower", "planted"])
         rec = rec[rec["planted"] != 0]
         for q, r in rec.iterrows():
             p = r["planted"]
-            lo, hi = sorted([r["ci_low"] / p, r["ci_high"] / p])
+            lo, hi = sorted([r["ci_lower"] / p, r["ci_upper"] / p])
             rows.append((f"{res.name}: {q}", r["estimate"] / p, lo, hi))
     if ax is None:
         _, ax = plots.subplots(figsize=(9.5, 0.36 * len(rows) + 1.4))

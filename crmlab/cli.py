@@ -90,7 +90,59 @@ def build_parser() -> argparse.ArgumentParser:
     nbk.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (default 600)")
     _add_exercises_parser(sub)
     _add_case_parser(sub)
+    _add_site_parser(sub)
     return parser
+
+
+def _add_site_parser(sub) -> None:
+    site = sub.add_parser(
+        "site", help="build the course site (HTML, offline, English + 中文) and check it in a browser",
+        description="`build` renders the notebooks (stored outputs), the exercises' student copies, the "
+                    "data dictionary, glossary, sources and API reference into a static site; `check` "
+                    "checks its links and that nothing is fetched from the network, then takes headless "
+                    "Chromium screenshots (skipped, with a message, when Chromium is absent).",
+        epilog="Examples: crmlab site build; crmlab site build --fast; crmlab site check; "
+               "python -m http.server -d build/site")
+    actions = site.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = actions.add_parser("build", help="build the site (make site)",
+                               description="Build the course site; warnings are errors.")
+    build.add_argument("--out", default="build/site", help="output folder (default build/site)")
+    build.add_argument("--fast", action="store_true",
+                       help="leave out the exercises' student copies (no otter-grader run)")
+    build.add_argument("--lang", dest="languages", action="append", choices=["en", "zh"], default=None,
+                       help="build only this language (repeatable; default: both)")
+    check = actions.add_parser("check", help="check a built site and take screenshots (make site-check)",
+                               description="Check links and offline use of a built site, then take "
+                                           "screenshots of key pages at desktop and phone widths.")
+    check.add_argument("--site", default="build/site", help="the built site (default build/site)")
+    check.add_argument("--out", default="build/site-check", help="screenshot folder (default build/site-check)")
+    check.add_argument("--no-screenshots", action="store_true", help="only check links and offline use")
+
+
+def _site(args) -> int:
+    from .course import site
+
+    if args.action == "build":
+        built = site.build_site(args.out, languages=args.languages or ("en", "zh"), fast=args.fast)
+        pages = ", ".join(f"{lang} {n}" for lang, n in built.pages.items())
+        print(f"built the course site in {built.out} ({pages} pages) in {built.seconds:.0f} s; "
+              f"serve it with: python -m http.server -d {args.out}")
+        return 0
+    from .course import site_check
+
+    problems = site.check_site(args.site)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"{args.site}: {len(problems)} problem(s) with links or offline use")
+    if not args.no_screenshots:
+        seen = site_check.take_screenshots(args.site, args.out)
+        for problem in seen.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        if seen.screenshots:
+            print(f"{len(seen.screenshots)} screenshot(s) in {args.out}: look at them; "
+                  f"{len(seen.problems)} problem(s) seen in the browser")
+        problems += seen.problems
+    return 1 if problems else 0
 
 
 def _add_case_parser(sub) -> None:
@@ -306,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    commands = {"notebooks": _notebooks, "exercises": _exercises, "case": _case, "generate": _generate}
+    commands = {"notebooks": _notebooks, "exercises": _exercises, "case": _case, "generate": _generate,
+                "site": _site}
     debug = os.environ.get("CRMLAB_DEBUG", "").strip() not in ("", "0")
     try:
         return commands[args.command](args)

@@ -35,6 +35,7 @@ mangled copies of the master data with a known answer key (``world.silo_matches`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -45,18 +46,26 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special, stats
+from scipy import sparse, special
 
-from .errors import ConvergenceError, DataValidationError, ParameterError
+from .base import Fitter, normal_quantile, summary_frame
+from .errors import ColumnError, ConvergenceError, DataValidationError, ParameterError
 from .validation import (
+    check_binary,
+    check_ci_level,
+    check_column_list,
+    check_column_name,
+    check_count,
     check_dates,
-    check_fitted,
     check_frame,
     check_not_empty,
+    check_option,
     check_probability,
     check_random_state,
     check_scalar,
+    check_timestamp,
     check_unique,
+    coding_advice,
     require_columns,
 )
 
@@ -109,6 +118,20 @@ def _missing(s: pd.Series) -> pd.Series:
     """NaN/None and blank strings both count as missing (systems export '' for unknown)."""
     blank = s.astype("string").str.strip().eq("").fillna(False) if s.dtype == object else False
     return s.isna() | blank
+
+
+def _keeps_index(name: str):
+    """Run a normaliser on positions and give the result the caller's index back, so that
+    duplicated index labels (concatenated extracts) cannot misplace values."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(values, *args, **kwargs):
+            s = _as_series(values, name)
+            out = fn(s.reset_index(drop=True), *args, **kwargs)
+            out.index = s.index
+            return out
+        return inner
+    return wrap
 
 
 def _as_series(values, name: str) -> pd.Series:
@@ -180,6 +203,7 @@ CITY_ALIASES: dict[str, str] = {
 }
 
 
+@_keeps_index("name")
 def normalize_name(values, extra_map: Mapping[str, str] | None = None) -> pd.Series:
     """Standard form of personal or company names for matching.
 
@@ -207,6 +231,7 @@ _PHONE_CLEAN = re.compile(r"[\s\-().]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
+@_keeps_index("phone")
 def normalize_phone(values, errors: str = "raise") -> pd.Series:
     """Mainland mobile numbers in any common format -> 11 digits (``13812345678``).
 
@@ -222,9 +247,7 @@ def normalize_phone(values, errors: str = "raise") -> pd.Series:
     ...
     crmlab.errors.DataValidationError: phone has 1 malformed number(s) that are not 11-digit mainland mobiles (first: '12345'). Fix: correct them at the source, drop them, or call normalize_phone(..., errors='coerce') to treat them as missing
     """
-    if errors not in ("raise", "coerce"):
-        raise ParameterError(f"errors must be 'raise' or 'coerce', got {errors!r}",
-                             fix="use errors='coerce' to turn malformed numbers into missing values")
+    check_option(errors, "errors", ["raise", "coerce"])
     s = _as_series(values, "phone")
     miss = _missing(s)
     raw = s.where(~miss).dropna()
@@ -252,6 +275,7 @@ def normalize_phone(values, errors: str = "raise") -> pd.Series:
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}$")
 
 
+@_keeps_index("email")
 def normalize_email(values, errors: str = "coerce") -> pd.Series:
     """Trim and lower-case e-mail addresses; blanks -> NaN.
 
@@ -261,9 +285,7 @@ def normalize_email(values, errors: str = "coerce") -> pd.Series:
     >>> normalize_email([" Li.Wei@QQ.COM ", "", "not-an-email"]).tolist()
     ['li.wei@qq.com', nan, nan]
     """
-    if errors not in ("raise", "coerce"):
-        raise ParameterError(f"errors must be 'raise' or 'coerce', got {errors!r}",
-                             fix="use errors='coerce' to turn invalid addresses into missing values")
+    check_option(errors, "errors", ["raise", "coerce"])
     s = _as_series(values, "email")
     miss = _missing(s)
     txt = s.where(~miss).dropna().astype(str).str.strip().str.lower()
@@ -277,6 +299,7 @@ def normalize_email(values, errors: str = "coerce") -> pd.Series:
     return out
 
 
+@_keeps_index("city")
 def normalize_city(values, aliases: Mapping[str, str] | None = None) -> pd.Series:
     """City names to one spelling: strip the 市 suffix, map English/pinyin via :data:`CITY_ALIASES`.
 
@@ -340,6 +363,8 @@ def standardize_records(extracts: Mapping[str, pd.DataFrame], *, id_col: str = "
     if not isinstance(extracts, Mapping) or not extracts:
         raise ParameterError("extracts must be a non-empty dict {system name: DataFrame}",
                              fix="e.g. {'sales': world.silo_sales, 'service': world.silo_service}")
+    check_column_name(id_col, "id_col")
+    check_option(phone_errors, "phone_errors", ["raise", "coerce"])
     parts = []
     for system, df in extracts.items():
         label = f"extract {system!r}"
@@ -395,12 +420,12 @@ def block_pairs(records: pd.DataFrame, keys: Sequence[str] = tuple(BLOCKING_KEYS
     >>> block_pairs(recs, keys=["phone", "name"]).values.tolist()
     [[0, 2, 'phone'], [0, 1, 'name']]
     """
-    require_columns(records, ["name", "phone", "email", "birth_year"], "records")
-    check_not_empty(records, "records", 2)
+    check_frame(records, "records", required=["name", "phone", "email", "birth_year"], numeric=["birth_year"],
+                min_rows=2)
     keys = list(keys)
     if not keys:
         raise ParameterError("keys is empty", fix=f"pass at least one of {list(BLOCKING_KEYS)}")
-    check_scalar(max_block_size, "max_block_size", numbers.Integral, 2)
+    check_count(max_block_size, "max_block_size", 2, 10_000_000)
     rec = records.reset_index(drop=True)
     frames, seen = [], None
     for key in keys:
@@ -499,6 +524,18 @@ def _phone_near(a, b) -> np.ndarray:
     return _phone_near_codes(_codes(a, 11), _codes(b, 11))
 
 
+def _pair_positions(pairs: pd.DataFrame, n: int, score=None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``i``/``j`` columns of ``pairs`` as row positions in a records frame of ``n`` rows."""
+    cols = ["i", "j", *([score] if score is not None else [])]
+    check_frame(pairs, "pairs", required=cols, numeric=cols, no_nan=cols, min_rows=0)
+    i, j = pairs["i"].to_numpy(dtype=float), pairs["j"].to_numpy(dtype=float)
+    if len(i) and (np.any(i != np.round(i)) or np.any(j != np.round(j))
+                   or min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= n):
+        raise DataValidationError("pairs['i'] and pairs['j'] must be row positions (0 .. len(records) - 1) "
+                                  "of the records frame", fix="build pairs with block_pairs(records) on the same records frame")
+    return i.astype(np.int64), j.astype(np.int64)
+
+
 def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Comparison levels of each candidate pair on every field of :data:`LINK_FIELDS`.
 
@@ -511,13 +548,9 @@ def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     >>> compare_pairs(recs, pd.DataFrame({"i": [0], "j": [1]})).iloc[0].tolist()
     [0, 1, 1, 1, -1, 1, 1]
     """
-    require_columns(records, list(LINK_FIELDS), "records")
-    require_columns(pairs, ["i", "j"], "pairs")
+    check_frame(records, "records", required=list(LINK_FIELDS), min_rows=0)
     rec = records.reset_index(drop=True)
-    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-    if len(i) and (min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= len(rec)):
-        raise DataValidationError("pairs refer to rows outside records",
-                                  fix="build pairs with block_pairs(records) on the same records frame")
+    i, j = _pair_positions(pairs, len(rec))
     out = pairs.copy()
     for field in LINK_FIELDS:
         codes, uniques = pd.factorize(rec[field], use_na_sentinel=True)
@@ -553,7 +586,7 @@ def _level_probs(levels: np.ndarray, n_levels: int, weights: np.ndarray | None =
     return counts / counts.sum()
 
 
-class RecordLinker:
+class RecordLinker(Fitter):
     """Link records of several systems into entities: blocking, Fellegi-Sunter scores, clusters.
 
     The Fellegi-Sunter model (1969) scores a candidate pair by summing, over fields, the
@@ -578,7 +611,8 @@ class RecordLinker:
 
     Attributes after ``fit``: ``records_`` (with ``entity_id``), ``pairs_`` (candidate pairs
     with levels, ``weight`` in bits and ``probability``), ``m_``, ``u_``, ``prior_``,
-    ``n_iter_``; ``summary`` (m, u and weight of every field level).
+    ``n_iter_``, ``n_obs_`` (records); ``summary`` (m, u and weight of every field level: a
+    table of model probabilities, not of estimates with intervals).
 
     >>> a = pd.DataFrame({"record_id": ["S1", "S2"], "name": ["張偉", "李娜"],
     ...                   "phone": ["13812345678", "13900001111"]})
@@ -589,10 +623,12 @@ class RecordLinker:
     [1, 2, 1, 3]
     """
 
+    _unit = "records"
+
     def __init__(self, *, blocking: Sequence[str] = DEFAULT_BLOCKING, threshold: float = 0.5,
                  max_block_size: int = 500, n_random_pairs: int = 300_000, max_iter: int = 500,
                  tol: float = 1e-8, seed=0):
-        self.blocking = tuple(blocking)
+        self.blocking = blocking
         self.threshold = threshold
         self.max_block_size = max_block_size
         self.n_random_pairs = n_random_pairs
@@ -601,25 +637,29 @@ class RecordLinker:
         self.seed = seed
 
     # -- fitting ---------------------------------------------------------------------
-    def _check(self):
+    def _check(self) -> tuple:
         check_probability(self.threshold, "threshold", open_interval=True)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, 1)
-        check_scalar(self.tol, "tol", numbers.Real, 0, low_inclusive=False)
-        check_scalar(self.max_block_size, "max_block_size", numbers.Integral, 2)
-        check_scalar(self.n_random_pairs, "n_random_pairs", numbers.Integral, 100)
-        if not self.blocking:
+        check_count(self.max_iter, "max_iter", 1, 100_000)
+        check_scalar(self.tol, "tol", numbers.Real, 0, 1, low_inclusive=False)
+        check_count(self.max_block_size, "max_block_size", 2, 100_000)
+        check_count(self.n_random_pairs, "n_random_pairs", 100, 50_000_000)
+        check_random_state(self.seed)
+        blocking = (self.blocking,) if isinstance(self.blocking, str) else tuple(self.blocking)
+        if not blocking:
             raise ParameterError("blocking is empty", fix=f"pass some of {list(BLOCKING_KEYS)}")
-        for key in self.blocking:
-            if key not in BLOCKING_KEYS:
-                raise ParameterError(f"unknown blocking key {key!r}", fix=f"use some of {list(BLOCKING_KEYS)}")
+        for key in blocking:
+            check_option(key, "blocking key", list(BLOCKING_KEYS))
+        return blocking
 
     def fit(self, records: pd.DataFrame, labels: pd.DataFrame | None = None) -> RecordLinker:
         """Block, compare, estimate m/u and cluster ``records`` (from :func:`standardize_records`)."""
-        self._check()
-        check_frame(records, "records", required=["system", "record_id", *LINK_FIELDS], min_rows=2)
+        blocking = self._check()
+        check_frame(records, "records", required=["system", "record_id", *LINK_FIELDS], min_rows=2,
+                    no_nan=["system", "record_id"])
         check_unique(records, ["system", "record_id"], "records")
+        check_frame(records, "records", numeric=["birth_year"])
         rec = records.reset_index(drop=True).copy()
-        pairs = block_pairs(rec, self.blocking, self.max_block_size)
+        pairs = block_pairs(rec, blocking, self.max_block_size)
         if len(pairs) == 0:
             raise DataValidationError("blocking produced no candidate pairs: no two records share a key",
                                       fix="add blocking keys (e.g. 'name') or check that the fields were normalised")
@@ -640,11 +680,14 @@ class RecordLinker:
         self.pairs_ = cmp
         rec["entity_id"] = cluster_pairs(rec, cmp, threshold=self.threshold).to_numpy()
         self.records_ = rec
+        self.n_obs_ = int(len(rec))
         return self
 
     def _fit_labelled(self, rec, cmp, labels, n_lv):
-        require_columns(labels, ["system", "record_id", "entity"], "labels")
-        check_not_empty(labels, "labels")
+        check_frame(labels, "labels", required=["system", "record_id", "entity"],
+                    no_nan=["system", "record_id"])
+        check_unique(labels.assign(system=labels["system"].astype(str), record_id=labels["record_id"].astype(str)),
+                     ["system", "record_id"], "labels")
         lab = labels.assign(system=labels["system"].astype(str), record_id=labels["record_id"].astype(str))
         key = rec[["system", "record_id"]].merge(lab, how="left", on=["system", "record_id"])["entity"]
         ent = key.to_numpy()
@@ -706,13 +749,8 @@ class RecordLinker:
         return w
 
     # -- results ---------------------------------------------------------------------
-    def _fitted(self):
-        check_fitted(self, "pairs_", "fit(records)")
-
-    @property
-    def summary(self) -> pd.DataFrame:
+    def _summary(self) -> pd.DataFrame:
         """m, u and match weight (bits, log2 m/u) of every comparison level."""
-        self._fitted()
         rows = []
         for f, levels in LINK_FIELDS.items():
             for code, label in levels.items():
@@ -721,9 +759,13 @@ class RecordLinker:
                              "weight_bits": np.log2(m / u)})
         return pd.DataFrame(rows).set_index(["field", "level"])
 
+    def _repr_fitted(self) -> str:
+        return (f"fitted on {self.n_obs_:,} records: {len(self.pairs_):,} candidate pairs, "
+                f"{self.records_['entity_id'].nunique():,} entities at threshold {self.threshold:g}")
+
     def predict(self, threshold: float | None = None) -> pd.DataFrame:
         """Records with the ``entity_id`` they get at ``threshold`` (default: the fitted one)."""
-        self._fitted()
+        self._check_fitted()
         thr = self.threshold if threshold is None else check_probability(threshold, "threshold",
                                                                          open_interval=True)
         out = self.records_.drop(columns="entity_id").copy()
@@ -732,7 +774,7 @@ class RecordLinker:
 
     def blocking_recall(self, truth: pd.DataFrame, entity_col: str = "customer_id") -> pd.Series:
         """Share of the true matching pairs that blocking proposed (pair completeness), by key."""
-        self._fitted()
+        self._check_fitted()
         ent = _truth_entities(self.records_, truth, entity_col)
         true_pairs = _n_pairs(pd.Series(ent).value_counts().to_numpy())
         i, j = self.pairs_["i"].to_numpy(), self.pairs_["j"].to_numpy()
@@ -752,6 +794,16 @@ class RecordLinker:
     def threshold_curve(self, truth: pd.DataFrame, thresholds=(0.05, 0.2, 0.5, 0.8, 0.95, 0.99),
                         subset=None, entity_col: str = "customer_id") -> pd.DataFrame:
         """Precision, recall and F1 of the clusters over a range of thresholds."""
+        self._check_fitted()
+        if isinstance(thresholds, (str, bytes)) or not hasattr(thresholds, "__iter__"):
+            raise ParameterError(f"thresholds must be a list of probabilities, got {thresholds!r}",
+                                 fix="e.g. thresholds=[0.05, 0.5, 0.95]")
+        thresholds = list(thresholds)
+        if not thresholds or len(thresholds) > 1000:
+            raise ParameterError(f"thresholds must list 1 to 1,000 probabilities, got {len(thresholds)}",
+                                 fix="e.g. thresholds=[0.05, 0.5, 0.95]")
+        for t in thresholds:
+            check_probability(t, "threshold", open_interval=True)
         rows = {float(t): self.evaluate(truth, float(t), subset, entity_col) for t in thresholds}
         return pd.DataFrame(rows).T.rename_axis("threshold")
 
@@ -759,7 +811,7 @@ class RecordLinker:
         """Histogram of candidate-pair match weights (matches sit to the right)."""
         from . import plots
 
-        self._fitted()
+        self._check_fitted()
         if ax is None:
             _, ax = plots.subplots()
         w = self.pairs_["weight"]
@@ -772,8 +824,8 @@ class RecordLinker:
 
 
 def cluster_pairs(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float = 0.5,
-                  score: str = "probability") -> pd.Series:
-    """Entities as connected components of the pairs scoring at least ``threshold``.
+                  score_col: str = "probability") -> pd.Series:
+    """Entities as connected components of the pairs whose ``score_col`` is at least ``threshold``.
 
     Returns an ``entity_id`` per record (1, 2, ... in order of first appearance). Connected
     components are transitive: a chain A-B, B-C puts A and C together even if A-C scored
@@ -785,11 +837,12 @@ def cluster_pairs(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float =
     [1, 1, 2, 3]
     """
     check_not_empty(records, "records")
-    require_columns(pairs, ["i", "j", score], "pairs")
+    score = check_column_name(score_col, "score_col")
     check_probability(threshold, "threshold")
     n = len(records)
+    ii, jj = _pair_positions(pairs, n, score)
     keep = pairs[score].to_numpy() >= threshold
-    i, j = pairs["i"].to_numpy()[keep], pairs["j"].to_numpy()[keep]
+    i, j = ii[keep], jj[keep]
     graph = sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
     _, comp = sparse.csgraph.connected_components(graph, directed=False)
     labels, _ = pd.factorize(comp)
@@ -802,8 +855,10 @@ def _n_pairs(sizes) -> int:
 
 
 def _truth_entities(records: pd.DataFrame, truth: pd.DataFrame, entity_col: str) -> np.ndarray:
-    require_columns(truth, ["system", "record_id", entity_col], "truth")
+    check_column_name(entity_col, "entity_col")
+    check_frame(truth, "truth", required=["system", "record_id", entity_col], min_rows=1)
     t = truth.assign(system=truth["system"].astype(str), record_id=truth["record_id"].astype(str))
+    check_unique(t, ["system", "record_id"], "truth")
     merged = records[["system", "record_id"]].merge(t[["system", "record_id", entity_col]],
                                                     how="left", on=["system", "record_id"])
     if merged[entity_col].isna().any():
@@ -878,16 +933,22 @@ def split_labelled(truth: pd.DataFrame, share: float = 0.3, seed=0,
     >>> sorted(set(lab["entity"]) | set(held.tolist()))
     [1, 2, 3]
     """
+    check_column_name(entity_col, "entity_col")
     check_frame(truth, "truth", required=["system", "record_id", entity_col], no_nan=[entity_col])
     check_probability(share, "share", open_interval=True)
     rng = check_random_state(seed)
-    ids = np.sort(truth[entity_col].unique())
+    ids = truth[entity_col].unique()
+    try:
+        ids = np.sort(ids)
+    except TypeError:  # ids of mixed types (numbers and text): a stable order all the same
+        ids = np.array(sorted(ids, key=lambda v: (type(v).__name__, str(v))), dtype=object)
     lab_ids = rng.choice(ids, size=max(1, int(round(share * len(ids)))), replace=False)
     labelled = truth[truth[entity_col].isin(lab_ids)]
     labels = pd.DataFrame({"system": labelled["system"].astype(str).to_numpy(),
                            "record_id": labelled["record_id"].astype(str).to_numpy(),
                            "entity": labelled[entity_col].to_numpy()})
-    return labels, np.setdiff1d(ids, lab_ids)
+    chosen = set(lab_ids.tolist())
+    return labels, np.array([i for i in ids if i not in chosen], dtype=ids.dtype)
 
 
 def single_customer_view(entities: pd.DataFrame) -> pd.DataFrame:
@@ -1003,6 +1064,7 @@ def profile(df: pd.DataFrame, name: str = "data", *, validators: Mapping | None 
     [0.25, 0.667, 0.333]
     """
     check_frame(df, name)
+    df = df.reset_index(drop=True)  # the profile does not depend on the index; duplicated labels would
     rules = dict(VALIDATORS)
     for col, rule in dict(validators or {}).items():
         if not (isinstance(rule, tuple) and len(rule) == 3 and callable(rule[1])):
@@ -1014,7 +1076,7 @@ def profile(df: pd.DataFrame, name: str = "data", *, validators: Mapping | None 
                  if pd.api.types.is_datetime64_any_dtype(df[c])]
         dates = [d for d in dates if pd.notna(d)]
         as_of = max(dates) if dates else pd.Timestamp("2100-01-01")
-    as_of = pd.Timestamp(as_of)
+    as_of = check_timestamp(as_of, "as_of")
     rows = []
     for col in df.columns:
         s = df[col]
@@ -1046,11 +1108,16 @@ def freshness(df: pd.DataFrame, date_col: str = "last_updated", *, as_of=None,
     >>> freshness(df, as_of="2025-12-31").loc["all", ["median_age_days", "stale_share"]].tolist()
     [729.5, 0.5]
     """
-    require_columns(df, [date_col] + ([by] if by else []), "data")
+    check_column_name(date_col, "date_col")
+    if by is not None:
+        check_column_name(by, "by")
+    require_columns(df, [date_col] + ([by] if by is not None else []), "data")
     check_not_empty(df, "data")
-    check_scalar(stale_after_days, "stale_after_days", numbers.Integral, 1)
+    check_count(stale_after_days, "stale_after_days", 1, 36_500)
     d = check_dates(df, date_col, "data", allow_nat=True)
-    as_of = d.max() if as_of is None else pd.Timestamp(as_of)
+    if d.isna().all():
+        raise DataValidationError(f"data[{date_col!r}] has no dates at all", fix=f"check the {date_col!r} column")
+    as_of = d.max() if as_of is None else check_timestamp(as_of, "as_of")
     age = (as_of - d).dt.days.astype(float)
     if (age < 0).any():
         raise DataValidationError(f"data[{date_col!r}] has {int((age < 0).sum())} date(s) after as_of {as_of.date()}",
@@ -1107,11 +1174,9 @@ def pseudonymize(df: pd.DataFrame, columns: str | Sequence[str], salt, *, length
     (2, 16)
     """
     key = _check_salt(salt)
-    cols = [columns] if isinstance(columns, str) else list(columns)
-    if not cols:
-        raise ParameterError("columns is empty", fix="name the identifier columns to pseudonymise")
+    cols = check_column_list(columns, "columns")
     check_frame(df, name, required=cols)
-    check_scalar(length, "length", numbers.Integral, 8, 64)
+    check_count(length, "length", 8, 64)
     out = df.copy()
     for col in cols:
         s = df[col]
@@ -1134,10 +1199,7 @@ def equivalence_classes(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> p
     >>> equivalence_classes(df, ["gender", "city"])["records"].tolist()
     [1, 2]
     """
-    qi = list(quasi_identifiers)
-    if not qi:
-        raise ParameterError("quasi_identifiers is empty", fix="name the columns an attacker could know, "
-                                                            "e.g. ['gender', 'birth_year', 'city']")
+    qi = check_column_list(quasi_identifiers, "quasi_identifiers")
     check_frame(df, "data", required=qi)
     g = _qi_frame(df, qi).value_counts(sort=False).rename("records").reset_index()
     return g.sort_values(["records", *qi], kind="stable").reset_index(drop=True)
@@ -1171,7 +1233,7 @@ def band(width: int, *, start: int = 1900) -> Callable[[pd.Series], pd.Series]:
     >>> band(10)(pd.Series([1983.0, 1979.0, np.nan])).tolist()
     ['1980-1989', '1970-1979', nan]
     """
-    check_scalar(width, "width", numbers.Integral, 1)
+    check_count(width, "width", 1, 10_000)
 
     def step(s: pd.Series) -> pd.Series:
         x = pd.to_numeric(s, errors="coerce")
@@ -1250,6 +1312,10 @@ def generalize(df: pd.DataFrame, levels: Mapping[str, int], hierarchies: Mapping
     >>> generalize(df, {"birth_year": 2}, k=2)["birth_year"].tolist()
     ['1980-1989', '1980-1989']
     """
+    if not isinstance(levels, Mapping) or not levels:
+        raise ParameterError(f"levels must be a non-empty dict {{column: level}}, got {levels!r}",
+                             fix="e.g. levels={'birth_year': 2, 'city': 1}")
+    check_column_list(list(levels), "levels")
     check_frame(df, "data", required=list(levels))
     hierarchies = default_hierarchies(df) if hierarchies is None else hierarchies
     _check_levels(levels, hierarchies)
@@ -1281,7 +1347,7 @@ def anonymity_search(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int 
     >>> int(best["birth_year"]), int(best["gender"])  # 20-year bands, gender kept
     (3, 0)
     """
-    qi = list(quasi_identifiers)
+    qi = check_column_list(quasi_identifiers, "quasi_identifiers")
     check_frame(df, "data", required=qi)
     check_scalar(k, "k", numbers.Integral, 2)
     check_probability(max_suppression, "max_suppression")
@@ -1310,18 +1376,18 @@ def anonymity_search(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int 
                            kind="stable").reset_index(drop=True)
 
 
-def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_column: str | None = None,
+def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_col: str | None = None,
              salt=None, direct_identifiers: Sequence[str] = DIRECT_IDENTIFIERS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Data minimisation (数据最小化) for a stated analysis purpose.
 
-    Keeps only the ``needed`` columns; the record key ``id_column`` (if given) is kept as a
+    Keeps only the ``needed`` columns; the record key ``id_col`` (if given) is kept as a
     salted pseudonym so results can still be joined back by whoever holds the salt. Returns
     ``(minimised_frame, report)``; the report gives every original column's action and why.
     A direct identifier listed in ``needed`` is refused: say why the analysis cannot work
     on a pseudonym instead, and pass a narrower ``direct_identifiers``.
 
     >>> df = pd.DataFrame({"customer_id": [1], "name": ["张伟"], "phone": ["13800000000"], "city": ["北京"]})
-    >>> out, rep = minimize(df, ["city"], purpose="sales by city", id_column="customer_id",
+    >>> out, rep = minimize(df, ["city"], purpose="sales by city", id_col="customer_id",
     ...                     salt="a-very-secret-salt")
     >>> list(out.columns), rep.loc["phone", "action"]
     (['customer_id', 'city'], 'drop')
@@ -1329,15 +1395,16 @@ def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_column
     if not isinstance(purpose, str) or not purpose.strip():
         raise ParameterError("purpose is empty: minimisation is defined relative to a stated purpose",
                              fix="say what the analysis is for, e.g. purpose='churn model by branch'")
-    needed = [needed] if isinstance(needed, str) else list(needed)
-    if not needed:
-        raise ParameterError("needed is empty", fix="list the columns the analysis uses")
+    needed = check_column_list(needed, "needed")
+    if id_col is not None:
+        check_column_name(id_col, "id_col")
+    id_column = id_col
     check_frame(df, "data", required=needed + ([id_column] if id_column else []))
     clash = [c for c in needed if c in direct_identifiers]
     if clash:
         raise ParameterError(
             f"needed columns {clash} are direct identifiers; purpose {purpose!r} should not need them",
-            fix="analyse a pseudonym (id_column= with salt=) or a derived field instead; if the purpose "
+            fix="analyse a pseudonym (id_col= with salt=) or a derived field instead; if the purpose "
                 "truly needs them, document why and pass direct_identifiers without them")
     out = pd.DataFrame(index=df.index)
     rows = []
@@ -1360,12 +1427,11 @@ def minimize(df: pd.DataFrame, needed: Sequence[str], *, purpose: str, id_column
 # ====================================================================================
 # survey design
 # ====================================================================================
-def _z(confidence: float) -> float:
-    check_probability(confidence, "confidence", open_interval=True)
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+def _z(ci_level: float) -> float:
+    return normal_quantile(check_ci_level(ci_level))
 
 
-def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confidence: float = 0.95,
+def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, ci_level: float = 0.95,
                     population: int | None = None) -> float:
     """Half-width of the confidence interval of a proportion (or of a mean, with ``sd``)
     from a simple random sample of ``n``, with the finite-population correction when
@@ -1374,8 +1440,8 @@ def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confiden
     >>> round(margin_of_error(385), 4)
     0.0499
     """
-    check_scalar(n, "n", numbers.Integral, 1)
-    z = _z(confidence)
+    check_count(n, "n", 1, 10**12)
+    z = _z(ci_level)
     if sd is None:
         check_probability(p, "p")
         var = p * (1 - p)
@@ -1384,7 +1450,7 @@ def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confiden
         var = sd ** 2
     fpc = 1.0
     if population is not None:
-        check_scalar(population, "population", numbers.Integral, 2)
+        check_count(population, "population", 2, 10**12)
         if n > population:
             raise ParameterError(f"n = {n} exceeds the population of {population}",
                                  fix="a sample cannot be larger than the population it is drawn from")
@@ -1392,7 +1458,7 @@ def margin_of_error(n: int, *, p: float = 0.5, sd: float | None = None, confiden
     return float(z * np.sqrt(var / n) * fpc)
 
 
-def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, confidence: float = 0.95,
+def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, ci_level: float = 0.95,
                 population: int | None = None, response_rate: float = 1.0) -> pd.Series:
     """Completed responses needed for a margin of error, and invitations to send.
 
@@ -1410,7 +1476,7 @@ def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, confi
     if response_rate == 0:
         raise ParameterError("response_rate is 0: no number of invitations yields a response",
                              fix="use the expected response rate of past surveys, e.g. 0.3")
-    z = _z(confidence)
+    z = _z(ci_level)
     if sd is None:
         check_probability(p, "p")
         if margin >= 1:
@@ -1422,7 +1488,7 @@ def sample_size(margin: float, *, p: float = 0.5, sd: float | None = None, confi
     n0 = z ** 2 * var / margin ** 2
     n = n0
     if population is not None:
-        check_scalar(population, "population", numbers.Integral, 2)
+        check_count(population, "population", 2, 10**12)
         n = n0 / (1 + (n0 - 1) / population)
     n_req = int(np.ceil(n - 1e-9))
     return pd.Series({"z": z, "n_infinite": int(np.ceil(n0 - 1e-9)), "n_required": n_req,
@@ -1441,20 +1507,25 @@ def sampling_frame(customers: pd.DataFrame, transactions: pd.DataFrame, membersh
     respondents and non-respondents alike.
     """
     check_frame(customers, "customers", required=["customer_id", "signup_date", "customer_type",
-                                                  "loyalty_member"], dates=["signup_date"])
+                                                  "loyalty_member"], no_nan=["customer_id"], dates=["signup_date"])
+    check_unique(customers, "customer_id", "customers")
+    check_binary(customers, "loyalty_member", "customers")
     check_frame(transactions, "transactions", required=["customer_id", "date"], dates=["date"], min_rows=0)
     check_frame(memberships, "memberships", required=["customer_id", "start_date", "end_date"],
                 dates=["start_date"], min_rows=0)
-    check_scalar(active_months, "active_months", numbers.Integral, 1)
-    as_of = pd.Timestamp(as_of)
+    check_count(active_months, "active_months", 1, 1200)
+    as_of = check_timestamp(as_of, "as_of")
     look = as_of - pd.DateOffset(months=active_months)
+    customers = customers.assign(signup_date=check_dates(customers, "signup_date", "customers"))
     c = customers[customers["signup_date"] < as_of]
     if customer_type is not None:
         c = c[c["customer_type"] == customer_type]
-    tx = transactions[(transactions["date"] < as_of) & (transactions["date"] >= look)]
+    tx_date = check_dates(transactions, "date", "transactions")
+    tx = transactions[((tx_date < as_of) & (tx_date >= look)).to_numpy()]
     n_tx = tx.groupby("customer_id").size()
-    end = pd.to_datetime(memberships["end_date"])
-    act = memberships[(memberships["start_date"] <= as_of) & (end.isna() | (end > as_of))]["customer_id"].unique()
+    start = check_dates(memberships, "start_date", "memberships")
+    end = check_dates(memberships, "end_date", "memberships", allow_nat=True)
+    act = memberships[((start <= as_of) & (end.isna() | (end > as_of))).to_numpy()]["customer_id"].unique()
     out = pd.DataFrame({"customer_id": c["customer_id"].to_numpy(),
                         "active_member": c["customer_id"].isin(act).to_numpy(),
                         "purchases_12m": c["customer_id"].map(n_tx).fillna(0).astype(int).to_numpy(),
@@ -1479,6 +1550,8 @@ def planted_survey_frame(world, wave: int) -> pd.DataFrame:
     ``loyalty_member``, ``active_member``, ``purchases_12m``, ``tenure_months``.
     The frame size equals ``truth["survey"]["nps"][f"wave{wave}"]["frame_size"]``.
     """
+    if isinstance(wave, bool) or not isinstance(wave, (numbers.Integral, np.integer)):
+        raise ParameterError(f"wave must be a whole number (1 or 2), got {wave!r}", fix="use wave=1 or wave=2")
     for attr in ("truth", "latent", "meta"):
         if getattr(world, attr, None) is None:
             raise ParameterError(f"world has no {attr!r}: the planted frame needs the generator's truth",
@@ -1533,35 +1606,77 @@ def _logit_fit(X: pd.DataFrame, y: np.ndarray):
     return res
 
 
+_MAX_LEVELS = 30  # a categorical covariate with more labels is almost always an identifier or a numeric typo
+
+
 def _design(frame: pd.DataFrame, covariates: Sequence[str], name: str) -> pd.DataFrame:
-    covariates = list(covariates)
-    if not covariates:
-        raise ParameterError("covariates is empty", fix="name at least one column known for every frame member")
+    """Design matrix: numeric covariates as they are, categorical ones as indicator columns.
+
+    Text in a column that is mostly numbers, and categorical columns with many labels, are
+    refused *before* ``pd.get_dummies``: one stray text value turns a numeric column into
+    thousands of indicator columns and the logit never returns.
+    """
+    covariates = check_column_list(covariates, "covariates")
     check_frame(frame, name, required=covariates, no_nan=covariates)
+    for col in covariates:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        values = pd.unique(s)
+        as_num = pd.to_numeric(pd.Series(values).astype(str).str.strip(), errors="coerce")
+        bad = [v for v, x in zip(values, as_num, strict=True) if pd.isna(x)]
+        # mostly numbers with a few text values (a typo, "n/a"), or numbers with too many levels to be codes;
+        # a handful of numeric-looking codes ("01", "02") stays a categorical covariate
+        if len(values) > 2 and as_num.notna().mean() >= 0.5 and (bad or len(values) > _MAX_LEVELS):
+            which = f"; not numbers: {bad[:3]}" if bad else ""
+            raise ColumnError(f"{name}[{col!r}] holds numbers stored as text (dtype {s.dtype}{which})",
+                              fix=coding_advice(s, col, "numeric"))
+        if len(values) > _MAX_LEVELS:
+            raise ColumnError(
+                f"{name}[{col!r}] has {len(values):,} distinct labels: as a categorical covariate it would need "
+                f"{len(values) - 1:,} indicator columns",
+                fix=f"merge rare labels into 'other' (keep at most {_MAX_LEVELS}), or drop {col!r} from the "
+                    "covariates if it is an identifier")
     X = pd.get_dummies(frame[covariates], drop_first=True, dtype=float)
+    flat = [c for c in X.columns if X[c].nunique() < 2]
+    if flat:
+        raise DataValidationError(f"covariate(s) {flat} take a single value in {name}, so they explain nothing",
+                                  fix=f"drop {flat} from the covariates")
     return X
 
 
-def response_propensity(frame: pd.DataFrame, responded: str, covariates: Sequence[str]) -> pd.DataFrame:
-    """Logistic model of who responds (应答倾向): log-odds of ``responded`` on ``covariates``.
+def _responded(frame: pd.DataFrame, responded_col: str) -> np.ndarray:
+    check_column_name(responded_col, "responded_col")
+    check_frame(frame, "frame", required=[responded_col], min_rows=10)
+    check_binary(frame, responded_col, "frame")
+    y = frame[responded_col].astype(int).to_numpy()
+    if y.min() == y.max():
+        raise DataValidationError(f"frame[{responded_col!r}] is constant: everybody or nobody responded",
+                                  fix="the frame must contain both respondents and non-respondents")
+    return y
+
+
+def response_propensity(frame: pd.DataFrame, responded_col: str, covariates: Sequence[str], *,
+                        ci_level: float = 0.95) -> pd.DataFrame:
+    """Logistic model of who responds (应答倾向): log-odds of ``responded_col`` on ``covariates``.
 
     ``frame`` holds every *invited* person (respondents and non-respondents) with a 0/1
-    column ``responded``. Returns the coefficients with standard errors, 95% intervals and
-    p-values. A covariate that predicts response is a source of non-response bias for any
-    outcome it is related to.
+    column ``responded_col``. Returns one row per term (the intercept ``const`` first) with
+    the coefficient (``estimate``), ``std_error``, the ``ci_level`` Wald interval and the
+    p-value. A covariate that predicts response is a source of non-response bias for any
+    outcome it is related to. Text covariates become indicator columns; numbers stored as
+    text are refused with the conversion to apply.
+
+    >>> fr = pd.DataFrame({"responded": [0, 1] * 20, "x": np.r_[np.linspace(0, 1, 20), np.linspace(0.5, 1.5, 20)]})
+    >>> response_propensity(fr, "responded", ["x"]).columns.tolist()
+    ['estimate', 'std_error', 'ci_lower', 'ci_upper', 'p_value']
     """
-    check_frame(frame, "frame", required=[responded], min_rows=10)
-    y = frame[responded]
-    if not y.isin([0, 1, True, False]).all():
-        raise DataValidationError(f"frame[{responded!r}] must be 0/1", fix="mark respondents 1 and the rest 0")
-    y = y.astype(int).to_numpy()
-    if y.min() == y.max():
-        raise DataValidationError(f"frame[{responded!r}] is constant: everybody or nobody responded",
-                                  fix="the frame must contain both respondents and non-respondents")
+    check_ci_level(ci_level)
+    y = _responded(frame, responded_col)
     res = _logit_fit(_design(frame, covariates, "frame"), y)
-    ci = res.conf_int()
-    return pd.DataFrame({"coef": res.params, "se": res.bse, "ci_low": ci[0], "ci_high": ci[1],
-                         "p_value": res.pvalues}).rename_axis("term")
+    ci = np.asarray(res.conf_int(alpha=1 - ci_level))
+    return summary_frame(res.params, res.bse, ci[:, 0], ci[:, 1], index=pd.Index(res.params.index, name="term"),
+                         ci_level=ci_level, p_value=res.pvalues)
 
 
 def _ipw_mean(y: np.ndarray, resp: np.ndarray, X: pd.DataFrame) -> float:
@@ -1573,15 +1688,15 @@ def _ipw_mean(y: np.ndarray, resp: np.ndarray, X: pd.DataFrame) -> float:
     return float(np.sum(w * y[resp]) / np.sum(w))
 
 
-def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slope: float,
+def simulate_nonresponse(frame: pd.DataFrame, outcome_col: str, driver_col: str, *, slope: float,
                          response_rate: float = 0.5, n_sims: int = 200, seed=0,
                          adjust: Sequence[str] | None = None, standardize: bool = True) -> pd.DataFrame:
-    """Simulate surveys in which the chance to respond rises with ``driver`` (无应答偏差).
+    """Simulate surveys in which the chance to respond rises with ``driver_col`` (无应答偏差).
 
     Each of ``n_sims`` replications invites the whole ``frame``; person i responds with
-    probability expit(logit(response_rate) + slope * z_i), z = standardised ``driver``
+    probability expit(logit(response_rate) + slope * z_i), z = standardised ``driver_col``
     (``standardize=False`` uses the driver as it is, e.g. a latent already on an SD scale).
-    Reported per replication: respondents, the population mean of ``outcome`` (the truth,
+    Reported per replication: respondents, the population mean of ``outcome_col`` (the truth,
     known here because the frame is simulated), the respondent mean, its bias and, with
     ``adjust`` (columns observed for everybody), an inverse-probability-weighted mean whose
     weights come from a logistic model of response on those columns. The expected
@@ -1592,11 +1707,12 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slop
     >>> bool(sim["bias"].mean() > 0.1)
     True
     """
-    check_frame(frame, "frame", required=[outcome, driver], numeric=[driver], no_nan=[outcome, driver],
+    outcome, driver = check_column_name(outcome_col, "outcome_col"), check_column_name(driver_col, "driver_col")
+    check_frame(frame, "frame", required=[outcome, driver], numeric=[outcome, driver], no_nan=[outcome, driver],
                 min_rows=10)
-    check_scalar(slope, "slope", numbers.Real)
+    check_scalar(slope, "slope", numbers.Real, -50, 50)
     check_probability(response_rate, "response_rate", open_interval=True)
-    check_scalar(n_sims, "n_sims", numbers.Integral, 1, 100_000)
+    check_count(n_sims, "n_sims", 1, 100_000)
     rng = check_random_state(seed)
     y = frame[outcome].astype(float).to_numpy()
     x = frame[driver].to_numpy(dtype=float)
@@ -1605,7 +1721,7 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slop
         raise DataValidationError(f"frame[{driver!r}] is constant", fix="the driver must vary across people")
     z = (x - x.mean()) / sd if standardize else x
     p = special.expit(special.logit(response_rate) + slope * z)
-    X = _design(frame, adjust, "frame") if adjust else None
+    X = _design(frame, adjust, "frame") if adjust is not None else None
     pop = float(y.mean())
     expected = float(np.sum(p * y) / np.sum(p))
     rows = []
@@ -1625,7 +1741,7 @@ def simulate_nonresponse(frame: pd.DataFrame, outcome: str, driver: str, *, slop
     return out
 
 
-def nonresponse_adjustment(frame: pd.DataFrame, responded: str, outcomes: Sequence[str],
+def nonresponse_adjustment(frame: pd.DataFrame, responded_col: str, outcomes: Sequence[str],
                            covariates: Sequence[str]) -> pd.DataFrame:
     """How far respondents differ from the frame, before and after weighting.
 
@@ -1635,12 +1751,10 @@ def nonresponse_adjustment(frame: pd.DataFrame, responded: str, outcomes: Sequen
     propensities from ``covariates``. Weighting removes the part of the bias the covariates
     explain, never the part driven by what only respondents reveal.
     """
-    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    check_frame(frame, "frame", required=[responded, *outcomes], no_nan=outcomes, min_rows=10)
-    resp = frame[responded].astype(bool).to_numpy()
-    if resp.all() or not resp.any():
-        raise DataValidationError(f"frame[{responded!r}] is constant: everybody or nobody responded",
-                                  fix="the frame must contain both respondents and non-respondents")
+    outcomes = check_column_list(outcomes, "outcomes")
+    check_column_name(responded_col, "responded_col")
+    check_frame(frame, "frame", required=[responded_col, *outcomes], numeric=outcomes, no_nan=outcomes, min_rows=10)
+    resp = _responded(frame, responded_col).astype(bool)
     X = _design(frame, covariates, "frame")
     rows = {}
     for col in outcomes:

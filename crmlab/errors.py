@@ -24,6 +24,10 @@ __all__ = [
     "DatasetNotFoundError",
     "NotFittedError",
     "OutputExistsError",
+    "ImproperSolutionError",
+    "CrmlabWarning",
+    "ImproperSolutionWarning",
+    "SmallSampleWarning",
 ]
 
 
@@ -83,3 +87,23 @@ class OutputExistsError(CrmlabError, FileExistsError):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+class ImproperSolutionError(ConvergenceError):
+    """A model converged to an improper solution (a Heywood case, |standardised path| > 1,
+    R² = 1, indistinguishable constructs, a singular information matrix) and strict checking
+    was asked for. The message lists each problem and what to do about it."""
+
+
+class CrmlabWarning(UserWarning):
+    """Base class of the warnings crmlab issues on purpose (the result is still returned)."""
+
+
+class ImproperSolutionWarning(CrmlabWarning):
+    """A model's solution is improper: its estimates are returned but should not be
+    interpreted as they stand. The message lists each problem and what to do about it."""
+
+
+class SmallSampleWarning(CrmlabWarning):
+    """A model was fitted on fewer observations than its rule of thumb asks for; the
+    estimates are returned, with wide intervals. The message says how to silence it knowingly."""

@@ -324,7 +324,7 @@ GLOSSARY: tuple[Term, ...] = (
        "A prospect or lead who has not bought yet; the third class by importance.",
        "S000 §4.1(3)", "prospect", "lead"),
     _t("satisfaction class", "满意度分类", "segmentation",
-       "High, medium or low satisfaction class from bins of an overall score; the cut-offs are "
+       "High, moderate or low satisfaction (highly, moderately, lowly satisfied customers) from bins of an overall score; the cut-offs are "
        "assumptions.", "S000 §4.1(4)"),
     _t("differentiated positioning", "差异化定位", "segmentation",
        "Offering different products and services to different customer groups.",

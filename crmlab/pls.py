@@ -92,7 +92,7 @@ from .errors import (
     ParameterError,
 )
 from .satisfaction import QUESTIONNAIRE, item_scale
-from .satisfaction_index import _spec, latent_covariance, model_description, population_paths
+from .satisfaction_index import latent_covariance, model_description, model_spec, population_paths
 from .validation import (
     check_ci_level,
     check_count,
@@ -295,7 +295,7 @@ def _resolve_spec(spec, measurement, structure, modes):
     """The model as SatisfactionIndexModel reads it (presets, checks), plus what PLS needs."""
     if measurement is not None and structure is not None:
         model_description(measurement, structure)  # type checks: a string is not a list of items
-    measurement, structure = _spec(spec, measurement, structure)
+    measurement, structure = model_spec(spec, measurement, structure)
     structure = {y: xs for y, xs in structure.items() if xs}
     for c, its in measurement.items():
         if len(set(its)) != len(its):

@@ -32,14 +32,23 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .base import Fitter, summary_frame
 from .errors import ConvergenceError, DataValidationError, ParameterError
 from .validation import (
-    check_fitted,
+    check_binary,
+    check_ci_level,
+    check_column_list,
+    check_column_name,
+    check_count,
+    check_dates,
     check_frame,
     check_in_range,
     check_named_weights,
+    check_no_nan,
+    check_numeric,
     check_random_state,
     check_scalar,
+    check_unique,
     require_columns,
 )
 
@@ -71,6 +80,10 @@ def _check_tickets(tickets: pd.DataFrame, extra=()) -> pd.DataFrame:
                 numeric=["first_response_hours", "resolution_hours"],
                 no_nan=["channel", "stage", "type", "first_response_hours", "resolution_hours"],
                 non_negative=["first_response_hours", "resolution_hours"])
+    for col in ("first_contact_resolution", "sla_met"):
+        check_binary(tickets, col, "tickets")
+    if "post_ticket_csat" in tickets:
+        check_numeric(tickets, "post_ticket_csat", "tickets")
     early = (tickets["resolution_hours"] < tickets["first_response_hours"]).to_numpy()
     if early.any():
         i = int(np.flatnonzero(early)[0])
@@ -109,7 +122,7 @@ def service_metrics(tickets: pd.DataFrame, by="channel", sla_hours: dict | None 
     np.True_
     """
     _check_tickets(tickets)
-    by = [by] if isinstance(by, str) else list(by)
+    by = check_column_list(by, "by")
     require_columns(tickets, by, "tickets")
     d = tickets.assign(
         complaint=(tickets["type"] == "complaint").astype(float),
@@ -125,9 +138,10 @@ def service_metrics(tickets: pd.DataFrame, by="channel", sla_hours: dict | None 
         if missing:
             raise ParameterError(f"sla_hours has no target for channel(s) {missing}",
                                  fix="give a target (hours) for every channel in the tickets")
-        bad = {k: v for k, v in sla_hours.items() if not isinstance(v, numbers.Real) or v <= 0}
+        bad = {k: v for k, v in sla_hours.items()
+               if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v <= 0}
         if bad:
-            raise ParameterError(f"SLA targets must be positive hours, got {bad}", fix="use targets > 0 hours")
+            raise ParameterError(f"SLA targets must be positive finite hours, got {bad}", fix="use targets > 0 hours")
         d["sla"] = (d["first_response_hours"] <= d["channel"].map(sla_hours)).astype(float)
     else:
         d["sla"] = d["sla_met"].astype(float)
@@ -140,17 +154,42 @@ def service_metrics(tickets: pd.DataFrame, by="channel", sla_hours: dict | None 
     return out
 
 
-class ResponseTimeModel:
+def _log_hours(tickets: pd.DataFrame) -> np.ndarray:
+    zero = (tickets["first_response_hours"] <= 0).to_numpy()
+    if zero.any():
+        raise DataValidationError(f"tickets has {int(zero.sum())} first response time(s) of 0 h; "
+                                  "the model uses their logarithm",
+                                  fix="drop them or floor them at a small positive value (e.g. 0.001 h)")
+    return np.log(tickets["first_response_hours"].to_numpy(dtype=float))
+
+
+def _model_summary(res, names, *, ci_level: float, **extra) -> pd.DataFrame:
+    """The kit's summary layout from a statsmodels result (its own intervals and p-values)."""
+    params, bse, pv = (pd.Series(x)[names].to_numpy() for x in (res.params, res.bse, res.pvalues))
+    ci = pd.DataFrame(res.conf_int(alpha=1 - ci_level)).loc[names].to_numpy()
+    return summary_frame(params, bse, ci[:, 0], ci[:, 1], index=pd.Index(names, name="term"),
+                         ci_level=ci_level, p_value=pv, **extra)
+
+
+class ResponseTimeModel(Fitter):
     """Drivers of (log) first-response time: channel, complaint, CRM go-live.
 
     OLS of ``log(first_response_hours)`` on channel dummies, a complaint dummy and
     ``crm_live`` (the ticket's branch had its CRM system live in the ticket's month), with
-    branch and calendar-month fixed effects; standard errors clustered by branch. The
-    ``crm_live`` coefficient is a two-way fixed-effects difference-in-differences estimate
-    (the go-live effect is constant in the synthetic world, so TWFE is unbiased here);
-    ``exp(coef) - 1`` is the proportional change in response time.
+    branch and calendar-month fixed effects; standard errors clustered by branch (t
+    intervals with branches - 1 degrees of freedom). The ``crm_live`` coefficient is a
+    two-way fixed-effects difference-in-differences estimate (the go-live effect is constant
+    in the synthetic world, so TWFE is unbiased here); ``exp(estimate) - 1`` is the
+    proportional change in response time.
 
-    Attributes: ``coef_`` (Series), ``summary`` (estimate, se, CI, ``pct_change``), ``result_``.
+    Parameters
+    ----------
+    ci_level : float
+        Level of the confidence intervals (0.95).
+
+    Attributes: ``coef_`` (Series), ``baseline_channel_``, ``result_`` (statsmodels),
+    ``n_obs_``; ``summary`` (estimate, std_error, ci_lower, ci_upper, p_value, then
+    ``pct_change``).
 
     >>> from crmlab import datasets
     >>> w = datasets.load_world()
@@ -159,35 +198,54 @@ class ResponseTimeModel:
     -0.35
     """
 
-    def __init__(self, alpha: float = 0.05):
-        self.alpha = check_scalar(alpha, "alpha", numbers.Real, 0, 1, low_inclusive=False, high_inclusive=False)
+    _unit = "tickets"
+
+    def __init__(self, ci_level: float = 0.95):
+        check_ci_level(ci_level)
+        self.ci_level = ci_level
 
     def fit(self, tickets: pd.DataFrame, customers: pd.DataFrame, branches: pd.DataFrame) -> ResponseTimeModel:
+        """Fit the regression on ``tickets`` with each ticket's branch (from ``customers``) and
+        that branch's ``crm_golive_date`` (from ``branches``); returns ``self``."""
         import statsmodels.api as sm
 
         _check_tickets(tickets, extra=["customer_id", "opened_at"])
-        check_frame(customers, "customers", required=["customer_id", "branch_id"], no_nan=["branch_id"])
-        check_frame(branches, "branches", required=["branch_id", "crm_golive_date"])
-        zero = (tickets["first_response_hours"] <= 0).to_numpy()
-        if zero.any():
-            raise DataValidationError(f"tickets has {int(zero.sum())} first response time(s) of 0 h; "
-                                      "the model uses their logarithm",
-                                      fix="drop them or floor them at a small positive value (e.g. 0.001 h)")
+        check_no_nan(tickets, "customer_id", "tickets")
+        opened = check_dates(tickets, "opened_at", "tickets")
+        check_frame(customers, "customers", required=["customer_id", "branch_id"], no_nan=["customer_id", "branch_id"])
+        check_unique(customers, "customer_id", "customers")
+        check_frame(branches, "branches", required=["branch_id", "crm_golive_date"], no_nan=["branch_id"])
+        check_unique(branches, "branch_id", "branches")
+        golive = check_dates(branches, "crm_golive_date", "branches", allow_nat=True)
+        y = _log_hours(tickets)
         br = customers.set_index("customer_id")["branch_id"].reindex(tickets["customer_id"]).to_numpy()
         if pd.isna(br).any():
             raise DataValidationError("some tickets' customer_id are not in customers",
                                       fix="pass the customers table the tickets come from")
-        month = pd.to_datetime(tickets["opened_at"]).dt.to_period("M").dt.to_timestamp()
-        gl = pd.to_datetime(branches.set_index("branch_id")["crm_golive_date"]).reindex(br)
+        unknown = sorted(set(br) - set(branches["branch_id"]))
+        if unknown:
+            raise DataValidationError(f"customers reference branch(es) {unknown[:5]} missing from branches",
+                                      fix="pass the branches table of the same world")
+        month = opened.dt.to_period("M").dt.to_timestamp()
+        gl = pd.Series(golive.to_numpy(), index=branches["branch_id"].to_numpy()).reindex(br)
         live = (month.to_numpy() >= gl.to_numpy()) & gl.notna().to_numpy()
-        chans = sorted(tickets["channel"].unique())
-        X = pd.DataFrame({f"channel[{c}]": (tickets["channel"] == c).astype(float).to_numpy() for c in chans[1:]})
+        chans = sorted(tickets["channel"].astype(str).unique())
+        X = pd.DataFrame({f"channel[{c}]": (tickets["channel"].astype(str) == c).astype(float).to_numpy()
+                          for c in chans[1:]})
         X["complaint"] = (tickets["type"] == "complaint").astype(float).to_numpy()
         X["crm_live"] = live.astype(float)
+        flat = [c for c in X.columns if X[c].nunique() < 2]
+        if flat:
+            raise DataValidationError(
+                f"regressor(s) {flat} never vary in these tickets, so their effect cannot be estimated",
+                fix="pass tickets from before and after go-live, with complaints and several channels "
+                    "(e.g. the full tickets table)")
+        if len(set(br)) < 3:
+            raise DataValidationError(f"the tickets come from {len(set(br))} branch(es); clustered standard "
+                                      "errors need at least 3", fix="pass the tickets of every branch")
         fe = pd.get_dummies(pd.DataFrame({"branch": br, "month": month.dt.strftime("%Y-%m").to_numpy()}),
                             drop_first=True, dtype=float)
-        X = sm.add_constant(pd.concat([X, fe], axis=1))
-        y = np.log(tickets["first_response_hours"].to_numpy(dtype=float))
+        X = sm.add_constant(pd.concat([X, fe], axis=1), has_constant="add")
         groups = pd.factorize(br)[0]
         try:
             res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
@@ -195,21 +253,22 @@ class ResponseTimeModel:
             raise ConvergenceError(f"the response-time regression failed: {err}",
                                    fix="use more tickets (at least a few per branch and month)") from err
         keep = [c for c in X.columns if c.startswith("channel[") or c in ("complaint", "crm_live")]
-        ci = res.conf_int(self.alpha).loc[keep]
+        if not np.all(np.isfinite(res.params[keep])) or not np.all(np.isfinite(res.bse[keep])):
+            raise ConvergenceError("the response-time regression gave non-finite estimates",
+                                   fix="use more tickets per branch and month, or fewer, larger groups")
         self.result_ = res
+        self.terms_ = keep
         self.baseline_channel_ = chans[0]
-        self.coef_ = res.params[keep]
-        self.summary_ = pd.DataFrame({"estimate": res.params[keep], "se": res.bse[keep], "ci_low": ci[0],
-                                      "ci_high": ci[1], "pct_change": np.expm1(res.params[keep])})
+        self.coef_ = res.params[keep].rename("coef")
+        self.n_obs_ = int(len(y))
         return self
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        check_fitted(self, "summary_", "fit(tickets, customers, branches)")
-        return self.summary_
+    def _summary(self) -> pd.DataFrame:
+        return _model_summary(self.result_, self.terms_, ci_level=self.ci_level,
+                              pct_change=np.expm1(self.result_.params[self.terms_].to_numpy()))
 
 
-class CsatOrderedLogit:
+class CsatOrderedLogit(Fitter):
     """Ordered logit (有序Logit) of post-ticket CSAT (1-5) on service levels.
 
     ``P(CSAT <= k) = logistic(cut_k - x'beta)`` with ``x`` = log first-response hours,
@@ -218,8 +277,14 @@ class CsatOrderedLogit:
     the change in the log-odds of a higher rating per unit of ``x`` (per log hour for
     response time: doubling the wait changes the log-odds by ``beta * ln 2``).
 
-    Attributes: ``coef_`` (Series), ``cutpoints_`` (array), ``summary`` (estimate, se, CI),
-    ``result_``; methods ``predict_proba(X)``, ``predict_top2(X)``, ``plot_response_curve()``.
+    Parameters
+    ----------
+    ci_level : float
+        Level of the (Wald) confidence intervals (0.95).
+
+    Attributes: ``coef_`` (Series), ``cutpoints_`` (array), ``levels_``, ``result_``,
+    ``n_obs_`` (answered tickets); ``summary`` (estimate, std_error, ci_lower, ci_upper,
+    p_value); methods ``predict_proba(X)``, ``predict_top2(X)``, ``plot_response_curve()``.
 
     >>> from crmlab import datasets
     >>> m = CsatOrderedLogit().fit(datasets.load("tickets"))
@@ -227,71 +292,77 @@ class CsatOrderedLogit:
     True
     """
 
-    def __init__(self, alpha: float = 0.05):
-        self.alpha = check_scalar(alpha, "alpha", numbers.Real, 0, 1, low_inclusive=False, high_inclusive=False)
+    _unit = "answered tickets"
+
+    def __init__(self, ci_level: float = 0.95):
+        check_ci_level(ci_level)
+        self.ci_level = ci_level
 
     @staticmethod
     def design(tickets: pd.DataFrame) -> pd.DataFrame:
         """The regressors built from a tickets table."""
         _check_tickets(tickets)
-        zero = (tickets["first_response_hours"] <= 0).to_numpy()
-        if zero.any():
-            raise DataValidationError(f"tickets has {int(zero.sum())} first response time(s) of 0 h; "
-                                      "the model uses their logarithm",
-                                      fix="drop them or floor them at a small positive value (e.g. 0.001 h)")
         return pd.DataFrame({
-            "log_first_response_hours": np.log(tickets["first_response_hours"].to_numpy(dtype=float)),
+            "log_first_response_hours": _log_hours(tickets),
             "first_contact_resolution": tickets["first_contact_resolution"].astype(float).to_numpy(),
             "complaint": (tickets["type"] == "complaint").astype(float).to_numpy(),
         }, index=tickets.index)
 
-    def fit(self, tickets: pd.DataFrame, csat: str = "post_ticket_csat") -> CsatOrderedLogit:
+    def fit(self, tickets: pd.DataFrame, outcome_col: str = "post_ticket_csat") -> CsatOrderedLogit:
+        """Fit on the tickets whose ``outcome_col`` (CSAT 1-5) was answered; returns ``self``."""
         from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-        require_columns(tickets, csat, "tickets")
-        answered = tickets[tickets[csat].notna()]
+        check_column_name(outcome_col, "outcome_col")
+        require_columns(tickets, [outcome_col], "tickets")
+        check_numeric(tickets, [outcome_col], "tickets")
+        answered = tickets[tickets[outcome_col].notna()]
         if len(answered) < 50:
-            raise DataValidationError(f"only {len(answered)} tickets have a {csat!r} answer; the ordered logit "
-                                      "needs at least 50", fix="use more tickets (a longer period or more branches)")
-        check_in_range(answered, csat, 1, 5, "tickets", what="CSAT scores")
-        y = answered[csat].astype(int)
+            raise DataValidationError(f"only {len(answered)} tickets have a {outcome_col!r} answer; the ordered "
+                                      "logit needs at least 50",
+                                      fix="use more tickets (a longer period or more branches)")
+        check_in_range(answered, outcome_col, 1, 5, "tickets", what="CSAT scores")
+        score = answered[outcome_col].to_numpy(dtype=float)
+        frac = score != np.round(score)
+        if frac.any():
+            raise DataValidationError(
+                f"tickets[{outcome_col!r}] has {int(frac.sum())} score(s) that are not whole numbers "
+                f"(e.g. {score[frac][0]!r}); an ordered logit models the answer levels 1, 2, 3, 4, 5",
+                fix="pass the raw 1-5 answers, not averages")
+        y = answered[outcome_col].astype(int)
         if y.nunique() < 3:
-            raise DataValidationError(f"{csat!r} uses fewer than 3 of the 5 levels",
+            raise DataValidationError(f"{outcome_col!r} uses fewer than 3 of the 5 levels",
                                       fix="an ordered model needs several answer levels; pool more tickets")
         X = self.design(answered)
+        flat = [c for c in X.columns if X[c].nunique() < 2]
+        if flat:
+            raise DataValidationError(f"regressor(s) {flat} never vary among the answered tickets",
+                                      fix="pass tickets with and without complaints and first-contact resolution")
         try:
             res = OrderedModel(y.to_numpy(), X, distr="logit").fit(method="bfgs", disp=False, maxiter=500)
         except Exception as err:  # noqa: BLE001
             raise ConvergenceError(f"the ordered logit failed: {err}",
                                    fix="use more tickets or fewer regressors") from err
-        if not res.mle_retvals.get("converged", True):
+        k = X.shape[1]
+        if not res.mle_retvals.get("converged", True) or not np.all(np.isfinite(np.asarray(res.bse)[:k])):
             raise ConvergenceError("the ordered logit did not converge",
                                    fix="use more tickets, or check for a level of CSAT with almost no answers")
-        k = X.shape[1]
-        ci = np.asarray(res.conf_int(self.alpha))
         names = list(X.columns)
         self.result_ = res
         self.levels_ = np.sort(y.unique())
         self.coef_ = pd.Series(np.asarray(res.params)[:k], index=names, name="coef")
         self.cutpoints_ = np.asarray(res.model.transform_threshold_params(res.params))[1:-1]
-        self.n_ = int(len(answered))
-        self.summary_ = pd.DataFrame({"estimate": np.asarray(res.params)[:k], "se": np.asarray(res.bse)[:k],
-                                      "ci_low": ci[:k, 0], "ci_high": ci[:k, 1]}, index=names)
+        self.n_obs_ = int(len(answered))
         return self
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        self._check()
-        return self.summary_
-
-    def _check(self):
-        check_fitted(self, "coef_", "fit(tickets)")
+    def _summary(self) -> pd.DataFrame:
+        return _model_summary(self.result_, list(self.coef_.index), ci_level=self.ci_level)
 
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         """P(CSAT = k) for rows of ``X`` (columns as in :meth:`design`)."""
-        self._check()
-        require_columns(X, list(self.coef_.index), "X")
-        eta = X[list(self.coef_.index)].to_numpy(dtype=float) @ self.coef_.to_numpy()
+        self._check_fitted()
+        names = list(self.coef_.index)
+        check_frame(X, "X", required=names, numeric=names, no_nan=names, min_rows=0)
+        eta = X[names].to_numpy(dtype=float) @ self.coef_.to_numpy()
         cdf = special.expit(self.cutpoints_[None, :] - eta[:, None])
         cdf = np.column_stack([np.zeros(len(eta)), cdf, np.ones(len(eta))])
         return pd.DataFrame(np.diff(cdf, axis=1), index=X.index, columns=[int(v) for v in self.levels_])
@@ -305,8 +376,17 @@ class CsatOrderedLogit:
         """Predicted top-two-box CSAT against first-response time, with and without FCR."""
         from . import plots
 
-        self._check()
-        hours = np.geomspace(0.02, 48, 60) if hours is None else np.asarray(hours, dtype=float)
+        self._check_fitted()
+        if hours is None:
+            hours = np.geomspace(0.02, 48, 60)
+        else:
+            try:
+                hours = np.asarray(hours, dtype=float) if not isinstance(hours, (str, bytes)) else np.array([np.nan])
+            except (TypeError, ValueError):
+                hours = np.array([np.nan])
+            if hours.ndim != 1 or hours.size == 0 or not np.all(np.isfinite(hours)) or np.any(hours <= 0):
+                raise ParameterError("hours must be a non-empty list of positive, finite response times",
+                                     fix="e.g. hours=np.geomspace(0.02, 48, 60)")
         if ax is None:
             _fig, ax = plots.subplots()
         for fcr, style in ((1.0, "-"), (0.0, "--")):
@@ -323,11 +403,18 @@ class CsatOrderedLogit:
 # ------------------------------------------------------------------------------------
 # call-centre staffing (Erlang C)
 # ------------------------------------------------------------------------------------
+_MAX_AGENTS = 100_000
+
+
 def _queue_args(calls_per_hour, aht_seconds, target_seconds):
     check_scalar(calls_per_hour, "calls_per_hour", numbers.Real, 0, low_inclusive=False)
     check_scalar(aht_seconds, "aht_seconds", numbers.Real, 0, low_inclusive=False)
     check_scalar(target_seconds, "target_seconds", numbers.Real, 0)
-    return calls_per_hour * aht_seconds / 3600.0  # offered traffic, Erlangs
+    traffic = calls_per_hour * aht_seconds / 3600.0  # offered traffic, Erlangs
+    if traffic >= _MAX_AGENTS:
+        raise ParameterError(f"the offered traffic is {traffic:,.0f} Erlangs, more than {_MAX_AGENTS:,} agents "
+                             "could answer", fix="check the units: calls per HOUR and handling time in SECONDS")
+    return traffic
 
 
 def erlang_c(calls_per_hour: float, aht_seconds: float, agents: int, target_seconds: float = 20) -> dict:
@@ -346,8 +433,7 @@ def erlang_c(calls_per_hour: float, aht_seconds: float, agents: int, target_seco
     (6.0, 0.357, 32.1)
     """
     A = _queue_args(calls_per_hour, aht_seconds, target_seconds)
-    check_scalar(agents, "agents", numbers.Integral, 1, 100_000)
-    N = int(agents)
+    N = check_count(agents, "agents", 1, _MAX_AGENTS)
     if N <= A:
         return {"agents": N, "traffic_erlangs": A, "p_wait": 1.0, "service_level": 0.0,
                 "asa_seconds": np.inf, "occupancy": 1.0, "stable": False}
@@ -377,8 +463,14 @@ def staffing_table(calls_per_hour: float, aht_seconds: float, agents=None, targe
     check_scalar(shrinkage, "shrinkage", numbers.Real, 0, 1, high_inclusive=False)
     if agents is None:
         lo = max(1, int(np.floor(A)))
-        agents = range(lo, lo + max(8, int(np.ceil(0.5 * A)) + 4))
-    rows = [erlang_c(calls_per_hour, aht_seconds, int(n), target_seconds) for n in agents]
+        agents = range(lo, min(lo + max(8, int(np.ceil(0.5 * A)) + 4), _MAX_AGENTS + 1))
+    elif isinstance(agents, (str, bytes)) or not hasattr(agents, "__iter__"):
+        raise ParameterError(f"agents must be a list of agent numbers, got {agents!r}", fix="e.g. agents=range(5, 15)")
+    agents = list(agents)
+    if not agents or len(agents) > 10_000:
+        raise ParameterError(f"agents must list 1 to 10,000 agent numbers, got {len(agents)}",
+                             fix="e.g. agents=range(5, 15)")
+    rows = [erlang_c(calls_per_hour, aht_seconds, n, target_seconds) for n in agents]
     out = pd.DataFrame(rows)
     out["scheduled_agents"] = np.ceil(out["agents"] / (1 - shrinkage)).astype(int)
     out["meets_target"] = out["service_level"] >= target_level
@@ -416,8 +508,8 @@ def simulate_call_centre(calls_per_hour: float, aht_seconds: float, agents: int,
     True
     """
     A = _queue_args(calls_per_hour, aht_seconds, target_seconds)
-    check_scalar(agents, "agents", numbers.Integral, 1, 10_000)
-    check_scalar(n_calls, "n_calls", numbers.Integral, 100, 10_000_000)
+    check_count(agents, "agents", 1, 10_000)
+    check_count(n_calls, "n_calls", 100, 10_000_000)
     rng = check_random_state(seed)
     arrivals = np.cumsum(rng.exponential(3600.0 / calls_per_hour, n_calls))
     service = rng.exponential(aht_seconds, n_calls)
@@ -443,13 +535,20 @@ _SC_CHINESE = {"on_time_rate": "准时交付率", "fill_rate": "订单满足率"
                "defect_rate": "产品缺陷率", "account_satisfaction": "客户满意度", "share_of_wallet": "钱包份额"}
 
 
-def _check_b2b(b2b: pd.DataFrame, entity: str = "account_id") -> pd.DataFrame:
-    cols = [*SUPPLY_CHAIN_DRIVERS, "account_satisfaction", "share_of_wallet"]
-    check_frame(b2b, "b2b_accounts", required=[entity, *cols], numeric=cols, no_nan=[entity, *cols],
-                non_negative=cols)
-    for col in ("on_time_rate", "fill_rate", "defect_rate", "account_satisfaction"):
-        check_in_range(b2b, col, 0, 100, "b2b_accounts", what="percent values")
+_PERCENT_COLUMNS = ("on_time_rate", "fill_rate", "defect_rate", "account_satisfaction")
+
+
+def _check_b2b(b2b: pd.DataFrame, id_col: str = "account_id", drivers=SUPPLY_CHAIN_DRIVERS) -> pd.DataFrame:
+    cols = list(dict.fromkeys([*drivers, "account_satisfaction", "share_of_wallet"]))
+    known = [c for c in cols if c in (*SUPPLY_CHAIN_DRIVERS, "account_satisfaction", "share_of_wallet")]
+    check_frame(b2b, "b2b_accounts", required=[id_col, *cols], numeric=cols, no_nan=[id_col, *cols],
+                non_negative=known)
+    for col in _PERCENT_COLUMNS:
+        if col in cols:
+            check_in_range(b2b, col, 0, 100, "b2b_accounts", what="percent values")
     check_in_range(b2b, "share_of_wallet", 0, 1, "b2b_accounts", what="shares")
+    if "month" in b2b.columns:  # one row per account and month
+        check_unique(b2b, [id_col, "month"], "b2b_accounts")
     return b2b
 
 
@@ -466,8 +565,10 @@ def supply_chain_metrics(b2b: pd.DataFrame, by="month") -> pd.DataFrame:
     ['accounts', 'orders', 'on_time_rate', 'fill_rate']
     """
     _check_b2b(b2b)
-    by = [by] if isinstance(by, str) else list(by)
+    by = check_column_list(by, "by")
     require_columns(b2b, [*by, "orders", "churned"], "b2b_accounts")
+    check_frame(b2b, "b2b_accounts", numeric=["orders"], no_nan=["orders"], non_negative=["orders"])
+    check_binary(b2b, "churned", "b2b_accounts")
     w = b2b["orders"].astype(float).clip(lower=0)
     d = b2b.assign(_w=w, _ot=b2b["on_time_rate"] * w, _fr=b2b["fill_rate"] * w,
                    _churn=b2b["churned"].astype(float))
@@ -483,12 +584,13 @@ def supply_chain_metrics(b2b: pd.DataFrame, by="month") -> pd.DataFrame:
     return out
 
 
-class SupplyChainPanel:
+class SupplyChainPanel(Fitter):
     """Delivery performance -> account satisfaction -> share of wallet, with account fixed effects.
 
     Two within-account (fixed-effects) regressions on the monthly B2B panel:
 
-    1. ``account_satisfaction ~ on_time_rate + fill_rate + lead_time_days + defect_rate``;
+    1. ``account_satisfaction ~ on_time_rate + fill_rate + lead_time_days + defect_rate``
+       (the ``drivers`` given to :meth:`fit`);
     2. ``logit(share_of_wallet) ~ account_satisfaction``.
 
     Each account's own level (large accounts are happier AND better served) is absorbed by
@@ -496,8 +598,15 @@ class SupplyChainPanel:
     pooled OLS (no account effects) is fitted too, to show the bias fixed effects remove.
     Standard errors are clustered by account (as Stata's ``xtreg, fe vce(cluster)``).
 
+    Parameters
+    ----------
+    ci_level : float
+        Level of the confidence intervals (0.95).
+
     Attributes: ``satisfaction_``/``sow_`` (fixed-effects results), ``pooled_``,
-    ``summary`` (both equations, FE and pooled estimates), ``coef_``.
+    ``sow_pooled_``, ``coef_``, ``drivers_``, ``n_accounts_``, ``n_obs_``; ``summary``
+    (one row per equation and term: estimate, std_error, ci_lower, ci_upper, p_value, then
+    ``pooled_estimate`` and the term's Chinese name).
 
     >>> from crmlab import datasets
     >>> sc = SupplyChainPanel().fit(datasets.load("b2b_accounts"))
@@ -505,76 +614,105 @@ class SupplyChainPanel:
     -1.5
     """
 
-    def __init__(self, drivers=None, entity: str = "account_id", alpha: float = 0.05):
-        self.drivers = list(drivers) if drivers is not None else list(SUPPLY_CHAIN_DRIVERS)
-        self.entity = entity
-        self.alpha = check_scalar(alpha, "alpha", numbers.Real, 0, 1, low_inclusive=False, high_inclusive=False)
+    _unit = "account-months"
+
+    def __init__(self, ci_level: float = 0.95):
+        check_ci_level(ci_level)
+        self.ci_level = ci_level
 
     @staticmethod
-    def _within(df: pd.DataFrame, cols, entity):
-        return df[cols] - df.groupby(entity)[cols].transform("mean")
+    def _within(df: pd.DataFrame, cols, id_col):
+        return df[cols] - df.groupby(id_col)[cols].transform("mean")
 
-    def _ols(self, y, X, groups, const=False):
+    @staticmethod
+    def _ols(y, X, groups, const=False):
         import statsmodels.api as sm
 
         if const:
-            X = sm.add_constant(X)
+            X = sm.add_constant(X, has_constant="add")
         try:
-            return sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups})
+            res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups})
         except Exception as err:  # noqa: BLE001
             raise ConvergenceError(f"the panel regression failed: {err}",
                                    fix="use more account-months, or drop a driver that never varies") from err
+        if not np.all(np.isfinite(res.params)) or not np.all(np.isfinite(res.bse)):
+            raise ConvergenceError("the panel regression gave non-finite estimates",
+                                   fix="use more accounts, or fewer drivers that move together")
+        return res
 
-    def fit(self, b2b: pd.DataFrame) -> SupplyChainPanel:
-        _check_b2b(b2b, self.entity)
-        require_columns(b2b, self.drivers, "b2b_accounts")
-        n_months = b2b.groupby(self.entity)[self.entity].transform("size")
+    def fit(self, b2b: pd.DataFrame, drivers=None, id_col: str = "account_id") -> SupplyChainPanel:
+        """Fit both equations on the account-month panel ``b2b``; returns ``self``.
+
+        ``drivers``: the delivery columns of equation 1 (default :data:`SUPPLY_CHAIN_DRIVERS`);
+        ``id_col``: the account key whose fixed effects are absorbed.
+        """
+        drivers = list(SUPPLY_CHAIN_DRIVERS) if drivers is None else check_column_list(drivers, "drivers")
+        check_column_name(id_col, "id_col")
+        if "account_satisfaction" in drivers or id_col in drivers:
+            raise ParameterError("drivers may not include the outcome account_satisfaction or the key id_col",
+                                 fix=f"e.g. drivers={SUPPLY_CHAIN_DRIVERS}")
+        _check_b2b(b2b, id_col, drivers)
+        n_months = b2b.groupby(id_col)[id_col].transform("size")
         d = b2b[n_months >= 2].copy()  # one-month accounts carry no within-account information
-        if d[self.entity].nunique() < 10:
+        if d[id_col].nunique() < 10:
             raise DataValidationError("fewer than 10 accounts are observed in two or more months",
                                       fix="use the full b2b_accounts panel (fixed effects need repeated months)")
-        flat = [c for c in self.drivers if self._within(d, [c], self.entity)[c].abs().max() == 0]
+        flat = [c for c in drivers if self._within(d, [c], id_col)[c].abs().max() < 1e-12]
         if flat:
             raise DataValidationError(f"driver(s) {flat} never change within an account",
                                       fix="drop them: account fixed effects absorb anything constant per account")
+        if self._within(d, ["account_satisfaction"], id_col)["account_satisfaction"].abs().max() < 1e-12:
+            raise DataValidationError("account_satisfaction never changes within an account",
+                                      fix="fixed effects need month-to-month variation in the outcome")
         sow = d["share_of_wallet"].clip(1e-4, 1 - 1e-4)
         d["logit_sow"] = np.log(sow / (1 - sow))
-        groups = pd.factorize(d[self.entity])[0]
-        wx = self._within(d, self.drivers, self.entity)
-        wy = self._within(d, ["account_satisfaction"], self.entity)["account_satisfaction"]
+        groups = pd.factorize(d[id_col])[0]
+        wx = self._within(d, drivers, id_col)
+        wy = self._within(d, ["account_satisfaction"], id_col)["account_satisfaction"]
         self.satisfaction_ = self._ols(wy, wx, groups)
-        self.pooled_ = self._ols(d["account_satisfaction"], d[self.drivers], groups, const=True)
-        ws = self._within(d, ["logit_sow", "account_satisfaction"], self.entity)
+        self.pooled_ = self._ols(d["account_satisfaction"], d[drivers], groups, const=True)
+        ws = self._within(d, ["logit_sow", "account_satisfaction"], id_col)
         self.sow_ = self._ols(ws["logit_sow"], ws[["account_satisfaction"]], groups)
         self.sow_pooled_ = self._ols(d["logit_sow"], d[["account_satisfaction"]], groups, const=True)
-        rows = []
-        for eq, fe, pooled, terms in (("account_satisfaction", self.satisfaction_, self.pooled_, self.drivers),
-                                      ("logit_share_of_wallet", self.sow_, self.sow_pooled_,
-                                       ["account_satisfaction"])):
-            ci = fe.conf_int(self.alpha)
-            for t in terms:
-                rows.append({"equation": eq, "term": t, "chinese": _SC_CHINESE.get(t, ""),
-                             "estimate": fe.params[t], "se": fe.bse[t], "ci_low": ci.loc[t, 0],
-                             "ci_high": ci.loc[t, 1], "pooled_estimate": pooled.params[t]})
-        self.summary_ = pd.DataFrame(rows)
+        self.drivers_ = drivers
         self.coef_ = pd.Series({**self.satisfaction_.params.to_dict(),
                                 "sow_per_satisfaction_point": float(self.sow_.params["account_satisfaction"])})
-        self.n_accounts_ = int(d[self.entity].nunique())
+        self.n_accounts_ = int(d[id_col].nunique())
         self.n_obs_ = int(len(d))
         return self
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        check_fitted(self, "summary_", "fit(b2b_accounts)")
-        return self.summary_
+    def _summary(self) -> pd.DataFrame:
+        parts = []
+        for eq, fe, pooled, terms in (("account_satisfaction", self.satisfaction_, self.pooled_, self.drivers_),
+                                      ("logit_share_of_wallet", self.sow_, self.sow_pooled_,
+                                       ["account_satisfaction"])):
+            part = _model_summary(fe, terms, ci_level=self.ci_level,
+                                  pooled_estimate=pooled.params[terms].to_numpy(),
+                                  chinese=[_SC_CHINESE.get(t, "") for t in terms])
+            part.index = pd.MultiIndex.from_product([[eq], terms], names=["equation", "term"])
+            parts.append(part)
+        out = pd.concat(parts)
+        out.attrs["ci_level"] = self.ci_level
+        return out
+
+    def _repr_fitted(self) -> str:
+        eff = ", ".join(f"{k}={v:.3g}" for k, v in self.coef_.items())
+        return f"fitted on {self.n_obs_:,} account-months of {self.n_accounts_:,} accounts: {eff}"
 
     def satisfaction_change(self, changes: dict) -> float:
         """Predicted change in account satisfaction (points) for changes in the drivers,
         e.g. ``{"lead_time_days": -1, "on_time_rate": 2}``."""
-        self.summary  # noqa: B018 - raises if unfitted
-        unknown = [k for k in changes if k not in self.drivers]
+        self._check_fitted()
+        if not isinstance(changes, dict) or not changes:
+            raise ParameterError("changes must be a non-empty dict {driver: change}",
+                                 fix="e.g. {'lead_time_days': -1}")
+        unknown = [k for k in changes if k not in self.drivers_]
         if unknown:
-            raise ParameterError(f"unknown driver(s) {unknown}", fix=f"use keys among {self.drivers}")
+            raise ParameterError(f"unknown driver(s) {unknown}", fix=f"use keys among {self.drivers_}")
+        bad = {k: v for k, v in changes.items()
+               if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not np.isfinite(v)}
+        if bad:
+            raise ParameterError(f"changes must be finite numbers, got {bad}", fix="e.g. {'lead_time_days': -1}")
         return float(sum(self.satisfaction_.params[k] * float(v) for k, v in changes.items()))
 
 
@@ -596,7 +734,7 @@ def example_partners(n: int = 8, seed: int = 0) -> pd.DataFrame:
     >>> example_partners(3, seed=1).columns.tolist()
     ['partner_id', 'size', 'strength', 'reputation']
     """
-    check_scalar(n, "n", numbers.Integral, 2, 1000)
+    check_count(n, "n", 2, 1000)
     rng = check_random_state(seed)
     z = rng.standard_normal(n)
     size = np.exp(np.log(300) + 0.8 * z)
@@ -607,11 +745,21 @@ def example_partners(n: int = 8, seed: int = 0) -> pd.DataFrame:
 
 
 def _partner_matrix(partners, criteria, directions, id_col):
-    check_frame(partners, "partners", required=[id_col, *criteria], numeric=list(criteria), no_nan=list(criteria))
+    check_column_name(id_col, "id_col")
+    check_frame(partners, "partners", required=[id_col, *criteria], numeric=list(criteria),
+                no_nan=[id_col, *criteria])
     if partners[id_col].duplicated().any():
-        raise DataValidationError(f"partners has duplicated {id_col!r}", fix="one row per candidate partner")
-    dirs = {c: int((directions or {}).get(c, 1)) for c in criteria}
-    if any(v not in (1, -1) for v in dirs.values()):
+        dup = partners.loc[partners[id_col].duplicated(), id_col].iloc[0]
+        raise DataValidationError(f"partners has duplicated {id_col!r} values (first: {dup!r})",
+                                  fix=f"keep one row per candidate partner, e.g. partners.drop_duplicates({id_col!r})")
+    if directions is not None and not isinstance(directions, dict):
+        raise ParameterError(f"directions must be a dict {{criterion: +1 or -1}}, got {type(directions).__name__}",
+                             fix="e.g. directions={'lead_time_days': -1}")
+    unknown = sorted(set(directions or {}) - set(criteria), key=str)
+    if unknown:
+        raise ParameterError(f"directions names unknown criteria {unknown}", fix=f"use keys among {list(criteria)}")
+    dirs = {c: (directions or {}).get(c, 1) for c in criteria}
+    if any(isinstance(v, bool) or v not in (1, -1) for v in dirs.values()):
         raise ParameterError(f"directions must be +1 or -1, got {dirs}", fix="+1 = higher is better")
     x = partners[list(criteria)].astype(float)
     lo, hi = x.min(), x.max()
@@ -633,7 +781,7 @@ def partner_scores(partners: pd.DataFrame, weights, criteria=("size", "strength"
     >>> partner_scores(p, {"size": 0.2, "strength": 0.5, "reputation": 0.3})["rank"].tolist()
     [1, 2, 3, 4]
     """
-    criteria = list(criteria)
+    criteria = check_column_list(criteria, "criteria")
     z = _partner_matrix(partners, criteria, directions, id_col)
     w = check_named_weights(weights, criteria, tol=1e-4)
     out = partners[[id_col, *criteria]].copy()
@@ -654,12 +802,15 @@ def partner_weight_sensitivity(partners: pd.DataFrame, weights, criterion: str, 
     >>> s.shape
     (12, 4)
     """
-    criteria = list(criteria)
-    if criterion not in criteria:
+    criteria = check_column_list(criteria, "criteria")
+    if not isinstance(criterion, str) or criterion not in criteria:
         raise ParameterError(f"criterion {criterion!r} is not one of {criteria}", fix="pick one of the criteria")
     w0 = pd.Series(check_named_weights(weights, criteria, tol=1e-4), index=criteria)
-    grid = np.linspace(0, 1, 21) if grid is None else np.asarray(grid, dtype=float)
-    if grid.ndim != 1 or grid.size == 0 or np.any((grid < 0) | (grid > 1)):
+    try:
+        grid = np.linspace(0, 1, 21) if grid is None else np.asarray(grid, dtype=float)
+    except (TypeError, ValueError):
+        grid = np.array([np.nan])
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)) or np.any((grid < 0) | (grid > 1)):
         raise ParameterError("grid must be a 1-D list of weights in [0, 1]", fix="e.g. np.linspace(0, 1, 21)")
     others = w0.drop(criterion)
     rest = others / others.sum() if others.sum() > 0 else pd.Series(1 / len(others), index=others.index)
@@ -677,7 +828,8 @@ def plot_partner_sensitivity(sensitivity: pd.DataFrame, criterion: str, base_wei
     """Line plot of each partner's score against one criterion's weight."""
     from . import plots
 
-    require_columns(sensitivity, ["weight", id_col, "score"], "sensitivity")
+    check_column_name(id_col, "id_col")
+    check_frame(sensitivity, "sensitivity", required=["weight", id_col, "score"], numeric=["weight", "score"])
     if ax is None:
         _fig, ax = plots.subplots()
     for pid, g in sensitivity.groupby(id_col):
@@ -704,10 +856,10 @@ def rank_acceptability(partners: pd.DataFrame, weights, concentration: float = 5
     >>> round(float(r["p_first"].sum()), 6)
     1.0
     """
-    criteria = list(criteria)
+    criteria = check_column_list(criteria, "criteria")
     w0 = check_named_weights(weights, criteria, tol=1e-4)
     check_scalar(concentration, "concentration", numbers.Real, 0, low_inclusive=False)
-    check_scalar(n_draws, "n_draws", numbers.Integral, 10, 1_000_000)
+    check_count(n_draws, "n_draws", 10, 1_000_000)
     rng = check_random_state(seed)
     z = _partner_matrix(partners, criteria, directions, id_col).to_numpy()
     W = rng.dirichlet(np.maximum(w0, 1e-6) * concentration, int(n_draws))

@@ -26,7 +26,7 @@ assumption that the caller supplies.
 * **strategy goals** (战略目标): :class:`GoalTree` links objectives to measurable KPI targets
   (names validated against a list you pass, e.g. ``crmlab.kpi.INDICATORS``).
 
->>> round(customer_equity(100, 0.8, 0.1), 2)  # m (1 + d) / (1 + d - r)
+>>> round(customer_equity(100, 0.8, 0.1), 2)  # m (1 + d) / (1 + d - r), d = the discount rate
 366.67
 """
 
@@ -39,14 +39,22 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .errors import DataValidationError, ParameterError
+from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
+    check_column_name,
+    check_count,
+    check_date_order,
     check_dates,
     check_frame,
     check_named_weights,
+    check_no_nan,
+    check_numeric,
+    check_option,
     check_probability,
     check_random_state,
     check_scalar,
+    check_timestamp,
+    check_unique,
     require_columns,
 )
 
@@ -73,8 +81,20 @@ __all__ = [
 # ====================================================================================
 # retention economics
 # ====================================================================================
+def _numbers(x, name: str) -> np.ndarray:
+    """``x`` (a number or an array of them) as floats; text, None and dates are refused."""
+    if x is None or isinstance(x, (str, bytes, bool, np.bool_)):
+        raise ParameterError(f"{name} must be a number or an array of numbers, got {x!r}",
+                             fix=f"pass {name} as a number, e.g. {name}=0.8")
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must hold numbers only, got {x!r}",
+                             fix=f"convert {name} with pd.to_numeric first") from None
+
+
 def _rate(x, name: str, *, high: int = 1) -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
+    arr = _numbers(x, name)
     if arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ParameterError(f"{name} must be finite numbers, got {x!r}", fix=f"pass {name} as a number")
     if np.any(arr < 0) or np.any(arr > high):
@@ -83,34 +103,40 @@ def _rate(x, name: str, *, high: int = 1) -> np.ndarray:
     return arr
 
 
-def customer_equity(margin, retention, discount, horizon: int | None = None):
+def customer_equity(margin, retention, discount_rate, horizon: int | None = None):
     """Discounted margin of one customer (客户资产): sum over t = 0 .. H-1 of m r^t / (1 + d)^t.
 
     The first margin arrives now (t = 0) and a customer is still there in period t with
     probability r^t (constant retention). Closed forms, with q = r / (1 + d):
     finite horizon m (1 - q^H) / (1 - q); infinite horizon (``horizon=None``)
     m (1 + d) / (1 + d - r), which exists when r < 1 + d. Works element-wise on arrays.
-    Period, retention and discount rate must use the same time unit (e.g. all monthly).
+    ``discount_rate`` d is per period: period, retention and discount rate must use the same
+    time unit (e.g. all monthly).
 
     >>> round(customer_equity(100, 0.8, 0.1, horizon=3), 4)  # 100 + 100*0.8/1.1 + 100*0.64/1.21
     225.6198
     """
-    m = np.asarray(margin, dtype=float)
+    m = _numbers(margin, "margin")
     if not np.all(np.isfinite(m)):
         raise ParameterError("margin must be finite", fix="pass the margin per customer per period")
     r = _rate(retention, "retention")
-    d = np.asarray(discount, dtype=float)
+    d = _numbers(discount_rate, "discount_rate")
     if not np.all(np.isfinite(d)) or np.any(d < 0):
-        raise ParameterError(f"discount must be >= 0, got {discount!r}",
+        raise ParameterError(f"discount_rate must be >= 0, got {discount_rate!r}",
                              fix="give the discount rate per period, e.g. 0.1 for 10% a year")
+    try:
+        np.broadcast_shapes(m.shape, r.shape, d.shape)
+    except ValueError:
+        raise ParameterError(f"margin, retention and discount_rate have shapes {m.shape}, {r.shape}, {d.shape} "
+                             "that do not combine", fix="pass numbers, or arrays of one common length") from None
     q = r / (1 + d)
     if horizon is None:
         if np.any(q >= 1):
-            raise ParameterError("the infinite-horizon customer equity diverges when retention = 1 and discount = 0",
-                                 fix="use a positive discount rate or a finite horizon=")
+            raise ParameterError("the infinite-horizon customer equity diverges when retention = 1 and "
+                                 "discount_rate = 0", fix="use a positive discount rate or a finite horizon=")
         out = m * (1 + d) / (1 + d - r)
     else:
-        check_scalar(horizon, "horizon", numbers.Integral, 1)
+        check_count(horizon, "horizon", 1, 100_000)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(q == 1, m * horizon, m * (1 - q ** horizon) / np.where(q == 1, 1, 1 - q))
     return float(out) if out.ndim == 0 else out
@@ -123,7 +149,7 @@ class RetentionEconomics:
     probability a(A) = ``acquisition_ceiling`` (1 - exp(-``acquisition_k`` A)) and pays margin
     ``margin`` at once. Each later period the firm spends ``R`` on every customer it still has
     and keeps each with probability r(R) = ``retention_ceiling`` (1 - exp(-``retention_k`` R));
-    a kept customer pays ``margin`` again. Cash flows are discounted at ``discount`` per period.
+    a kept customer pays ``margin`` again. Cash flows are discounted at ``discount_rate`` per period.
     Customer equity per prospect (infinite horizon):
 
         CE(A, R) = a m - A + a (m - R / r) r / (1 + d - r).
@@ -136,28 +162,28 @@ class RetentionEconomics:
     cash flows that sum to it), :meth:`simulate` (Monte-Carlo cohort), :meth:`optimize`,
     :meth:`grid` and :meth:`plot_grid`.
 
-    >>> econ = RetentionEconomics(margin=100, discount=0.1, acquisition_ceiling=0.4, acquisition_k=0.02,
+    >>> econ = RetentionEconomics(margin=100, discount_rate=0.1, acquisition_ceiling=0.4, acquisition_k=0.02,
     ...                           retention_ceiling=0.85, retention_k=0.1)
     >>> round(econ.equity(acquisition_spend=50, retention_spend=20), 2)
     12.34
     """
 
-    def __init__(self, *, margin: float, discount: float, acquisition_ceiling: float = 1.0,
+    def __init__(self, *, margin: float, discount_rate: float, acquisition_ceiling: float = 1.0,
                  acquisition_k: float | None = None, retention_ceiling: float,
                  retention_k: float | None = None, horizon: int | None = None):
         check_scalar(margin, "margin", numbers.Real)
-        check_scalar(discount, "discount", numbers.Real, 0)
+        check_scalar(discount_rate, "discount_rate", numbers.Real, 0)
         check_probability(acquisition_ceiling, "acquisition_ceiling")
         check_probability(retention_ceiling, "retention_ceiling")
         for name, k in (("acquisition_k", acquisition_k), ("retention_k", retention_k)):
             if k is not None:
                 check_scalar(k, name, numbers.Real, 0, low_inclusive=False)
         if horizon is not None:
-            check_scalar(horizon, "horizon", numbers.Integral, 1)
-        if horizon is None and retention_ceiling >= 1 and discount == 0:
-            raise ParameterError("retention_ceiling = 1 with discount = 0 gives infinite equity",
+            check_count(horizon, "horizon", 1, 100_000)
+        if horizon is None and retention_ceiling >= 1 and discount_rate == 0:
+            raise ParameterError("retention_ceiling = 1 with discount_rate = 0 gives infinite equity",
                                  fix="use a discount rate > 0 or a finite horizon")
-        self.margin, self.discount = float(margin), float(discount)
+        self.margin, self.discount_rate = float(margin), float(discount_rate)
         self.acquisition_ceiling, self.acquisition_k = float(acquisition_ceiling), acquisition_k
         self.retention_ceiling, self.retention_k = float(retention_ceiling), retention_k
         self.horizon = horizon
@@ -180,8 +206,14 @@ class RetentionEconomics:
         return float(out) if out.ndim == 0 else out
 
     @staticmethod
-    def _spend(x, name):
-        arr = np.asarray(x, dtype=float)
+    def _spend(x, name, *, scalar: bool = False, grid: bool = False):
+        arr = _numbers(x, name)
+        if scalar and arr.ndim != 0:
+            raise ParameterError(f"{name} must be one number here, got {x!r}",
+                                 fix=f"pass a single {name}; use grid() for several spend levels")
+        if grid and (arr.ndim != 1 or arr.size == 0):
+            raise ParameterError(f"{name} must be a non-empty list of spend levels, got {x!r}",
+                                 fix=f"e.g. {name}=np.linspace(0, 100, 21)")
         if not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise ParameterError(f"{name} must be finite and >= 0, got {x!r}",
                                  fix=f"pass {name} in currency per prospect/customer and period")
@@ -194,7 +226,7 @@ class RetentionEconomics:
         R = self._spend(retention_spend, "retention_spend")
         a = np.asarray(self.acquisition_rate(A), dtype=float)
         r = np.asarray(self.retention_rate(R), dtype=float)
-        delta = 1.0 / (1 + self.discount)
+        delta = 1.0 / (1 + self.discount_rate)
         q = r * delta
 
         def G(n):  # sum_{s=0}^{n-1} q^s; n = None: infinite
@@ -213,9 +245,9 @@ class RetentionEconomics:
     def expected_path(self, acquisition_spend=0.0, retention_spend=0.0, periods: int = 240) -> pd.DataFrame:
         """Expected cash flows per prospect, period by period (their sum is :meth:`equity`
         up to the truncation at ``periods``, or exactly with a finite ``horizon``)."""
-        check_scalar(periods, "periods", numbers.Integral, 1)
-        A = float(self._spend(acquisition_spend, "acquisition_spend"))
-        R = float(self._spend(retention_spend, "retention_spend"))
+        check_count(periods, "periods", 1, 100_000)
+        A = float(self._spend(acquisition_spend, "acquisition_spend", scalar=True))
+        R = float(self._spend(retention_spend, "retention_spend", scalar=True))
         a, r = float(self.acquisition_rate(A)), float(self.retention_rate(R))
         T = periods if self.horizon is None else self.horizon
         t = np.arange(T)
@@ -223,7 +255,7 @@ class RetentionEconomics:
         alive_before = np.r_[0.0, alive[:-1]]
         margin = self.margin * alive
         spend = np.where(t == 0, A, R * alive_before)
-        df = (1 + self.discount) ** -t
+        df = (1 + self.discount_rate) ** -t
         out = pd.DataFrame({"period": t, "customers_alive": alive, "margin": margin, "spend": spend,
                             "net": margin - spend, "discount_factor": df, "discounted_net": (margin - spend) * df})
         out["cumulative_equity"] = out["discounted_net"].cumsum()
@@ -239,12 +271,12 @@ class RetentionEconomics:
         per prospect, its Monte-Carlo standard error and the closed-form value, so the
         simulation can be checked against the formula.
         """
-        check_scalar(prospects, "prospects", numbers.Integral, 1)
+        check_count(prospects, "prospects", 1, 10_000_000)
         rng = check_random_state(seed)
-        A = float(self._spend(acquisition_spend, "acquisition_spend"))
-        R = float(self._spend(retention_spend, "retention_spend"))
+        A = float(self._spend(acquisition_spend, "acquisition_spend", scalar=True))
+        R = float(self._spend(retention_spend, "retention_spend", scalar=True))
         a, r = float(self.acquisition_rate(A)), float(self.retention_rate(R))
-        delta = 1.0 / (1 + self.discount)
+        delta = 1.0 / (1 + self.discount_rate)
         acquired = rng.random(prospects) < a
         life = rng.geometric(1 - r, size=prospects).astype(float) if r < 1 else np.full(prospects, np.inf)
         if self.horizon is not None:
@@ -273,8 +305,12 @@ class RetentionEconomics:
         if self.acquisition_k is None and self.retention_k is None:
             raise ParameterError("no spend response is defined (acquisition_k and retention_k are None)",
                                  fix="give acquisition_k and/or retention_k to optimise spending")
-        hi = float(max_spend) if max_spend is not None else 20 * self.margin
-        check_scalar(hi, "max_spend", numbers.Real, 0, low_inclusive=False)
+        if max_spend is not None:
+            check_scalar(max_spend, "max_spend", numbers.Real, 0, low_inclusive=False)
+        hi = float(max_spend) if max_spend is not None else 20 * abs(self.margin)
+        if hi <= 0:
+            raise ParameterError("the margin is 0, so there is no natural spending range to search",
+                                 fix="pass max_spend= (the largest spend per prospect/customer to consider)")
 
         def neg(x):
             return -self.equity(x[0], x[1])
@@ -292,8 +328,8 @@ class RetentionEconomics:
 
     def grid(self, acquisition_spend: Sequence[float], retention_spend: Sequence[float]) -> pd.DataFrame:
         """Customer equity per prospect over a grid (rows: retention spend, columns: acquisition spend)."""
-        A = self._spend(list(acquisition_spend), "acquisition_spend")
-        R = self._spend(list(retention_spend), "retention_spend")
+        A = self._spend(acquisition_spend, "acquisition_spend", grid=True)
+        R = self._spend(retention_spend, "retention_spend", grid=True)
         vals = self.equity(A[None, :], R[:, None])
         return pd.DataFrame(vals, index=pd.Index(R, name="retention_spend"),
                             columns=pd.Index(A, name="acquisition_spend"))
@@ -316,7 +352,7 @@ class RetentionEconomics:
                             legend=False)
 
 
-def retention_profit_effect(margin: float, retention: float, discount: float, *,
+def retention_profit_effect(margin: float, retention: float, discount_rate: float, *,
                             delta: Sequence[float] = (0.01, 0.02, 0.05), horizon: int | None = None) -> pd.DataFrame:
     """How much customer equity rises when retention rises by ``delta`` (shares, not %).
 
@@ -327,8 +363,13 @@ def retention_profit_effect(margin: float, retention: float, discount: float, *,
     >>> retention_profit_effect(100, 0.8, 0.1, delta=[0.05])["equity_change_pct"].round(1).tolist()
     [20.0]
     """
+    check_scalar(margin, "margin", numbers.Real)
     check_probability(retention, "retention")
-    base = customer_equity(margin, retention, discount, horizon)
+    check_scalar(discount_rate, "discount_rate", numbers.Real, 0)
+    base = customer_equity(margin, retention, discount_rate, horizon)
+    if isinstance(delta, (str, bytes)) or not hasattr(delta, "__iter__") or len(list(delta)) == 0:
+        raise ParameterError(f"delta must be a list of retention changes, got {delta!r}",
+                             fix="e.g. delta=[0.01, 0.02, 0.05] (shares, not percent)")
     rows = []
     for dlt in delta:
         check_scalar(dlt, "delta", numbers.Real)
@@ -336,21 +377,30 @@ def retention_profit_effect(margin: float, retention: float, discount: float, *,
         if not 0 <= r1 <= 1:
             raise ParameterError(f"retention + delta = {r1:.3f} is outside [0, 1]",
                                  fix="choose smaller deltas")
-        new = customer_equity(margin, r1, discount, horizon)
+        new = customer_equity(margin, r1, discount_rate, horizon)
         rows.append({"retention": retention, "delta": dlt, "new_retention": r1, "equity": base,
                      "new_equity": new, "equity_change_pct": 100 * (new - base) / base if base else np.nan})
     return pd.DataFrame(rows)
 
 
-def plot_equity_sensitivity(margin: float, retention: float, discount: float, *,
+def plot_equity_sensitivity(margin: float, retention: float, discount_rate: float, *,
                             retention_range: Sequence[float] | None = None,
-                            discounts: Sequence[float] | None = None, horizon: int | None = None, ax=None):
-    """Customer equity against retention for several discount rates (a sensitivity plot)."""
+                            discount_rates: Sequence[float] | None = None, horizon: int | None = None, ax=None):
+    """Customer equity against retention for several discount rates (a sensitivity plot).
+
+    ``discount_rates`` defaults to half, one and two times ``discount_rate``.
+    """
     from . import plots
 
+    check_scalar(margin, "margin", numbers.Real)
+    check_probability(retention, "retention")
+    check_scalar(discount_rate, "discount_rate", numbers.Real, 0)
     rr = np.linspace(max(0.0, retention - 0.3), min(0.99, retention + 0.15), 60) if retention_range is None \
-        else np.asarray(retention_range, dtype=float)
-    ds = [discount / 2, discount, discount * 2] if discounts is None else list(discounts)
+        else _rate(retention_range, "retention")
+    ds = [discount_rate / 2, discount_rate, discount_rate * 2] if discount_rates is None \
+        else _numbers(discount_rates, "discount_rates").ravel().tolist()
+    for d in ds:  # raises on a bad rate before anything is drawn
+        customer_equity(margin, rr, d, horizon)
     if ax is None:
         _, ax = plots.subplots()
     for d in ds:
@@ -362,7 +412,7 @@ def plot_equity_sensitivity(margin: float, retention: float, discount: float, *,
 
 def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, transactions: pd.DataFrame, *,
                         by: str | None = "acquisition_channel", fee_margin: float = 1.0,
-                        annual_discount: float = 0.10, end=None) -> pd.DataFrame:
+                        annual_discount_rate: float = 0.10, as_of=None) -> pd.DataFrame:
     """Inputs of the retention economics estimated from the tables, per group of customers.
 
     For the B2C members of each group: mean ``acquisition_cost`` (获客成本); monthly
@@ -370,22 +420,44 @@ def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, tran
     (a constant-hazard summary: it ignores how churn changes with tenure); monthly margin
     per member-month m = ``fee_margin`` x fee + gross margin of purchases made while a
     member; and the resulting customer lifetime value (客户生命周期价值)
-    CLV = m (1 + d) / (1 + d - r) at the monthly discount rate d = (1 + annual)^(1/12) - 1,
-    with the ratio CLV / acquisition cost. ``fee_margin`` (share of the fee that is margin)
-    is an ASSUMPTION. ``end`` defaults to the last transaction date.
+    CLV = m (1 + d) / (1 + d - r) at the monthly discount rate d = (1 + annual)^(1/12) - 1
+    (``annual_discount_rate``), with the ratio CLV / acquisition cost. ``fee_margin`` (share of
+    the fee that is margin) is an ASSUMPTION. The window runs from the first transaction to
+    ``as_of`` (inclusive; default: the last transaction date).
+
+    >>> from crmlab import datasets
+    >>> w = datasets.load_world()
+    >>> eco = economics_from_data(w.customers, w.memberships, w.transactions, by=None, fee_margin=0.6)
+    >>> round(float(eco["monthly_retention"].iloc[0]), 4)
+    0.9747
     """
-    check_frame(customers, "customers", required=["customer_id", "acquisition_cost", "customer_type"]
-                + ([by] if by else []), non_negative=["acquisition_cost"])
+    if by is not None:
+        check_column_name(by, "by")
+    group_cols = [by] if by is not None else []
+    check_frame(customers, "customers", required=["customer_id", "acquisition_cost", "customer_type", *group_cols],
+                no_nan=["customer_id"], non_negative=["acquisition_cost"])
+    check_unique(customers, "customer_id", "customers")
+    b2c = customers[customers["customer_type"] == "B2C"]
+    if b2c.empty:
+        raise DataValidationError("customers has no B2C customers (customer_type == 'B2C')",
+                                  fix="the membership economics are those of B2C members: pass the full customers table")
+    check_no_nan(b2c, ["acquisition_cost", *group_cols], "customers (B2C rows)")
     check_frame(memberships, "memberships", required=["customer_id", "start_date", "end_date", "monthly_fee"],
-                non_negative=["monthly_fee"])
-    check_frame(transactions, "transactions", required=["customer_id", "date", "gross_margin"], dates=["date"])
+                no_nan=["customer_id", "monthly_fee"], non_negative=["monthly_fee"])
+    check_frame(transactions, "transactions", required=["customer_id", "date", "gross_margin"],
+                numeric=["gross_margin"], no_nan=["customer_id", "gross_margin"], dates=["date"])
     check_scalar(fee_margin, "fee_margin", numbers.Real, 0, 1)
-    check_scalar(annual_discount, "annual_discount", numbers.Real, 0, 1)
-    start = pd.to_datetime(transactions["date"]).min()
-    end = pd.to_datetime(transactions["date"]).max() + pd.Timedelta(days=1) if end is None else pd.Timestamp(end)
+    check_scalar(annual_discount_rate, "annual_discount_rate", numbers.Real, 0, 1)
+    tx_dates = check_dates(transactions, "date", "transactions")
+    start = tx_dates.min()
+    end = (tx_dates.max() if as_of is None else check_timestamp(as_of, "as_of")) + pd.Timedelta(days=1)
+    if end <= start:
+        raise ParameterError(f"as_of {(end - pd.Timedelta(days=1)).date()} is before the first transaction "
+                             f"({start.date()})", fix="choose an as_of date inside the data window")
+    transactions = transactions.assign(date=tx_dates)
     mem = memberships.copy()
-    mem["start_date"] = check_dates(mem, "start_date", "memberships")
-    mem["end_date"] = check_dates(mem, "end_date", "memberships", allow_nat=True)
+    mem["start_date"], mem["end_date"] = check_date_order(mem, "start_date", "end_date", "memberships",
+                                                          meaning="a membership that ends before it starts")
     lo = mem["start_date"].clip(lower=start)
     hi = mem["end_date"].fillna(end).clip(upper=end)
     mem["months"] = ((hi - lo).dt.days / 30.4375).clip(lower=0)
@@ -399,8 +471,8 @@ def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, tran
     per = mem.groupby("customer_id").agg(months=("months", "sum"), cancelled=("cancelled", "sum"),
                                          fee_margin=("fee_margin", "sum"))
     per["purchase_margin"] = tx_margin.reindex(per.index).fillna(0.0)
-    cust = customers[customers["customer_type"] == "B2C"].set_index("customer_id")
-    group = cust[by] if by else pd.Series("all", index=cust.index)
+    cust = b2c.set_index("customer_id")
+    group = cust[by] if by is not None else pd.Series("all", index=cust.index)
     per = per.join(group.rename("group"), how="inner")
     acq = cust.groupby(group)["acquisition_cost"].agg(["size", "mean"])
     agg = per.groupby("group").agg(members=("months", "size"), member_months=("months", "sum"),
@@ -410,13 +482,16 @@ def economics_from_data(customers: pd.DataFrame, memberships: pd.DataFrame, tran
         raise DataValidationError("a group has no member-months inside the window",
                                   fix="check the membership dates or use fewer groups (by=None)")
     out = pd.DataFrame({"customers": acq["size"], "acquisition_cost": acq["mean"]}).join(agg, how="inner")
+    if out.empty:
+        raise DataValidationError("no B2C customer of customers holds a membership in memberships",
+                                  fix="pass the customers and memberships tables of the same world")
     out["monthly_retention"] = 1 - out["cancellations"] / out["member_months"]
     out["monthly_margin"] = (out["fee_margin"] + out["purchase_margin"]) / out["member_months"]
-    d = (1 + annual_discount) ** (1 / 12) - 1
+    d = (1 + annual_discount_rate) ** (1 / 12) - 1
     out["monthly_discount"] = d
     out["clv"] = customer_equity(out["monthly_margin"].to_numpy(), out["monthly_retention"].to_numpy(), d)
     out["clv_to_cac"] = out["clv"] / out["acquisition_cost"]
-    out.index.name = by or "group"
+    out.index.name = by if by is not None else "group"
     return out.drop(columns=["fee_margin", "purchase_margin"])
 
 
@@ -437,10 +512,11 @@ growth matrix resembles). S001 also mentions a combination (组合) of them."""
 
 def growth_matrix(transactions: pd.DataFrame, period_start, period_end, *, customers: pd.DataFrame | None = None,
                   rule: str = "relationship", new_categories: Sequence[str] | None = None,
-                  category: str = "category") -> pd.DataFrame:
+                  category_col: str = "category") -> pd.DataFrame:
     """Customer growth matrix (客户增长矩阵) of one period: existing/new customers x existing/new business.
 
-    Purchases dated in [``period_start``, ``period_end``) are classified:
+    Purchases dated from ``period_start`` to ``period_end`` (both inclusive) are classified
+    by the ``category_col`` of what was bought:
 
     * **customers**: *new* if the customer's first purchase (or, with ``customers``, its
       ``signup_date``) falls in the period, else *existing*;
@@ -458,32 +534,37 @@ def growth_matrix(transactions: pd.DataFrame, period_start, period_end, *, custo
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2], "category": ["a", "a", "b", "a", "b"],
     ...     "date": pd.to_datetime(["2024-01-05", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01"]),
     ...     "amount": [10.0, 20, 30, 40, 50], "gross_margin": [1.0, 2, 3, 4, 5]})
-    >>> growth_matrix(tx, "2025-01-01", "2026-01-01")["revenue"].tolist()
+    >>> growth_matrix(tx, "2025-01-01", "2025-12-31")["revenue"].tolist()
     [20.0, 30.0, 40.0, 50.0]
     """
+    category = check_column_name(category_col, "category_col")
     check_frame(transactions, "transactions", required=["customer_id", "date", category, "amount", "gross_margin"],
-                no_nan=["customer_id", category], dates=["date"])
-    if rule not in ("relationship", "firm"):
-        raise ParameterError(f"rule must be 'relationship' or 'firm', got {rule!r}",
-                             fix="rule='relationship' (new to the customer) or 'firm' (categories the firm added)")
-    lo, hi = pd.Timestamp(period_start), pd.Timestamp(period_end)
-    if hi <= lo:
-        raise ParameterError(f"period_end {hi.date()} must be after period_start {lo.date()}",
-                             fix="swap the dates")
+                numeric=["amount", "gross_margin"], no_nan=["customer_id", category, "amount", "gross_margin"],
+                dates=["date"])
+    check_option(rule, "rule", ["relationship", "firm"])
+    lo = check_timestamp(period_start, "period_start")
+    last = check_timestamp(period_end, "period_end")
+    if last < lo:
+        raise ParameterError(f"period_end {last.date()} is before period_start {lo.date()}",
+                             fix="swap the dates (both are inclusive)")
+    hi = last.normalize() + pd.Timedelta(days=1)  # the period includes the whole of its last day
     tx = transactions.copy()
-    tx["date"] = pd.to_datetime(tx["date"])
+    tx["date"] = check_dates(transactions, "date", "transactions")
     if not (tx["date"] < lo).any():
         raise DataValidationError(
             f"no purchase before period_start {lo.date()}: without history every customer and category looks new",
             fix="choose a later period (e.g. the last year of the data) so earlier purchases form the history")
     cur = tx[(tx["date"] >= lo) & (tx["date"] < hi)]
     if cur.empty:
-        raise DataValidationError(f"no purchase in the period [{lo.date()}, {hi.date()})",
+        raise DataValidationError(f"no purchase in the period {lo.date()} to {last.date()}",
                                   fix="check the period dates against the data window")
     first = tx.groupby("customer_id")["date"].min()
     if customers is not None:
-        check_frame(customers, "customers", required=["customer_id", "signup_date"], dates=["signup_date"])
-        since = customers.set_index("customer_id")["signup_date"]
+        check_frame(customers, "customers", required=["customer_id", "signup_date"], no_nan=["customer_id"],
+                    dates=["signup_date"])
+        check_unique(customers, "customer_id", "customers")
+        since = pd.Series(check_dates(customers, "signup_date", "customers").to_numpy(),
+                          index=customers["customer_id"].to_numpy())
         first = since.reindex(first.index).fillna(first)
     cur = cur.assign(customers=np.where(cur["customer_id"].map(first) >= lo, "new", "existing"))
     if rule == "relationship":
@@ -521,7 +602,8 @@ def plot_growth_matrix(matrix: pd.DataFrame, value: str = "revenue_share", ax=No
     """The 2 x 2 growth matrix as a heat map, each cell labelled with its strategy and value."""
     from . import plots
 
-    require_columns(matrix, [value, "strategy"], "matrix")
+    check_column_name(value, "value")
+    check_frame(matrix, "matrix", required=[value, "strategy"], numeric=[value])
     if ax is None:
         _, ax = plots.subplots()
     grid = np.zeros((2, 2))
@@ -565,18 +647,23 @@ gives "basic or reactive" for many customers with low margins; the grid keeps "b
 
 
 def _classify(x: pd.Series, cuts, labels, name: str) -> pd.Series:
-    if len(cuts) != 2 or not cuts[0] < cuts[1]:
+    try:
+        ok = len(cuts) == 2 and all(np.isfinite(float(c)) for c in cuts) and not isinstance(cuts, (str, bytes))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not cuts[0] < cuts[1]:
         raise ParameterError(f"{name} must be two increasing numbers (low, high), got {cuts!r}",
                              fix=f"e.g. {name}=(100, 1000)")
     return pd.Series(np.select([x <= cuts[0], x <= cuts[1]], labels[:2], labels[2]), index=x.index)
 
 
-def relationship_type_selection(groups: pd.DataFrame, *, customers: str = "customers", margin: str = "margin",
-                                count_cuts: Sequence[float], margin_cuts: Sequence[float]) -> pd.DataFrame:
+def relationship_type_selection(groups: pd.DataFrame, *, customers_col: str = "customers",
+                                margin_col: str = "margin", count_cuts: Sequence[float],
+                                margin_cuts: Sequence[float]) -> pd.DataFrame:
     """Suggest a relationship level for each customer group from :data:`KOTLER_GRID` [EXT].
 
-    ``groups`` has one row per group with its number of customers and its margin per
-    customer. ``count_cuts=(a, b)``: up to a customers = "few", up to b = "medium", more =
+    ``groups`` has one row per group with its number of customers (column ``customers_col``)
+    and its margin per customer (``margin_col``). ``count_cuts=(a, b)``: up to a customers = "few", up to b = "medium", more =
     "many"; ``margin_cuts=(c, d)`` likewise for "low"/"medium"/"high" margins. The cut
     points are a management judgement the caller must state (the texts give none).
 
@@ -584,6 +671,7 @@ def relationship_type_selection(groups: pd.DataFrame, *, customers: str = "custo
     >>> relationship_type_selection(g, count_cuts=(100, 1000), margin_cuts=(500, 3000))["level"].tolist()
     ['basic', 'partnership']
     """
+    customers, margin = check_column_name(customers_col, "customers_col"), check_column_name(margin_col, "margin_col")
     check_frame(groups, "groups", required=[customers, margin], numeric=[customers, margin],
                 no_nan=[customers, margin], non_negative=[customers])
     out = groups.copy()
@@ -604,7 +692,7 @@ relationship level, for :func:`relationship_level_value`. Invented for teaching:
 gives them. Replace them with your own estimates."""
 
 
-def relationship_level_value(margins: Sequence[float], *, retention: float, discount: float,
+def relationship_level_value(margins: Sequence[float], *, retention: float, discount_rate: float,
                              assumptions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Net customer equity of each relationship level at each margin, and the best level.
 
@@ -614,7 +702,7 @@ def relationship_level_value(margins: Sequence[float], *, retention: float, disc
     retention. Higher margins make the retention gain worth more, so the best level rises
     with the margin: the economic logic behind the margin axis of :data:`KOTLER_GRID`.
 
-    >>> v = relationship_level_value([10, 500], retention=0.8, discount=0.01)
+    >>> v = relationship_level_value([10, 500], retention=0.8, discount_rate=0.01)
     >>> v["best_level"].tolist()
     ['basic', 'partnership']
     """
@@ -622,14 +710,16 @@ def relationship_level_value(margins: Sequence[float], *, retention: float, disc
     check_frame(a, "assumptions", required=["retention_uplift", "cost_per_period"],
                 no_nan=["retention_uplift", "cost_per_period"], non_negative=["cost_per_period"])
     check_probability(retention, "retention")
-    margins = np.asarray(list(margins), dtype=float)
+    check_numeric(a, ["retention_uplift", "cost_per_period"], "assumptions")
+    margins = _numbers(list(margins) if not isinstance(margins, (str, bytes)) and hasattr(margins, "__iter__")
+                       else margins, "margins").ravel()
     if margins.size == 0 or not np.all(np.isfinite(margins)):
         raise ParameterError("margins must be a non-empty list of finite numbers", fix="e.g. margins=[10, 50, 200]")
     r = retention + a["retention_uplift"].to_numpy()
     if np.any(r >= 1) or np.any(r < 0):
         raise ParameterError("retention + retention_uplift leaves [0, 1) for some level",
                              fix="lower the uplifts or the base retention")
-    vals = customer_equity(margins[:, None] - a["cost_per_period"].to_numpy()[None, :], r[None, :], discount)
+    vals = customer_equity(margins[:, None] - a["cost_per_period"].to_numpy()[None, :], r[None, :], discount_rate)
     out = pd.DataFrame(vals, index=pd.Index(margins, name="margin"), columns=a.index)
     out["best_level"] = out[a.index].idxmax(axis=1)
     return out
@@ -670,10 +760,20 @@ class DecisionMatrix:
         if scores.index.duplicated().any():
             raise DataValidationError("scores has duplicated alternative names in its index",
                                       fix="give every alternative (row) a unique name")
+        if scores.columns.duplicated().any():
+            raise DataValidationError("scores has duplicated criterion names in its columns",
+                                      fix="give every criterion (column) a unique name")
         criteria = list(scores.columns)
         w = check_named_weights(weights, criteria)
         if scale is not None:
-            lo, hi = scale
+            try:
+                lo, hi = (float(v) for v in scale)
+                ok = np.isfinite(lo) and np.isfinite(hi) and lo < hi
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ParameterError(f"scale must be two increasing finite numbers (low, high), got {scale!r}",
+                                     fix="e.g. scale=(1, 10)")
             bad = (scores < lo) | (scores > hi)
             if bad.to_numpy().any():
                 raise DataValidationError(f"scores has {int(bad.to_numpy().sum())} value(s) outside the scale [{lo}, {hi}]",
@@ -695,12 +795,12 @@ class DecisionMatrix:
         r = self.ranking()
         return r["score"].idxmax()
 
-    def _sample_weights(self, n_samples, concentration, rng):
+    def _sample_weights(self, n_draws, concentration, rng):
         k = len(self.weights)
-        alpha = np.ones(k) if concentration is None else np.maximum(concentration * self.weights.to_numpy(), 1e-3)
-        return rng.dirichlet(alpha, size=n_samples)
+        shape = np.ones(k) if concentration is None else np.maximum(concentration * self.weights.to_numpy(), 1e-3)
+        return rng.dirichlet(shape, size=n_draws)
 
-    def rank_acceptability(self, n_samples: int = 10_000, *, concentration: float | None = None,
+    def rank_acceptability(self, n_draws: int = 10_000, *, concentration: float | None = None,
                            seed=0) -> pd.DataFrame:
         """Share of sampled weight vectors under which each alternative takes each rank.
 
@@ -708,8 +808,13 @@ class DecisionMatrix:
         information); a number c: Dirichlet(c x stated weights), centred on the stated
         weights, tighter for larger c. Adds each alternative's *central weights* (mean
         weights of the draws it wins) as extra columns.
+
+        >>> s = pd.DataFrame({"price": [8, 6], "service": [5, 9]}, index=["A", "B"])
+        >>> acc = DecisionMatrix(s, {"price": 0.5, "service": 0.5}).rank_acceptability(n_draws=1000, seed=1)
+        >>> float(acc[["rank_1", "rank_2"]].sum(axis=1).iloc[0])
+        1.0
         """
-        check_scalar(n_samples, "n_samples", numbers.Integral, 10, 1_000_000)
+        n_samples = check_count(n_draws, "n_draws", 10, 1_000_000)
         if concentration is not None:
             check_scalar(concentration, "concentration", numbers.Real, 0, low_inclusive=False)
         rng = check_random_state(seed)
@@ -732,10 +837,15 @@ class DecisionMatrix:
     def weight_sweep(self, criterion: str, grid: Sequence[float] | None = None) -> pd.DataFrame:
         """Scores and winner as the weight of ``criterion`` moves from 0 to 1, the other
         weights keeping their stated proportions."""
-        if criterion not in self.weights.index:
+        try:
+            known = criterion in self.weights.index
+        except TypeError:  # a list or another unhashable value
+            known = False
+        if not known:
             raise ParameterError(f"unknown criterion {criterion!r}", fix=f"use one of {list(self.weights.index)}")
-        grid = np.linspace(0, 1, 21) if grid is None else np.asarray(list(grid), dtype=float)
-        if np.any((grid < 0) | (grid > 1)):
+        grid = np.linspace(0, 1, 21) if grid is None else _numbers(
+            list(grid) if hasattr(grid, "__iter__") and not isinstance(grid, (str, bytes)) else grid, "grid").ravel()
+        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any((grid < 0) | (grid > 1)):
             raise ParameterError("grid weights must lie in [0, 1]", fix="e.g. grid=np.linspace(0, 1, 21)")
         others = self.weights.drop(criterion)
         rows = []
@@ -752,7 +862,12 @@ class DecisionMatrix:
         """Stacked bars of rank acceptability per alternative."""
         from . import plots
 
-        cols = [c for c in acceptability.columns if c.startswith("rank_")]
+        check_frame(acceptability, "acceptability")
+        cols = [c for c in acceptability.columns if str(c).startswith("rank_")]
+        if not cols:
+            raise ColumnError("acceptability has no rank_1, rank_2, ... columns",
+                              fix="pass the output of DecisionMatrix.rank_acceptability(...)")
+        check_frame(acceptability, "acceptability", numeric=cols, no_nan=cols)
         if ax is None:
             _, ax = plots.subplots()
         bottom = np.zeros(len(acceptability))
@@ -796,6 +911,11 @@ class GoalTree:
             require_columns(kpis, ["direction"], "kpis")
             kpis = kpis["direction"].to_dict()
         if isinstance(kpis, Mapping):
+            bad = {k: v for k, v in kpis.items() if v is not None and not (
+                isinstance(v, (numbers.Real, np.number)) and not isinstance(v, bool) and np.isfinite(v))}
+            if bad:
+                raise ParameterError(f"KPI directions must be +1 (higher is better), -1 (lower is better) or None, "
+                                     f"got {bad}", fix="e.g. GoalTree({'retention_rate': 1, 'cac': -1})")
             self.kpis = {str(k): (int(np.sign(v)) if v is not None else 0) for k, v in kpis.items()}
         elif isinstance(kpis, (list, tuple, set, pd.Index)):
             self.kpis = {str(k): 0 for k in kpis}
@@ -836,12 +956,7 @@ class GoalTree:
                                  fix=f"use one of {sorted(self.kpis)}" + (f" (did you mean {close}?)" if close else ""))
         check_scalar(baseline, "baseline", numbers.Real)
         check_scalar(target, "target", numbers.Real)
-        try:
-            due = pd.Timestamp(deadline)
-        except (ValueError, TypeError):
-            due = pd.NaT
-        if pd.isna(due):
-            raise ParameterError(f"deadline {deadline!r} is not a date", fix="give an ISO date like '2025-12-31'")
+        due = check_timestamp(deadline, "deadline")
         direction = self.kpis[kpi]
         if direction == 0:
             direction = 1 if target >= baseline else -1
@@ -915,13 +1030,22 @@ class GoalTree:
             raise ParameterError("the tree has no targets", fix="add targets with add_target(...)")
         if not isinstance(current, Mapping):
             raise ParameterError("current must be a dict {kpi: value}", fix="e.g. {'retention_rate': 0.8}")
+        for k in self.targets["kpi"].unique():
+            v = current.get(k, np.nan)
+            if v is not None and not (isinstance(v, (numbers.Real, np.number)) and not isinstance(v, bool)):
+                raise ParameterError(f"current[{k!r}] must be a number, got {v!r}",
+                                     fix="pass the KPI's current value as a number (NaN if unknown)")
+            if v is not None and np.isinf(v):
+                raise ParameterError(f"current[{k!r}] is infinite",
+                                     fix="an inf usually comes from a division by zero: fix the KPI computation")
+        as_of = None if as_of is None else check_timestamp(as_of, "as_of")
         t = self.targets
-        t["current"] = t["kpi"].map(lambda k: current.get(k, np.nan)).astype(float)
+        t["current"] = t["kpi"].map(lambda k: np.nan if current.get(k) is None else current.get(k)).astype(float)
         t["gap_closed"] = (t["current"] - t["baseline"]) / (t["target"] - t["baseline"])
         status = np.select([t["current"].isna(), t["gap_closed"] >= 1, t["gap_closed"] >= 0.5],
                            ["no data", "achieved", "on track"], "behind")
         if as_of is not None:
-            late = (pd.Timestamp(as_of) > t["deadline"]) & ~np.isin(status, ["achieved", "no data"])
+            late = (as_of > t["deadline"]) & ~np.isin(status, ["achieved", "no data"])
             status = np.where(late, "missed", status)
         t["status"] = status
         return t

@@ -58,6 +58,8 @@ __all__ = [
     "coding_advice",
     "check_output_dir",
     "check_output_file",
+    "check_column_name",
+    "check_column_list",
 ]
 
 
@@ -432,7 +434,10 @@ def check_weights(weights, name: str = "weights", tol: float = 1e-6) -> np.ndarr
     >>> check_weights([0.5, 0.3, 0.2])
     array([0.5, 0.3, 0.2])
     """
-    w = np.asarray(list(weights.values()) if isinstance(weights, dict) else weights, dtype=float)
+    try:
+        w = np.asarray(list(weights.values()) if isinstance(weights, dict) else weights, dtype=float)
+    except (TypeError, ValueError):  # text or None among the weights
+        raise ParameterError(f"{name} must be numbers, got {weights!r}", fix="pass one number per criterion") from None
     if w.ndim != 1 or w.size == 0:
         raise ParameterError(f"{name} must be a non-empty 1-D list of numbers",
                              fix="pass one weight per criterion")
@@ -713,3 +718,49 @@ def check_output_file(path, name: str = "out", *, force: bool = False, suffix: s
                                 fix="choose another file name, or pass --force (force=True) to replace it")
     _writable_ancestor(path.parent if str(path.parent) else Path("."), name)
     return path
+
+
+def check_column_name(value, name: str):
+    """A one-column argument (``outcome_col``, ``id_col``...): a column label, not None, a list or a float.
+
+    >>> check_column_name("branch_id", "id_col")
+    'branch_id'
+    >>> check_column_name(["a", "b"], "id_col")
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: id_col must be one column name, got ['a', 'b'] (list). Fix: pass the name of one column, e.g. id_col='a'
+    """
+    ok = isinstance(value, str) or (isinstance(value, (numbers.Integral, np.integer))
+                                    and not isinstance(value, (bool, np.bool_)))
+    if not ok or (isinstance(value, str) and not value):
+        example = value[0] if isinstance(value, (list, tuple)) and value and isinstance(value[0], str) else "..."
+        raise ParameterError(f"{name} must be one column name, got {value!r} ({type(value).__name__})",
+                             fix=f"pass the name of one column, e.g. {name}={example!r}")
+    return value
+
+
+def check_column_list(value, name: str, *, allow_empty: bool = False) -> list:
+    """A several-columns argument (``covariates``, ``drivers``, ``by``...) as a list of distinct names.
+
+    One name (a string) becomes a one-element list; None, numbers and repeated names are refused.
+
+    >>> check_column_list("channel", "by")
+    ['channel']
+    """
+    if isinstance(value, str) or (isinstance(value, (numbers.Integral, np.integer))
+                                  and not isinstance(value, (bool, np.bool_))):
+        value = [value]
+    if isinstance(value, (pd.Index, pd.Series, np.ndarray)):
+        value = list(value)
+    if not isinstance(value, (list, tuple)):
+        raise ParameterError(f"{name} must be a list of column names, got {value!r} ({type(value).__name__})",
+                             fix=f"pass {name}=['column', ...]")
+    cols = list(value)
+    for c in cols:
+        check_column_name(c, f"every entry of {name}")
+    if not cols and not allow_empty:
+        raise ParameterError(f"{name} is empty", fix=f"name at least one column in {name}")
+    dup = sorted({str(c) for c in cols if cols.count(c) > 1})
+    if dup:
+        raise ParameterError(f"{name} names column(s) {dup} more than once", fix="name each column once")
+    return cols

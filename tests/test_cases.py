@@ -83,15 +83,15 @@ def test_case_runs_and_reports(results, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_recovery_inside_ci_on_the_case_seed(results, name):
     rec = results[name].recovery
-    with_ci = rec.dropna(subset=["ci_low", "planted"])
+    with_ci = rec.dropna(subset=["ci_lower", "planted"])
     assert len(with_ci) >= 1
     assert with_ci["inside_ci"].all(), with_ci
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_recovery_on_another_seed(results, seed7, name):
-    rec = seed7[name].recovery.dropna(subset=["ci_low", "planted"])
-    se = (rec["ci_high"] - rec["ci_low"]) / (2 * 1.959964)
+    rec = seed7[name].recovery.dropna(subset=["ci_lower", "planted"])
+    se = (rec["ci_upper"] - rec["ci_lower"]) / (2 * 1.959964)
     z = (rec["estimate"] - rec["planted"]).abs() / se
     assert (z < 3.5).all(), rec.assign(z=z)
     # another seed is another world: the figures change
@@ -127,7 +127,7 @@ def test_manufacturer_linkage_and_levers(results):
     # with the planted lead-time effect raised to -3 points per day, lead time wins by a margin
     # far beyond the estimates' uncertainty (gain CIs about +-0.05 points)
     assert res.choice == res.choice_under_truth == "lead_time_days"
-    assert levers["gain_ci_low"].iloc[0] > levers["gain_ci_high"].iloc[1]
+    assert levers["gain_ci_lower"].iloc[0] > levers["gain_ci_upper"].iloc[1]
 
 
 def test_securities_value_is_consistent(results):
@@ -135,10 +135,10 @@ def test_securities_value_is_consistent(results):
     v = res.tables["rollout_value"]
     f = res.figures
     assert v.loc["estimate", "equity_gain_per_member"] == pytest.approx(f["equity_gain_per_member"])
-    assert v.loc["ci_low", "equity_gain_per_member"] < f["equity_gain_per_member"] < v.loc["ci_high",
+    assert v.loc["ci_lower", "equity_gain_per_member"] < f["equity_gain_per_member"] < v.loc["ci_upper",
                                                                                             "equity_gain_per_member"]
     # the DiD sees a positive effect, as planted (crm_live lowers churn)
-    assert f["att_ci_low"] > 0
+    assert f["att_ci_lower"] > 0
     assert f["net_value_of_rollout"] == pytest.approx((f["equity_gain_per_member"] - f["rollout_cost_per_member"])
                                                       * f["members_in_branches_not_live"])
     assert res.choice in {"roll_out", "staged_roll_out", "stop"}
@@ -159,14 +159,14 @@ def test_retailer_decision_converges_with_more_members():
     """With four times the customers, the estimate-based decision matches the planted one."""
     res = cases.run_case("retailer", n_customers=20000)
     assert res.decision_matches_truth
-    assert res.recovery.dropna(subset=["ci_low"])["inside_ci"].all()
+    assert res.recovery.dropna(subset=["ci_lower"])["inside_ci"].all()
 
 
 def test_ecommerce_levers(results):
     res = results["ecommerce_churn"]
     lev = res.tables["levers"]
     assert set(lev.index) == {"quality_and_training", "complaint_handling", "points_programme"}
-    assert (lev["ci_low"] <= lev["hazard_reduction"]).all() and (lev["hazard_reduction"] <= lev["ci_high"]).all()
+    assert (lev["ci_lower"] <= lev["hazard_reduction"]).all() and (lev["hazard_reduction"] <= lev["ci_upper"]).all()
     assert lev["share_of_draws_best"].sum() == pytest.approx(1)
     # the satisfaction lever: 1 - HR^0.25 exactly
     beta = np.log(res.figures["hr_satisfaction_per_sd"])
@@ -177,7 +177,7 @@ def test_ecommerce_levers(results):
 def test_financial_rollout(results):
     res = results["financial"]
     f = res.figures
-    assert f["golive_effect_ci_high"] < 0 and f["top2_csat_gain"] > 0
+    assert f["golive_effect_ci_upper"] < 0 and f["top2_csat_gain"] > 0
     assert f["response_time_change_pct"] == pytest.approx(100 * np.expm1(f["golive_log_response_effect"]))
     assert res.choice == res.choice_under_truth == "roll_out"
 
@@ -323,7 +323,7 @@ def test_plot_recovery(results):
     import matplotlib.pyplot as plt
 
     ax = cases.plot_recovery(list(results.values()))
-    n_rows = sum(len(r.recovery.dropna(subset=["ci_low", "planted"]).query("planted != 0")) for r in results.values())
+    n_rows = sum(len(r.recovery.dropna(subset=["ci_lower", "planted"]).query("planted != 0")) for r in results.values())
     assert len(ax.get_yticklabels()) == n_rows
     assert ax.get_xlabel() == "estimate / planted value"
     assert cases.plot_recovery(results["retailer"]).get_title().startswith("Estimates relative")

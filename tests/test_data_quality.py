@@ -19,6 +19,7 @@ from crmlab.errors import (
     ConvergenceError,
     CrmlabError,
     DataValidationError,
+    NotFittedError,
     ParameterError,
 )
 from crmlab.synth import generate_world
@@ -68,7 +69,7 @@ def test_normalize_phone_rejects_floats_and_bad_errors_arg():
     with pytest.raises(DataValidationError, match="must be text") as err:
         dq.normalize_phone(pd.Series([13812345678.0]))
     assert "dtype" in str(err.value)
-    with pytest.raises(ParameterError, match="errors must be"):
+    with pytest.raises(ParameterError, match="errors must be one of"):
         dq.normalize_phone(["13812345678"], errors="ignore")
     with pytest.raises(ParameterError, match="Series or a list"):
         dq.normalize_phone("13812345678")
@@ -153,7 +154,7 @@ def test_compare_pairs_levels():
     assert cmp.loc[0, list(dq.LINK_FIELDS)].tolist() == [1, 1, 1, 1, 0]   # homophone, swapped digits
     assert cmp.loc[1, list(dq.LINK_FIELDS)].tolist() == [0, -1, 0, 0, -1]
     assert cmp.loc[2, list(dq.LINK_FIELDS)].tolist() == [2, 0, -1, 1, 1]
-    with pytest.raises(DataValidationError, match="outside records"):
+    with pytest.raises(DataValidationError, match="must be row positions"):
         dq.compare_pairs(recs, pd.DataFrame({"i": [0], "j": [9]}))
 
 
@@ -212,9 +213,9 @@ def test_threshold_curve_trades_precision_for_recall(linker, world):
 def test_linker_bad_input(records):
     with pytest.raises(ParameterError, match="threshold"):
         dq.RecordLinker(threshold=1.5).fit(records)
-    with pytest.raises(ParameterError, match="unknown blocking key"):
+    with pytest.raises(ParameterError, match="blocking key must be one of"):
         dq.RecordLinker(blocking=["phone", "zip"]).fit(records)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         _ = dq.RecordLinker().summary
     with pytest.raises(ColumnError, match="name"):
         dq.RecordLinker().fit(records.drop(columns="name"))
@@ -389,7 +390,7 @@ def test_privacy_bad_input(world):
 def test_minimize(world):
     c = world.customers
     out, rep = dq.minimize(c, ["branch_id", "signup_date"], purpose="new customers per branch",
-                           id_column="customer_id", salt=SALT)
+                           id_col="customer_id", salt=SALT)
     assert list(out.columns) == ["customer_id", "branch_id", "signup_date"]
     assert (rep.loc[["name", "phone", "email"], "action"] == "drop").all()
     assert rep.loc["customer_id", "action"] == "pseudonymise"
@@ -397,7 +398,7 @@ def test_minimize(world):
         dq.minimize(c, ["phone"], purpose="churn model")
     assert "pseudonym" in str(err.value)
     with pytest.raises(ParameterError, match="salt is missing"):
-        dq.minimize(c, ["city"], purpose="sales by city", id_column="customer_id")
+        dq.minimize(c, ["city"], purpose="sales by city", id_col="customer_id")
     with pytest.raises(ParameterError, match="purpose is empty"):
         dq.minimize(c, ["city"], purpose=" ")
 
@@ -412,8 +413,8 @@ def test_sample_size_textbook_values():
     assert dq.sample_size(0.1, sd=1.5)["n_required"] == 865     # mean of a 1-10 item, +-0.1
     s = dq.sample_size(0.05, response_rate=0.25)
     assert s["invitations"] == 4 * 385
-    n = dq.sample_size(0.04, confidence=0.9)["n_required"]
-    assert dq.margin_of_error(n, confidence=0.9) <= 0.04 < dq.margin_of_error(n - 1, confidence=0.9)
+    n = dq.sample_size(0.04, ci_level=0.9)["n_required"]
+    assert dq.margin_of_error(n, ci_level=0.9) <= 0.04 < dq.margin_of_error(n - 1, ci_level=0.9)
     assert dq.margin_of_error(1000, population=1000) == 0
 
 
@@ -424,8 +425,8 @@ def test_sample_size_bad_input():
         dq.sample_size(0.05, response_rate=0)
     with pytest.raises(ParameterError, match="not a proportion"):
         dq.sample_size(3)
-    with pytest.raises(ParameterError, match="confidence"):
-        dq.margin_of_error(100, confidence=1.0)
+    with pytest.raises(ParameterError, match="ci_level"):
+        dq.margin_of_error(100, ci_level=1.0)
     with pytest.raises(ParameterError, match="exceeds the population"):
         dq.margin_of_error(200, population=100)
 
@@ -478,9 +479,9 @@ def test_response_propensity_recovers_planted_slope(world):
     frame = _exact_survey_frame(world)
     fit = dq.response_propensity(frame, "responded", ["satisfaction"])
     truth = world.truth["survey"]["response_satisfaction_logit"]
-    assert fit.loc["satisfaction", "ci_low"] <= truth <= fit.loc["satisfaction", "ci_high"], fit
+    assert fit.loc["satisfaction", "ci_lower"] <= truth <= fit.loc["satisfaction", "ci_upper"], fit
     base = world.truth["params"]["survey"]["response_rate"]
-    assert fit.loc["const", "ci_low"] <= np.log(base / (1 - base)) <= fit.loc["const", "ci_high"]
+    assert fit.loc["const", "ci_lower"] <= np.log(base / (1 - base)) <= fit.loc["const", "ci_upper"]
 
 
 def test_nonresponse_simulation_reproduces_respondents(world):
@@ -588,9 +589,9 @@ def test_normalisers_reject_non_columns():
         with pytest.raises(ParameterError, match="Series or a list") as err:
             fn(42)
         _fix(err)
-    with pytest.raises(ParameterError, match="errors must be"):
+    with pytest.raises(ParameterError, match="errors must be one of"):
         dq.normalize_email(["a@b.cn"], errors="ignore")
-    with pytest.raises(ParameterError, match="errors must be"):
+    with pytest.raises(ParameterError, match="errors must be one of"):
         dq.standardize_records({"sales": pd.DataFrame({"record_id": ["1"], "name": ["a"], "phone": ["13800000000"]})},
                                phone_errors="skip")
 
@@ -630,14 +631,14 @@ def test_privacy_more_bad_input(world):
     with pytest.raises(ParameterError, match="needed is empty"):
         dq.minimize(c, [], purpose="nothing")
     with pytest.raises(ColumnError, match="client_no"):
-        dq.minimize(c, ["city"], purpose="sales by city", id_column="client_no", salt=SALT)
+        dq.minimize(c, ["city"], purpose="sales by city", id_col="client_no", salt=SALT)
 
 
 def test_minimize_output_is_k_checkable_and_pseudonymous(world):
     """Minimisation + pseudonymisation: the released key joins but reveals no original id."""
     c = world.customers
     out, _ = dq.minimize(c, ["gender", "birth_year", "city"], purpose="age profile by city",
-                         id_column="customer_id", salt=SALT)
+                         id_col="customer_id", salt=SALT)
     assert not out["customer_id"].isin(c["customer_id"].astype(str)).any()
     assert out["customer_id"].equals(dq.pseudonymize(c[["customer_id"]], "customer_id", SALT)["customer_id"])
     rep = dq.k_anonymity(out, ["gender", "birth_year", "city"], k=5)
@@ -687,3 +688,233 @@ def test_nonresponse_functions_more_bad_input(world):
                           "2025-07-01")
     with pytest.raises(ParameterError, match="active_months"):
         dq.sampling_frame(world.customers, world.transactions, world.memberships, "2025-07-01", active_months=0)
+
+
+# ------------------------------------------------------------------------------------
+# issue 10: vocabulary, results contract, finished validation, properties
+# ------------------------------------------------------------------------------------
+import time  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def survey_frame(world):
+    return dq.planted_survey_frame(world, 2)
+
+
+def test_response_propensity_refuses_text_in_a_numeric_covariate_quickly(survey_frame):
+    """The case of issue 10: one text value in a numeric column used to build thousands of
+    indicator columns and never return. Now: a ColumnError at once, with a fix that works."""
+    bad = survey_frame.assign(tenure_months=survey_frame["tenure_months"].astype(object))
+    bad.loc[bad.index[5], "tenure_months"] = "unknown"
+    start = time.perf_counter()
+    with pytest.raises(ColumnError, match=r"tenure_months'\] holds numbers stored as text.*'unknown'") as err:
+        dq.response_propensity(bad, "responded", ["satisfaction", "tenure_months"])
+    assert time.perf_counter() - start < 2
+    assert "pd.to_numeric(df['tenure_months'], errors='coerce')" in str(err.value)
+    # the fix in the message works
+    fixed = bad.assign(tenure_months=pd.to_numeric(bad["tenure_months"], errors="coerce")).dropna()
+    assert "tenure_months" in dq.response_propensity(fixed, "responded", ["satisfaction", "tenure_months"]).index
+    # the same guard protects the weighting functions
+    with pytest.raises(ColumnError, match="stored as text"):
+        dq.nonresponse_adjustment(bad, "responded", ["satisfaction"], ["tenure_months"])
+    with pytest.raises(ColumnError, match="stored as text"):
+        dq.simulate_nonresponse(bad, "satisfaction", "satisfaction", slope=0.3, n_sims=2, adjust=["tenure_months"])
+
+
+def test_response_propensity_categorical_covariates(survey_frame):
+    seg = survey_frame.assign(segment=np.where(survey_frame["satisfaction"] > 0, "happy", "unhappy"))
+    fit = dq.response_propensity(seg, "responded", ["segment"], ci_level=0.9)
+    assert list(fit.columns) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    assert fit.attrs["ci_level"] == 0.9 and "segment_unhappy" in fit.index
+    assert fit.loc["segment_unhappy", "estimate"] < 0  # satisfied customers answer more (planted)
+    many = survey_frame.assign(code=[f"c{i}" for i in range(len(survey_frame))])
+    with pytest.raises(ColumnError, match="distinct labels") as err:
+        dq.response_propensity(many, "responded", ["code"])
+    assert "merge rare labels" in str(err.value)
+
+
+def test_renamed_arguments(world):
+    n = dq.sample_size(0.04, ci_level=0.9)["n_required"]
+    assert dq.margin_of_error(n, ci_level=0.9) <= 0.04
+    out, rep = dq.minimize(world.customers, ["city"], purpose="sales by city", id_col="customer_id", salt=SALT)
+    assert rep.loc["customer_id", "action"] == "pseudonymise" and out["customer_id"].str.len().eq(16).all()
+    recs = pd.DataFrame({"x": range(3)})
+    pairs = pd.DataFrame({"i": [0], "j": [1], "same": [1.0]})
+    assert dq.cluster_pairs(recs, pairs, score_col="same").tolist() == [1, 1, 2]
+
+
+def test_record_linker_contract(records):
+    rl = dq.RecordLinker(blocking="phone", n_random_pairs=2000)
+    assert rl.blocking == "phone" and repr(rl) == "RecordLinker(blocking='phone', n_random_pairs=2000) (not fitted)"
+    rl.fit(records)
+    assert rl.blocking == "phone"  # the setting is stored as given
+    assert repr(rl).startswith("RecordLinker(blocking='phone', n_random_pairs=2000), fitted on")
+    assert rl.n_obs_ == len(records) and set(rl.pairs_["key"]) == {"phone"}
+    with pytest.raises(NotFittedError):
+        dq.RecordLinker().predict()
+
+
+def test_normalisers_keep_a_duplicated_index():
+    s = pd.Series(["138-1234-5678", "13912345678", None], index=[0, 0, 1])
+    out = dq.normalize_phone(s)
+    assert out.index.tolist() == [0, 0, 1] and out.tolist() == ["13812345678", "13912345678", np.nan]
+    stacked = pd.DataFrame({"phone": ["13812345678", "12"], "name": ["张伟", "李娜"]}, index=[3, 3])
+    assert dq.profile(stacked).loc["phone", "valid_share"] == 0.5
+
+
+def _sf(world):
+    return dq.planted_survey_frame(world, 2)
+
+
+DQ_BAD = [
+    ("alpha passed as ci_level", lambda w: dq.margin_of_error(100, ci_level=0.05), ParameterError,
+     r"did you mean ci_level=0.95"),
+    ("huge sample", lambda w: dq.margin_of_error(10**15), ParameterError, "n must be <="),
+    ("responded coded Yes/No", lambda w: dq.response_propensity(
+        _sf(w).assign(responded=_sf(w)["responded"].map({1: "Yes", 0: "No"})), "responded", ["satisfaction"]),
+     DataValidationError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("responded coded 1/2 (adjustment)", lambda w: dq.nonresponse_adjustment(
+        _sf(w).assign(responded=_sf(w)["responded"] + 1), "responded", ["satisfaction"], ["tenure_months"]),
+     DataValidationError, "== 2"),
+    ("responded_col a list", lambda w: dq.response_propensity(_sf(w), ["responded"], ["satisfaction"]),
+     ParameterError, "responded_col must be one column name"),
+    ("covariates None", lambda w: dq.response_propensity(_sf(w), "responded", None), ParameterError,
+     "covariates must be a list"),
+    ("covariate twice", lambda w: dq.response_propensity(_sf(w), "responded", ["satisfaction", "satisfaction"]),
+     ParameterError, "more than once"),
+    ("constant covariate", lambda w: dq.response_propensity(_sf(w).assign(one=1.0), "responded", ["one"]),
+     DataValidationError, "single value"),
+    ("inf covariate", lambda w: dq.response_propensity(_sf(w).assign(
+        satisfaction=np.r_[np.inf, _sf(w)["satisfaction"][1:]]), "responded", ["satisfaction"]),
+     DataValidationError, "infinite"),
+    ("outcome as text", lambda w: dq.nonresponse_adjustment(_sf(w).assign(satisfaction="high"), "responded",
+                                                            ["satisfaction"], ["tenure_months"]),
+     ColumnError, "must be numeric"),
+    ("frame None", lambda w: dq.nonresponse_adjustment(None, "responded", ["satisfaction"], ["tenure_months"]),
+     ParameterError, "frame must be a pandas DataFrame"),
+    ("slope absurd", lambda w: dq.simulate_nonresponse(_sf(w), "satisfaction", "satisfaction", slope=1e6),
+     ParameterError, "slope"),
+    ("n_sims huge", lambda w: dq.simulate_nonresponse(_sf(w), "satisfaction", "satisfaction", slope=0.3,
+                                                      n_sims=10**9), ParameterError, "n_sims must be <="),
+    ("number as as_of (frame)", lambda w: dq.sampling_frame(w.customers, w.transactions, w.memberships, 20250701),
+     ParameterError, "as_of must be a date"),
+    ("number as as_of (freshness)", lambda w: dq.freshness(w.silo_web, as_of=20251231), ParameterError,
+     "as_of must be a date"),
+    ("unparseable as_of (profile)", lambda w: dq.profile(w.silo_web, as_of="someday"), ParameterError,
+     "as_of is not a date"),
+    ("numbers as last_updated", lambda w: dq.freshness(w.silo_web.assign(
+        last_updated=pd.to_datetime(w.silo_web["last_updated"]).dt.strftime("%Y%m%d").astype(float))),
+     DataValidationError, "holds numbers"),
+    ("duplicated customers in the frame", lambda w: dq.sampling_frame(
+        pd.concat([w.customers, w.customers.head(2)]), w.transactions, w.memberships, "2025-07-01"),
+     DataValidationError, "duplicated key"),
+    ("loyalty flag as Yes/No", lambda w: dq.sampling_frame(w.customers.assign(
+        loyalty_member=w.customers["loyalty_member"].map({True: "Yes", False: "No"})), w.transactions,
+        w.memberships, "2025-07-01"), DataValidationError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("wave as text", lambda w: dq.planted_survey_frame(w, "2"), ParameterError, "wave must be a whole number"),
+    ("duplicated records", lambda w: dq.RecordLinker().fit(pd.concat([
+        dq.standardize_records({"sales": w.silo_sales.head(50)}), dq.standardize_records({"sales": w.silo_sales.head(2)})
+    ])), DataValidationError, "duplicated key"),
+    ("unknown blocking key", lambda w: dq.RecordLinker(blocking=["phone", "phon"]).fit(
+        dq.standardize_records({"sales": w.silo_sales.head(50)})), ParameterError, "did you mean"),
+    ("n_random_pairs huge", lambda w: dq.RecordLinker(n_random_pairs=10**10).fit(
+        dq.standardize_records({"sales": w.silo_sales.head(50)})), ParameterError, "n_random_pairs must be <="),
+    ("duplicated labels", lambda w: dq.RecordLinker().fit(
+        dq.standardize_records({"sales": w.silo_sales.head(50)}),
+        labels=pd.DataFrame({"system": ["sales"] * 2, "record_id": [w.silo_sales["record_id"].iloc[0]] * 2,
+                             "entity": [1, 2]})), DataValidationError, "duplicated key"),
+    ("duplicated answer key", lambda w: dq.linkage_metrics(
+        pd.DataFrame({"system": ["a"], "record_id": ["1"], "entity_id": [1]}),
+        pd.DataFrame({"system": ["a", "a"], "record_id": ["1", "1"], "customer_id": [1, 2]})),
+     DataValidationError, "duplicated key"),
+    ("pairs outside the records", lambda w: dq.cluster_pairs(pd.DataFrame({"x": range(3)}),
+                                                             pd.DataFrame({"i": [0], "j": [7], "probability": [0.9]})),
+     DataValidationError, "row positions"),
+    ("pairs with NaN", lambda w: dq.compare_pairs(
+        dq.standardize_records({"sales": w.silo_sales.head(5)}), pd.DataFrame({"i": [0.0, np.nan], "j": [1, 2]})),
+     DataValidationError, "missing"),
+    ("birth year as text", lambda w: dq.block_pairs(
+        dq.standardize_records({"sales": w.silo_sales.head(20)}).assign(birth_year="1980")), ColumnError,
+     "birth_year"),
+    ("thresholds as a number", lambda w: dq.RecordLinker(n_random_pairs=500).fit(
+        dq.standardize_records({"sales": w.silo_sales.head(300), "web": w.silo_web.head(300)})).threshold_curve(
+        w.silo_matches, thresholds=0.5), ParameterError, "thresholds must be a list"),
+    ("phone_errors typo", lambda w: dq.standardize_records({"sales": w.silo_sales.head(5)}, phone_errors="coerse"),
+     ParameterError, "did you mean phone_errors='coerce'"),
+    ("quasi-identifiers as one number", lambda w: dq.k_anonymity(w.customers, 3.5), ParameterError,
+     "quasi_identifiers must be a list"),
+    ("quasi-identifier not a column", lambda w: dq.k_anonymity(w.customers, 3), ColumnError,
+     r"missing required column\(s\) \[3\]"),
+    ("levels as a list", lambda w: dq.generalize(w.customers, ["birth_year"]), ParameterError,
+     "levels must be a non-empty dict"),
+    ("needed None", lambda w: dq.minimize(w.customers, None, purpose="x"), ParameterError,
+     "needed must be a list"),
+    ("columns None", lambda w: dq.pseudonymize(w.customers, None, salt=SALT), ParameterError,
+     "columns must be a list"),
+]
+
+
+@pytest.mark.parametrize("label,call,error,match", DQ_BAD, ids=[c[0] for c in DQ_BAD])
+def test_data_quality_bad_input(world, label, call, error, match):
+    with pytest.raises(error, match=match) as err:
+        call(world)
+    _fix(err)
+
+
+def test_split_labelled_with_mixed_id_types():
+    tru = pd.DataFrame({"system": ["a"] * 4, "record_id": list("1234"), "customer_id": [1, "x", 2, "y"]})
+    lab, held = dq.split_labelled(tru, share=0.5, seed=1)
+    assert sorted(map(str, set(lab["entity"]) | set(held.tolist()))) == ["1", "2", "x", "y"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(margin=hs.floats(0.005, 0.3), p=hs.floats(0.01, 0.99), ci=hs.floats(0.5, 0.999),
+       pop=hs.one_of(hs.none(), hs.integers(10, 10**7)))
+def test_sample_size_and_margin_of_error_are_inverse(margin, p, ci, pop):
+    s = dq.sample_size(margin, p=p, ci_level=ci, population=pop)
+    n = s["n_required"]
+    assert 1 <= n and (pop is None or n <= pop)
+    assert dq.margin_of_error(n, p=p, ci_level=ci, population=pop) <= margin + 1e-12
+    if n > 1:
+        assert dq.margin_of_error(n - 1, p=p, ci_level=ci, population=pop) > margin - 1e-12
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(n=hs.integers(20, 400), seed=hs.integers(0, 10_000), threshold=hs.floats(0.05, 0.95))
+def test_record_linker_on_random_extracts(shipped, n, seed, threshold):
+    """Random valid slices of the silo extracts: probabilities in [0, 1], finite weights and
+    metrics, or a named CrmlabError (e.g. too few candidate pairs)."""
+    ext = {s: getattr(shipped, f"silo_{s}").sample(n, random_state=seed) for s in ("sales", "service", "web")}
+    recs = dq.standardize_records(ext)
+    try:
+        rl = dq.RecordLinker(threshold=threshold, n_random_pairs=2000, seed=seed).fit(recs)
+    except CrmlabError:
+        return
+    assert rl.pairs_["probability"].between(0, 1).all() and np.isfinite(rl.pairs_["weight"]).all()
+    assert np.isfinite(rl.summary[["m", "u", "weight_bits"]].to_numpy()).all()
+    m = rl.evaluate(shipped.silo_matches)
+    assert 0 <= m["precision"] <= 1 and 0 <= m["recall"] <= 1
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(n=hs.integers(30, 400), slope=hs.floats(-2, 2), seed=hs.integers(0, 1000))
+def test_response_propensity_on_random_frames(n, slope, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    fr = pd.DataFrame({"x": x, "responded": (rng.random(n) < 1 / (1 + np.exp(-slope * x))).astype(int)})
+    try:
+        fit = dq.response_propensity(fr, "responded", ["x"])
+    except CrmlabError:
+        return
+    assert np.isfinite(fit[["estimate", "std_error", "ci_lower", "ci_upper"]].to_numpy()).all()
+
+
+def test_numeric_looking_codes_stay_categorical(survey_frame):
+    """'01'/'02'/'03' region codes are a categorical covariate, not a numeric one stored as text."""
+    fr = survey_frame.assign(region=np.array(["01", "02", "03"])[np.arange(len(survey_frame)) % 3])
+    fit = dq.response_propensity(fr, "responded", ["region"])
+    assert {"region_02", "region_03"} <= set(fit.index)

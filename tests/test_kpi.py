@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from crmlab import kpi
-from crmlab.errors import CrmlabError, DataValidationError, ParameterError
+from crmlab.errors import CrmlabError, DataValidationError, NotFittedError, ParameterError
 from crmlab.synth import WorldParams, generate_world
 
 
@@ -136,7 +136,7 @@ def test_referral_rate_only_for_the_whole_window(monthly, window):
 
 def test_indicator_system_bad_input(world):
     with pytest.raises(DataValidationError, match="empty period") as err:
-        kpi.indicator_system(world, start="2030-01-01", end="2030-06-01")
+        kpi.indicator_system(world, period_start="2030-01-01", period_end="2030-05-31")
     _fix_in(err)
     with pytest.raises(DataValidationError, match=r"\['B99'\] have no data") as err:
         kpi.indicator_system(world, branches=["B01", "B99"])
@@ -151,14 +151,14 @@ def test_indicator_system_bad_input(world):
     nan.loc[nan.index[0], "branch_id"] = np.nan
     with pytest.raises(DataValidationError, match="branch_id.*missing"):
         kpi.indicator_system({**world.tables, "customers": nan})
-    with pytest.raises(CrmlabError, match="unexpected value"):
+    with pytest.raises(ParameterError, match="freq must be one of"):
         kpi.indicator_system(world, freq="W")
     with pytest.raises(ParameterError, match="no table 'tickets'"):
         kpi.indicator_system({k: v for k, v in world.tables.items() if k != "tickets"})
-    with pytest.raises(ParameterError, match="must be dates"):
-        kpi.indicator_system(world, start="last spring")
-    with pytest.raises(DataValidationError, match="is empty"):
-        kpi.indicator_system(world, start="2025-01-01", end="2024-01-01")
+    with pytest.raises(ParameterError, match="period_start is not a date"):
+        kpi.indicator_system(world, period_start="last spring")
+    with pytest.raises(ParameterError, match="is before period_start"):
+        kpi.indicator_system(world, period_start="2025-01-01", period_end="2024-01-01")
     with pytest.raises(ParameterError, match="cost_per_ticket"):
         kpi.indicator_system(world, cost_per_ticket=-5)
     with pytest.raises(DataValidationError, match="not monthly") as err:
@@ -183,7 +183,7 @@ def test_ahp_replicates_saaty_2008_drinks_example():
     Published derived scale: coffee .177, wine .019, tea .042, beer .116, sodas .190, milk .129,
     water .327, consistency ratio .022 (the same numbers are reproduced by the AHPy package's
     test-suite). We match every published figure at the published precision."""
-    ahp = kpi.AHP(DRINKS).fit(DRINK_JUDGEMENTS)
+    ahp = kpi.AHP().fit(DRINK_JUDGEMENTS, criteria=DRINKS)
     published = [0.177, 0.019, 0.042, 0.116, 0.190, 0.129, 0.327]
     assert ahp.weights_.round(3).tolist() == published
     assert round(ahp.cr_, 3) == 0.022
@@ -197,7 +197,7 @@ def test_ahp_textbook_three_by_three_and_consistent_matrices():
     assert round(ahp.cr_, 3) == 0.033
     # a perfectly consistent matrix a_ij = w_i / w_j returns w exactly with CR = 0
     w = np.array([0.5, 0.2, 0.2, 0.1])
-    fit = kpi.AHP(list("abcd")).fit(np.outer(w, 1 / w))
+    fit = kpi.AHP().fit(np.outer(w, 1 / w), criteria=list("abcd"))
     np.testing.assert_allclose(fit.weights_, w, atol=1e-12)
     assert fit.cr_ == pytest.approx(0, abs=1e-9)
     s = fit.summary
@@ -205,7 +205,7 @@ def test_ahp_textbook_three_by_three_and_consistent_matrices():
 
 
 def test_ahp_dict_and_dataframe_inputs_agree():
-    a = kpi.AHP(DRINKS).fit(DRINK_JUDGEMENTS)
+    a = kpi.AHP().fit(DRINK_JUDGEMENTS, criteria=DRINKS)
     b = kpi.AHP().fit(a.matrix_)
     pd.testing.assert_series_equal(a.weights_, b.weights_)
 
@@ -217,10 +217,10 @@ def test_ahp_refuses_non_reciprocal_and_inconsistent_matrices():
     assert "1 / a" in str(err.value)
     cyclic = [[1, 5, 1 / 5], [1 / 5, 1, 5], [5, 1 / 5, 1]]  # a > b > c > a
     with pytest.raises(DataValidationError, match=r"inconsistent: consistency ratio CR = .* >= 0.1") as err:
-        kpi.AHP(["a", "b", "c"]).fit(cyclic)
+        kpi.AHP().fit(cyclic, criteria=["a", "b", "c"])
     _fix_in(err)
     assert "least consistent judgement" in str(err.value)
-    diag = kpi.AHP(["a", "b", "c"], enforce=False).fit(cyclic)
+    diag = kpi.AHP(enforce=False).fit(cyclic, criteria=["a", "b", "c"])
     assert not diag.consistent_ and diag.cr_ > 1
     with pytest.raises(ParameterError, match="positive"):
         kpi.AHP().fit([[1, 0], [0, 1]])
@@ -231,8 +231,8 @@ def test_ahp_refuses_non_reciprocal_and_inconsistent_matrices():
     with pytest.raises(ParameterError, match="tabulated for n <= 10"):
         kpi.AHP().fit(np.ones((11, 11)))
     with pytest.raises(ParameterError, match="missing"):
-        kpi.AHP(["a", "b", "c"]).fit({("a", "b"): 2, ("a", "c"): 3})
-    with pytest.raises(ParameterError, match="not fitted"):
+        kpi.AHP().fit({("a", "b"): 2, ("a", "c"): 3}, criteria=["a", "b", "c"])
+    with pytest.raises(NotFittedError, match="not fitted"):
         _ = kpi.AHP().summary
 
 
@@ -307,7 +307,7 @@ def test_benchmark_on_the_world(window):
     ax = kpi.plot_benchmark(window, "B05", cols)
     assert ax.get_title().startswith("Benchmarking B05")
     plt.close("all")
-    with pytest.raises(CrmlabError, match="unit 'B99' is not in") as info:
+    with pytest.raises(CrmlabError, match="branch 'B99' is not in") as info:
         kpi.plot_benchmark(window, "B99", cols)
     assert "Fix: choose one of" in str(info.value)
     with pytest.raises(CrmlabError, match="Fix:"):
@@ -317,17 +317,17 @@ def test_benchmark_on_the_world(window):
 def test_quantitative_evaluation_trends():
     per = pd.date_range("2024-01-01", periods=13, freq="MS")
     t = pd.DataFrame({"branch_id": "B01", "period": per,
-                      "retention_rate": 0.9 + 0.01 * np.arange(13),
+                      "retention_rate": 0.8 + 0.01 * np.arange(13),
                       "median_first_response_hours": 1 + 0.1 * np.arange(13),
                       "cac": 100.0 + np.tile([1.0, -1.0], 7)[:13]})
     q = kpi.quantitative_evaluation(t).set_index("indicator")
     years = (per - per[0]).days / 365.25
-    assert q.loc["retention_rate", "slope_per_year"] == pytest.approx(np.polyfit(years, 0.01 * np.arange(13), 1)[0])
+    assert q.loc["retention_rate", "estimate"] == pytest.approx(np.polyfit(years, 0.01 * np.arange(13), 1)[0])
     assert q.loc["retention_rate", "verdict"] == "improving"
     assert q.loc["median_first_response_hours", "verdict"] == "worsening"  # lower is better
     assert q.loc["cac", "verdict"] == "no clear trend"
-    with pytest.raises(ParameterError, match="alpha"):
-        kpi.quantitative_evaluation(t, alpha=1.5)
+    with pytest.raises(ParameterError, match="ci_level"):
+        kpi.quantitative_evaluation(t, ci_level=1.5)
 
 
 # --- qualitative evaluation --------------------------------------------------------------------
@@ -369,7 +369,7 @@ def _toy_panel(effect):
 
 def test_did_exact_on_a_noise_free_constant_effect():
     p = _toy_panel(lambda h: 0.5)
-    did = kpi.StaggeredDiD(pre_periods=3).fit(p, outcome="y", unit="unit", time="t", treated="D")
+    did = kpi.StaggeredDiD(pre_periods=3).fit(p, outcome_col="y", unit_col="unit", time_col="t", treated_col="D")
     assert did.att_ == pytest.approx(0.5, abs=1e-10)
     assert did.summary.loc["twfe", "estimate"] == pytest.approx(0.5, abs=1e-10)
     # before/after also picks up the common trend of 0.05 per period
@@ -381,7 +381,7 @@ def test_did_exact_on_a_noise_free_constant_effect():
 @pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt")
 def test_did_imputation_is_robust_to_dynamic_effects_where_twfe_is_not():
     p = _toy_panel(lambda h: 0.1 * h)  # the effect grows with time since go-live
-    did = kpi.StaggeredDiD().fit(p, outcome="y", unit="unit", time="t", treated="D")
+    did = kpi.StaggeredDiD().fit(p, outcome_col="y", unit_col="unit", time_col="t", treated_col="D")
     true_att = np.mean([0.1 * h for g in (4, 6, 8) for h in range(12 - g)])
     assert did.att_ == pytest.approx(true_att, abs=1e-10)
     assert abs(did.summary.loc["twfe", "estimate"] - true_att) > 0.05  # TWFE misweights
@@ -400,21 +400,25 @@ def test_did_recovers_planted_golive_effect(big_world, did_big):
     # TWFE is 2.3 SE from the truth on this seed (across seeds 100-139 its 95% CI covered
     # 39/40 times), so here we only require it within 3 of its standard errors
     tw = did_big.summary.loc["twfe"]
-    assert abs(tw["estimate"] - truth) < 3 * tw["se"]
+    assert abs(tw["estimate"] - truth) < 3 * tw["std_error"]
     # pre-trend leads: no significant anticipation (at most one of six CIs misses 0)
     pre = did_big.event_study_.query("kind == 'pre-trend'")
-    assert len(pre) == 6 and ((pre["ci_low"] > 0) | (pre["ci_high"] < 0)).sum() <= 1
+    assert len(pre) == 6 and ((pre["ci_lower"] > 0) | (pre["ci_upper"] < 0)).sum() <= 1
 
 
 def test_did_ci_coverage_across_worlds():
     """Calibration: over 12 independent 6,000-customer worlds the 95% CI of the imputation
-    estimator covers the planted ATT at least 10 times (P(<= 9 | true 95%) = 2%)."""
-    hits = 0
+    estimator covers the planted ATT at least 10 times (P(<= 9 | true 95%) = 2%), and the
+    pre-trend test does not reject the (true) parallel trends more often than its level allows."""
+    hits, rejections = 0, 0
     for seed in range(300, 312):
         w = generate_world(seed=seed, n_customers=6000)
-        did = kpi.StaggeredDiD(pre_periods=0).fit(w.branch_kpis)
+        did = kpi.StaggeredDiD(pre_periods=6).fit(w.branch_kpis)
         hits += did.ci_[0] < w.truth["golive"]["expected_att_retention"] < did.ci_[1]
+        rejections += did.pretrend_test().p_value < 0.05
     assert hits >= 10
+    # no anticipation is planted: the pre-trend test rejects at 5% at most twice in 12 (P(>= 3) = 2%)
+    assert rejections <= 2
 
 
 def test_did_placebo_world_without_a_golive_effect():
@@ -456,8 +460,8 @@ def test_did_bad_input(world):
         kpi.StaggeredDiD().fit(k.assign(crm_live=k["crm_live"] * 2))
     with pytest.raises(DataValidationError, match="duplicated key"):
         kpi.StaggeredDiD().fit(pd.concat([k, k.head(1)]))
-    with pytest.raises(ParameterError, match="alpha"):
-        kpi.StaggeredDiD(alpha=0)
+    with pytest.raises(ParameterError, match="ci_level"):
+        kpi.StaggeredDiD(ci_level=0)
 
 
 # --- dashboard and benefits ---------------------------------------------------------------------
@@ -467,8 +471,8 @@ def test_scorecard_dashboard(world):
     assert axes.shape == (2, 2)
     assert [a.get_title() for a in axes.ravel()][0].startswith("financial")
     plt.close("all")
-    with pytest.raises(ParameterError, match="unit 'B01' is not in"):
-        kpi.plot_scorecard(comp, unit="B01")
+    with pytest.raises(ParameterError, match="branch 'B01' is not in"):
+        kpi.plot_scorecard(comp, branch="B01")
 
 
 def test_benefits_calculator_by_hand():
@@ -502,3 +506,280 @@ def test_benefits_bad_assumptions():
         kpi.benefits_scenarios({"x": {k: v for k, v in base.items() if k != "investment"}})
     s = kpi.benefits_scenarios({"low": {**base, "retention_uplift_pts": 1}, "high": base})
     assert s.loc["high", "npv"] > s.loc["low", "npv"]
+
+
+# --- issue 10: results contract, vocabulary, tests as TestResult, finished validation ---------
+from crmlab.base import TestResult  # noqa: E402
+
+
+def test_reporting_period_is_inclusive_and_matches_the_year(world):
+    year = kpi.indicator_system(world, freq="Y", level="company")
+    y25 = kpi.indicator_system(world, freq="all", level="company", period_start="2025-01-01",
+                               period_end="2025-12-31")
+    row = year[year["period"] == "2025-01-01"].iloc[0]
+    for col in ["revenue", "tickets", "new_customers", "retention_rate", "cac"]:
+        assert y25[col].iloc[0] == pytest.approx(row[col]), col
+    assert y25["period_end"].iloc[0] == pd.Timestamp("2025-12-31")  # the last day, inclusive
+    monthly = kpi.indicator_system(world, level="company")
+    assert (monthly["period_end"] == monthly["period"] + pd.offsets.MonthEnd(0)).all()
+
+
+def test_trend_test_is_a_test_result():
+    dates = pd.date_range("2024-01-01", periods=12, freq="MS")
+    y = np.array([3.0, 3.4, 3.1, 3.9, 4.2, 3.8, 4.6, 4.4, 5.1, 4.9, 5.6, 5.4])
+    r = kpi.trend_test(dates, y, direction=-1, name="cac")
+    assert isinstance(r, TestResult) and r.statistic_name == "t" and r.df == 10
+    years = (dates - dates[0]).days / 365.25
+    ref = stats_linregress(years, y)
+    assert r.table.loc["slope_per_year", "estimate"] == pytest.approx(ref.slope)
+    assert r.p_value == pytest.approx(ref.pvalue) and r.statistic == pytest.approx(ref.slope / ref.stderr)
+    assert r.details["verdict"] == "worsening"  # rising CAC, lower is better
+    assert "H0: cac has no linear trend" in repr(r)
+    # gaps are dropped; an exact line is known without error; a flat one has no trend
+    assert kpi.trend_test(dates, np.r_[np.nan, y[1:]]).details["n_periods"] == 11
+    exact = kpi.trend_test(dates, 2.0 * years, direction=1)
+    assert exact.p_value == 0 and exact.details["verdict"] == "improving"
+    flat = kpi.trend_test(dates, np.ones(12), direction=1)
+    assert flat.statistic == 0 and flat.p_value == 1 and flat.details["verdict"] == "no clear trend"
+
+
+def stats_linregress(x, y):
+    from scipy import stats
+
+    return stats.linregress(x, y)
+
+
+def test_quantitative_evaluation_uses_the_layout_and_time_col():
+    per = pd.date_range("2024-01-01", periods=13, freq="MS")
+    t = pd.DataFrame({"unit": "B01", "month": per, "retention_rate": 0.8 + 0.01 * np.arange(13)})
+    q = kpi.quantitative_evaluation(t, ["retention_rate"], by="unit", time_col="month", ci_level=0.9)
+    assert list(q.columns[6:12]) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value", "verdict"]
+    assert q.attrs["ci_level"] == 0.9
+    with pytest.raises(DataValidationError, match="duplicated key"):
+        kpi.quantitative_evaluation(pd.concat([t, t.head(1)]), ["retention_rate"], by="unit", time_col="month")
+
+
+def test_did_pretrend_test_detects_anticipation():
+    """Recovery: treated units that drift up *before* go-live (planted anticipation) fail the
+    joint pre-trend test; the same panel without the drift passes it."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for u, g in enumerate([6, 6, 8, 8, 10, 10, None, None, None, None]):
+        for t in range(16):
+            d = int(g is not None and t >= g)
+            lead = (g is not None and g - 4 <= t < g)
+            rows.append({"unit": f"u{u}", "t": t, "D": d, "noise": rng.normal(0, 0.05),
+                         "drift": 0.4 * lead * (t - g + 5) if g is not None else 0.0, "base": 0.3 * u + 0.05 * t})
+    p = pd.DataFrame(rows)
+    clean = p.assign(y=p["base"] + 0.5 * p["D"] + p["noise"])
+    antic = clean.assign(y=clean["y"] + p["drift"])
+    cols = dict(outcome_col="y", unit_col="unit", time_col="t", treated_col="D")
+    ok = kpi.StaggeredDiD(pre_periods=4).fit(clean, **cols).pretrend_test()
+    bad = kpi.StaggeredDiD(pre_periods=4).fit(antic, **cols).pretrend_test()
+    assert isinstance(bad, TestResult) and bad.statistic_name == "F" and bad.df == 4
+    assert ok.p_value > 0.05 and bad.p_value < 0.001
+    assert list(bad.table.columns) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    with pytest.raises(ParameterError, match="no pre-trend test"):
+        kpi.StaggeredDiD(pre_periods=0).fit(clean, **cols).pretrend_test()
+
+
+def test_did_summary_layout_and_repr(did_big):
+    s = did_big.summary
+    assert list(s.columns[:5]) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    assert s.attrs["ci_level"] == 0.95
+    assert list(did_big.group_att_.columns[3:]) == ["estimate", "std_error", "ci_lower", "ci_upper"]
+    assert "ATT=" in repr(did_big) and "imputation" in repr(did_big)
+    pre = did_big.pretrend_test()
+    assert pre.df == 6 and pre.details["df_denominator"] == 12 - 6 and 0 <= pre.p_value <= 1
+
+
+def test_did_time_column_as_text_or_period_numbers(world):
+    k = world.branch_kpis
+    ref = kpi.StaggeredDiD(pre_periods=0).fit(k)
+    text = kpi.StaggeredDiD(pre_periods=0).fit(k.assign(month=k["month"].dt.strftime("%Y-%m-%d")))
+    numbers = kpi.StaggeredDiD(pre_periods=0).fit(k.assign(month=k["month"].dt.year * 12 + k["month"].dt.month))
+    assert text.att_ == pytest.approx(ref.att_) and numbers.att_ == pytest.approx(ref.att_)
+
+
+def test_ahp_contract():
+    ahp = kpi.AHP()
+    assert repr(ahp) == "AHP() (not fitted)"
+    ahp.fit([[1, 3], [1 / 3, 1]], criteria=["a", "b"])
+    assert repr(ahp) == "AHP(), fitted on 2 criteria: CR=0.000; weights a=0.750, b=0.250"
+    # a refused matrix leaves the model unfitted
+    cyclic = [[1, 5, 1 / 5], [1 / 5, 1, 5], [5, 1 / 5, 1]]
+    fresh = kpi.AHP()
+    with pytest.raises(DataValidationError):
+        fresh.fit(cyclic)
+    assert not hasattr(fresh, "summary")
+    loose = kpi.AHP(enforce=False).fit(cyclic)
+    assert "(inconsistent)" in repr(loose) and loose.summary.attrs["consistent"] is False
+
+
+_CACHE: dict = {}
+
+
+def _y25(world):
+    """The 2025 branch indicators of the test world, computed once (callers get a copy)."""
+    key = ("y25", id(world))
+    if key not in _CACHE:
+        _CACHE[key] = kpi.indicator_system(world, freq="all", period_start="2025-01-01", period_end="2025-12-31")
+    return _CACHE[key].copy()
+
+
+KPI_BAD = [
+    ("numbers as period_start", lambda w: kpi.indicator_system(w, period_start=20250101), ParameterError,
+     "period_start must be a date"),
+    ("duplicated customers", lambda w: kpi.indicator_system({**w.tables, "customers": pd.concat(
+        [w.customers, w.customers.head(2)])}), DataValidationError, "duplicated key"),
+    ("duplicated branches", lambda w: kpi.indicator_system({**w.tables, "branches": pd.concat(
+        [w.branches, w.branches.head(1)])}), DataValidationError, "duplicated key"),
+    ("numbers as transaction dates", lambda w: kpi.indicator_system({**w.tables, "transactions": w.transactions.assign(
+        date=w.transactions["date"].dt.strftime("%Y%m%d").astype(int))}), DataValidationError, "holds numbers"),
+    ("level typo", lambda w: kpi.indicator_system(w, level="branches"), ParameterError,
+     "did you mean level='branch'"),
+    ("duplicated branch-months in the reports", lambda w: kpi.check_against_branch_kpis(
+        kpi.indicator_system(w), pd.concat([w.branch_kpis, w.branch_kpis.head(1)])), DataValidationError,
+     "duplicated key"),
+    ("composite: inf rate", lambda w: kpi.composite_index(_y25(w).assign(
+        retention_rate=np.r_[np.inf, _y25(w)["retention_rate"][1:]]), {"retention_rate": 0.5, "cac": 0.5}),
+     DataValidationError, "retention_rate.*infinite"),
+    ("composite: rate out of range", lambda w: kpi.composite_index(_y25(w).assign(
+        retention_rate=np.r_[1.5, _y25(w)["retention_rate"][1:]]), {"retention_rate": 0.5, "cac": 0.5}),
+     DataValidationError, r"retention_rate'\] has 1 rates outside \[0.0, 1.0\]"),
+    ("composite: rate in percent", lambda w: kpi.composite_index(_y25(w).assign(
+        retention_rate=100 * _y25(w)["retention_rate"]), {"retention_rate": 0.5, "cac": 0.5}),
+     DataValidationError, "retention_rate"),
+    ("composite: negative CAC", lambda w: kpi.composite_index(_y25(w).assign(cac=-_y25(w)["cac"]),
+                                                              {"retention_rate": 0.5, "cac": 0.5}),
+     DataValidationError, "cac"),
+    ("composite: duplicated branches", lambda w: kpi.composite_index(pd.concat([_y25(w), _y25(w).head(1)]),
+                                                                     {"retention_rate": 0.5, "cac": 0.5}),
+     DataValidationError, "duplicated 'branch_id'"),
+    ("composite: method typo", lambda w: kpi.composite_index(_y25(w), {"retention_rate": 0.5, "cac": 0.5},
+                                                             method="topsys"), ParameterError,
+     "did you mean method='topsis'"),
+    ("composite: text direction", lambda w: kpi.composite_index(_y25(w), {"retention_rate": 0.5, "cac": 0.5},
+                                                                directions={"cac": "down"}),
+     ParameterError, r"must be \+1 or -1"),
+    ("entropy: satisfaction above 5", lambda w: kpi.entropy_weights(_y25(w).assign(satisfaction_ticket=7.0),
+                                                                    ["satisfaction_ticket", "cac"]),
+     DataValidationError, "satisfaction_ticket.*1-5 scale"),
+    ("benchmark: missing branch id", lambda w: kpi.benchmark(_y25(w).assign(branch_id=None), ["cac"]),
+     DataValidationError, "branch_id.*missing"),
+    ("plot_benchmark: unknown branch", lambda w: kpi.plot_benchmark(_y25(w), "B99", ["cac"]), ParameterError,
+     "branch 'B99'"),
+    ("trend: text values", lambda w: kpi.trend_test(pd.date_range("2024-01-01", periods=4, freq="MS"),
+                                                   ["1", "2", "x", "4"]), DataValidationError, "not a number"),
+    ("trend: numbers as dates", lambda w: kpi.trend_test([20240101, 20240201, 20240301], [1.0, 2.0, 3.0]),
+     DataValidationError, "holds numbers"),
+    ("trend: too few periods", lambda w: kpi.trend_test(pd.date_range("2024-01-01", periods=2, freq="MS"),
+                                                       [1.0, 2.0]), DataValidationError, "at least 3"),
+    ("trend: lengths differ", lambda w: kpi.trend_test(pd.date_range("2024-01-01", periods=4, freq="MS"),
+                                                      [1.0, 2.0, 3.0]), ParameterError, "one value per period"),
+    ("quantitative: inf", lambda w: kpi.quantitative_evaluation(
+        w.branch_kpis.assign(retention_rate=np.r_[np.inf, w.branch_kpis["retention_rate"][1:]]),
+        ["retention_rate"], time_col="month"), DataValidationError, "infinite"),
+    ("quantitative: numbers as dates", lambda w: kpi.quantitative_evaluation(
+        w.branch_kpis.assign(month=w.branch_kpis["month"].dt.strftime("%Y%m").astype(int)), ["retention_rate"],
+        time_col="month"), DataValidationError, "holds numbers"),
+    ("did: inf outcome", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.assign(
+        retention_rate=np.r_[np.inf, w.branch_kpis["retention_rate"][1:]])), DataValidationError,
+     "retention_rate.*infinite"),
+    ("did: rate above 1", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.assign(
+        retention_rate=np.r_[1.2, w.branch_kpis["retention_rate"][1:]])), DataValidationError,
+     r"panel\['retention_rate'\] has 1 rates outside"),
+    ("did: negative rate", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.assign(
+        retention_rate=-w.branch_kpis["retention_rate"])), DataValidationError, "retention_rate"),
+    ("did: treatment coded Yes/No", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.assign(
+        crm_live=w.branch_kpis["crm_live"].map({1: "Yes", 0: "No"}))), DataValidationError,
+     r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("did: unparseable month", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.assign(
+        month=np.where(np.arange(len(w.branch_kpis)) == 0, "13/2024", w.branch_kpis["month"].dt.strftime("%Y-%m-%d")))),
+     DataValidationError, "not dates"),
+    ("did: the same column twice", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis, outcome_col="crm_live"),
+     ParameterError, "four different columns"),
+    ("did: panel None", lambda w: kpi.StaggeredDiD().fit(None), ParameterError, "panel must be a pandas DataFrame"),
+    ("did: empty panel", lambda w: kpi.StaggeredDiD().fit(w.branch_kpis.iloc[:0]), DataValidationError, "empty"),
+    ("did: huge pre_periods", lambda w: kpi.StaggeredDiD(pre_periods=10**6), ParameterError, "pre_periods"),
+    ("scorecard: duplicated months", lambda w: kpi.plot_scorecard(pd.concat([
+        kpi.indicator_system(w, freq="Q", level="company")] * 2)), DataValidationError, "duplicated key"),
+    ("interviews: number as as_of", lambda w: kpi.simulate_interviews(w.branches, as_of=20251231), ParameterError,
+     "as_of must be a date"),
+    ("interviews: duplicated branches", lambda w: kpi.simulate_interviews(pd.concat([w.branches, w.branches.head(1)])),
+     DataValidationError, "duplicated key"),
+    ("AHP: criteria repeated", lambda w: kpi.AHP().fit([[1, 2], [0.5, 1]], criteria=["a", "a"]), ParameterError,
+     "distinct"),
+    ("AHP: text judgement", lambda w: kpi.AHP().fit({("a", "b"): "3"}), ParameterError, "Saaty's scale"),
+    ("AHP: rows and columns differ", lambda w: kpi.AHP().fit(pd.DataFrame([[1, 2], [0.5, 1]], index=["a", "b"],
+                                                                          columns=["b", "a"])),
+     ParameterError, "rows and columns"),
+    ("AHP: enforce as text", lambda w: kpi.AHP(enforce="no"), ParameterError, "enforce must be True or False"),
+]
+
+
+@pytest.mark.parametrize("label,call,error,match", KPI_BAD, ids=[c[0] for c in KPI_BAD])
+def test_kpi_bad_input(world, label, call, error, match):
+    with pytest.raises(error, match=match) as err:
+        call(world)
+    _fix_in(err)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_finite = dict(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(w=hs.lists(hs.floats(0.05, 1, **_finite), min_size=2, max_size=7),
+       noise=hs.lists(hs.floats(-0.3, 0.3, **_finite), min_size=21, max_size=21))
+def test_ahp_weights_are_a_distribution_or_refused(w, noise):
+    """Near-consistent random judgements: weights finite, positive, summing to 1, CR >= 0."""
+    w = np.asarray(w)
+    n = len(w)
+    a = np.ones((n, n))
+    k = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            a[i, j] = w[i] / w[j] * np.exp(noise[k])
+            a[j, i] = 1 / a[i, j]
+            k += 1
+    try:
+        fit = kpi.AHP().fit(a)
+    except CrmlabError:
+        return
+    assert np.isfinite(fit.weights_).all() and (fit.weights_ > 0).all()
+    assert fit.weights_.sum() == pytest.approx(1) and fit.cr_ >= 0
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(rows=hs.lists(hs.tuples(hs.floats(0, 1, **_finite), hs.floats(0, 500, **_finite),
+                               hs.floats(1, 5, **_finite)), min_size=2, max_size=8),
+       raw=hs.lists(hs.floats(0.01, 1, **_finite), min_size=3, max_size=3),
+       method=hs.sampled_from(["weighted_sum", "topsis"]))
+def test_composite_index_scores_lie_in_0_100(rows, raw, method):
+    t = pd.DataFrame(rows, columns=["retention_rate", "cac", "satisfaction_ticket"])
+    t.insert(0, "branch_id", [f"B{i:02d}" for i in range(len(t))])
+    w = dict(zip(["retention_rate", "cac", "satisfaction_ticket"], np.asarray(raw) / np.sum(raw), strict=True))
+    out = kpi.composite_index(t, w, method=method)
+    assert np.isfinite(out["score"]).all() and out["score"].between(-1e-9, 100 + 1e-9).all()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(n_units=hs.integers(2, 6), n_t=hs.integers(3, 12), effect=hs.floats(-1, 1, **_finite),
+       noise=hs.floats(0, 0.5, **_finite), seed=hs.integers(0, 1000))
+def test_did_on_random_panels_is_finite_or_refused(n_units, n_t, effect, noise, seed):
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(1, n_t + 3, n_units)  # > n_t - 1: never treated in the window
+    rows = [{"unit": f"u{u}", "t": t, "D": int(t >= starts[u]),
+             "y": 0.1 * u + 0.02 * t + effect * (t >= starts[u]) + rng.normal(0, noise)}
+            for u in range(n_units) for t in range(n_t)]
+    try:
+        did = kpi.StaggeredDiD(pre_periods=2).fit(pd.DataFrame(rows), outcome_col="y", unit_col="unit",
+                                                  time_col="t", treated_col="D")
+    except CrmlabError:
+        return
+    assert np.isfinite(did.att_) and np.isfinite(did.summary["estimate"]).all()
+    if noise == 0 and np.isfinite(did.se_):
+        assert did.att_ == pytest.approx(effect, abs=1e-8)

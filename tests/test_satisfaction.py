@@ -1,5 +1,7 @@
 """Tests of crmlab.satisfaction: scoring, reliability, CSAT/CES/NPS with intervals, drivers, IPA."""
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -7,7 +9,14 @@ import pytest
 from scipy.special import expit, logit
 
 from crmlab import satisfaction as S
-from crmlab.errors import ColumnError, CrmlabError, DataValidationError, ParameterError
+from crmlab.errors import (
+    ColumnError,
+    CrmlabError,
+    DataValidationError,
+    NotFittedError,
+    ParameterError,
+    SmallSampleWarning,
+)
 from crmlab.satisfaction_index import latent_covariance
 from crmlab.synth import generate_world
 
@@ -63,7 +72,7 @@ def test_frameworks_map_onto_the_questionnaire():
 def test_item_scale_and_unknown_item():
     assert S.item_scale("q_trust") == (1, 5)
     assert S.item_scale("x", {"x": (0, 7)}) == (0, 7)
-    with pytest.raises(ParameterError, match="scale of 'x' is unknown.*Fix: pass scales="):
+    with pytest.raises(ParameterError, match="scale of 'x' is unknown.*Fix: pass item_scales="):
         S.item_scale("x")
     with pytest.raises(ParameterError, match="low < high"):
         S.item_scale("x", {"x": (5, 1)})
@@ -120,14 +129,14 @@ def test_cronbach_alpha_formula_and_intervals():
     k = x.shape[1]
     expected = k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
     sc = {c: (1, 5) for c in d}
-    r = S.cronbach_alpha(d, list(d), scales=sc)
+    r = S.cronbach_alpha(d, list(d), item_scales=sc)
     assert r["alpha"] == pytest.approx(expected)
-    assert r["ci_low"] < r["alpha"] < r["ci_high"] and r["n"] == 400 and r["k"] == 4
-    b1 = S.cronbach_alpha(d, list(d), scales=sc, method="bootstrap", n_boot=300, seed=5)
-    b2 = S.cronbach_alpha(d, list(d), scales=sc, method="bootstrap", n_boot=300, seed=5)
-    assert b1["ci_low"] == b2["ci_low"]  # seeded
+    assert r["ci_lower"] < r["alpha"] < r["ci_upper"] and r["n"] == 400 and r["k"] == 4
+    b1 = S.cronbach_alpha(d, list(d), item_scales=sc, method="bootstrap", n_boot=300, seed=5)
+    b2 = S.cronbach_alpha(d, list(d), item_scales=sc, method="bootstrap", n_boot=300, seed=5)
+    assert b1["ci_lower"] == b2["ci_lower"]  # seeded
     # the bootstrap and Feldt intervals agree roughly in width
-    assert abs((b1["ci_high"] - b1["ci_low"]) - (r["ci_high"] - r["ci_low"])) < 0.04
+    assert abs((b1["ci_upper"] - b1["ci_lower"]) - (r["ci_upper"] - r["ci_lower"])) < 0.04
 
 
 def test_feldt_interval_covers_population_alpha():
@@ -141,8 +150,8 @@ def test_feldt_interval_covers_population_alpha():
         f = rng.normal(size=(n, 1))
         x = lam * f + np.sqrt(1 - lam ** 2) * rng.normal(size=(n, k))
         d = pd.DataFrame(x, columns=list("abcd"))
-        r = S.cronbach_alpha(d, list(d), scales={c: (-10, 10) for c in d})
-        hits += r["ci_low"] <= true <= r["ci_high"]
+        r = S.cronbach_alpha(d, list(d), item_scales={c: (-10, 10) for c in d})
+        hits += r["ci_lower"] <= true <= r["ci_upper"]
     # 300 replications: MC SE of the coverage is 0.013; allow 3 SE around 0.95
     assert abs(hits / reps - 0.95) < 0.04
 
@@ -151,26 +160,26 @@ def test_alpha_bad_inputs():
     d = _likert()
     sc = {c: (1, 5) for c in d}
     with pytest.raises(ParameterError, match="at least 2 items"):
-        S.cronbach_alpha(d, ["i0"], scales=sc)
+        S.cronbach_alpha(d, ["i0"], item_scales=sc)
     const = d.assign(i1=3.0)
     with pytest.raises(DataValidationError, match=r"\['i1'\] are constant.*undefined.*Fix: drop constant"):
-        S.cronbach_alpha(const, list(d), scales=sc)
+        S.cronbach_alpha(const, list(d), item_scales=sc)
     with pytest.raises(DataValidationError, match="no answers at all"):
-        S.cronbach_alpha(d.assign(i2=np.nan), list(d), scales=sc)
+        S.cronbach_alpha(d.assign(i2=np.nan), list(d), item_scales=sc)
     with pytest.raises(DataValidationError, match="complete response"):
-        S.cronbach_alpha(d.head(2), list(d), scales=sc)
+        S.cronbach_alpha(d.head(2), list(d), item_scales=sc)
     with pytest.raises(ParameterError, match="method"):
-        S.cronbach_alpha(d, list(d), scales=sc, method="omega")
+        S.cronbach_alpha(d, list(d), item_scales=sc, method="omega")
     with pytest.raises(DataValidationError, match="outside"):
-        S.cronbach_alpha(d.assign(i0=d["i0"] + 10), list(d), scales=sc)
+        S.cronbach_alpha(d.assign(i0=d["i0"] + 10), list(d), item_scales=sc)
 
 
 def test_item_analysis_flags_a_foreign_item():
     d = _likert()
     d["noise"] = np.random.default_rng(9).integers(1, 6, len(d))
     sc = {c: (1, 5) for c in d}
-    ia = S.item_analysis(d, list(d), scales=sc)
-    alpha = S.cronbach_alpha(d, list(d), scales=sc)["alpha"]
+    ia = S.item_analysis(d, list(d), item_scales=sc)
+    alpha = S.cronbach_alpha(d, list(d), item_scales=sc)["alpha"]
     assert ia.loc["noise", "item_total_r"] < 0.15 < ia.drop("noise")["item_total_r"].min()
     assert ia.loc["noise", "alpha_if_deleted"] > alpha
 
@@ -193,7 +202,7 @@ def test_item_analysis_uses_the_same_complete_cases_and_the_raw_scale(survey):
 def test_reliability_table_and_framework_summary(survey):
     rt = S.reliability_table(survey)
     assert list(rt.index) == [*S.CONSTRUCT_ITEMS, *S.DRIVER_ITEMS]
-    assert (rt["alpha"] > 0.6).all() and (rt["ci_low"] < rt["alpha"]).all()
+    assert (rt["alpha"] > 0.6).all() and (rt["ci_lower"] < rt["alpha"]).all()
     fs = S.framework_summary(survey)
     assert len(fs) == 9 and fs["mean_0_100"].between(0, 100).all()
     # S000's "service quality" mixes items of different drivers: lower alpha than a
@@ -201,7 +210,7 @@ def test_reliability_table_and_framework_summary(survey):
     assert fs.loc[("S000 §5.3", "service quality"), "alpha"] < fs.loc[("S000 §5.3", "service efficiency"), "alpha"]
     sc = S.framework_scores(survey, "S002 Ch2 §3")
     assert list(sc.columns) == ["service quality", "interaction experience", "emotional factors"]
-    with pytest.raises(ParameterError, match="unknown framework"):
+    with pytest.raises(ParameterError, match="framework must be one of"):
         S.framework_scores(survey, "S009")
 
 
@@ -210,8 +219,8 @@ def test_reliability_table_and_framework_summary(survey):
 # ------------------------------------------------------------------------------------
 def test_top_box_wilson():
     r = S.top_box(pd.Series([5, 4, 4, 3, 2, 5, 1, 4]), (1, 5))
-    assert r["share"] == 0.625 and r["ci_low"] == pytest.approx(0.3057, abs=1e-3)
-    assert r["ci_high"] == pytest.approx(0.8632, abs=1e-3)
+    assert r["share"] == 0.625 and r["ci_lower"] == pytest.approx(0.3057, abs=1e-3)
+    assert r["ci_upper"] == pytest.approx(0.8632, abs=1e-3)
     with pytest.raises(DataValidationError, match="outside"):
         S.top_box(pd.Series([6, 4]), (1, 5))
     with pytest.raises(ParameterError, match="top"):
@@ -225,7 +234,7 @@ def test_csat_and_effort_scores(survey):
     assert c.loc[1, "top2_share"] == pytest.approx((w1 >= 4).mean())
     e = S.effort_score(survey)
     assert e["mean"].iloc[0] == pytest.approx(survey["effort_1_7"].mean())
-    assert e["ci_low"].iloc[0] < e["mean"].iloc[0] < e["ci_high"].iloc[0]
+    assert e["ci_lower"].iloc[0] < e["mean"].iloc[0] < e["ci_upper"].iloc[0]
     assert e["high_effort_share"].iloc[0] == pytest.approx((survey["effort_1_7"] >= 5).mean())
     with pytest.raises(DataValidationError, match="outside"):
         S.csat_score(pd.DataFrame({"csat_1_5": [0, 5]}))
@@ -240,8 +249,9 @@ def test_nps_value_and_analytic_se():
     s = [10, 9, 8, 7, 3] * 40
     r = S.nps(s)
     assert r["nps"] == 20.0 and r["promoters"] == 40.0 and r["detractors"] == 20.0 and r["n"] == 200
-    assert r["se"] == pytest.approx(100 * np.sqrt((0.4 + 0.2 - 0.2 ** 2) / 200))
-    assert r["ci_low"] == pytest.approx(20 - 1.959964 * r["se"])
+    assert r["std_error"] == pytest.approx(100 * np.sqrt((0.4 + 0.2 - 0.2 ** 2) / 200))
+    assert r["ci_lower"] == pytest.approx(20 - 1.959964 * r["std_error"])
+    assert r.attrs["ci_level"] == 0.95
     assert S.nps_categories([10, 8, 3, 6, 7, 9]).tolist() == [
         "promoter", "passive", "detractor", "detractor", "passive", "promoter"]
 
@@ -253,7 +263,7 @@ def test_nps_bootstrap_is_seeded_and_close_to_analytic():
     b2 = S.nps(s, method="bootstrap", seed=3)
     b3 = S.nps(s, method="bootstrap", seed=4)
     assert b1.equals(b2) and not b1.equals(b3)
-    assert b1["se"] == pytest.approx(a["se"], rel=0.1)
+    assert b1["std_error"] == pytest.approx(a["std_error"], rel=0.1)
     assert b1.attrs["method"] == "bootstrap"
 
 
@@ -275,7 +285,7 @@ def test_nps_bad_parameters():
     with pytest.raises(ParameterError, match="method"):
         S.nps([9, 10], method="wilson")
     with pytest.raises(ParameterError, match="ci"):
-        S.nps([9, 10], ci=1.5)
+        S.nps([9, 10], ci_level=1.5)
     with pytest.raises(ParameterError, match="n_boot"):
         S.nps([9, 10], method="bootstrap", n_boot=10)
 
@@ -283,13 +293,13 @@ def test_nps_bad_parameters():
 def test_nps_difference():
     a, b = [9, 10, 6, 7] * 50, [9, 10, 9, 7] * 50
     r = S.nps_difference(a, b)
-    assert r["difference"] == 50.0
+    assert r.details["difference"] == 50.0
     se = 100 * np.sqrt((0.75 - 0.25 ** 2) / 200 + (0.75 - 0.75 ** 2) / 200)
-    assert r["se"] == pytest.approx(se) and r["p_value"] < 1e-6
+    assert r.details["std_error"] == pytest.approx(se) and r.p_value < 1e-6
     rev = S.nps_difference(b, a)
-    assert rev["difference"] == -50.0 and rev["p_value"] == pytest.approx(r["p_value"])
+    assert rev.details["difference"] == -50.0 and rev.p_value == pytest.approx(r.p_value)
     same = S.nps_difference(a, a, method="bootstrap", seed=1)
-    assert same["difference"] == 0 and same["p_value"] > 0.5 and same["ci_low"] < 0 < same["ci_high"]
+    assert same.details["difference"] == 0 and same.p_value > 0.5 and same.details["ci_lower"] < 0 < same.details["ci_upper"]
     with pytest.raises(DataValidationError, match="outside"):
         S.nps_difference(a, [12, 3])
 
@@ -306,20 +316,20 @@ def test_nps_difference_overlapping_samples_formula():
     pb = pd.Series(cb, index=ids_b).loc[[1, 2, 3, 4]].to_numpy()
     cov = np.mean((pa - pa.mean()) * (pb - pb.mean())) * 4 / (8 * 6)
     se = 100 * np.sqrt(ca.var() / 8 + cb.var() / 6 - 2 * cov)
-    assert r["difference"] == pytest.approx(100 * (cb.mean() - ca.mean()))
-    assert r["se"] == pytest.approx(se) and r["n_overlap"] == 4
-    assert r["overlap_corr"] == pytest.approx(np.corrcoef(pa, pb)[0, 1])
-    assert r.attrs["design"] == "overlapping"
+    assert r.details["difference"] == pytest.approx(100 * (cb.mean() - ca.mean()))
+    assert r.details["std_error"] == pytest.approx(se) and r.details["n_overlap"] == 4
+    assert r.details["overlap_corr"] == pytest.approx(np.corrcoef(pa, pb)[0, 1])
+    assert r.details["design"] == "overlapping"
     # without overlap the ids change nothing
     ind = S.nps_difference(a, b)
     no = S.nps_difference(a, b, ids_a=ids_a, ids_b=[11, 12, 13, 14, 15, 16])
-    assert no["se"] == pytest.approx(ind["se"]) and no["n_overlap"] == 0 and ind.attrs["design"] == "independent"
+    assert no.details["std_error"] == pytest.approx(ind.details["std_error"]) and no.details["n_overlap"] == 0 and ind.details["design"] == "independent"
     # missing answers drop their id with them
     m = S.nps_difference([*a, np.nan], b, ids_a=[*ids_a, 99], ids_b=ids_b)
-    assert m["se"] == pytest.approx(r["se"]) and m["n_a"] == 8
+    assert m.details["std_error"] == pytest.approx(r.details["std_error"]) and m.details["n_a"] == 8
     boot = S.nps_difference(a * 30, b * 30, ids_a=list(range(240)), ids_b=list(range(0, 360, 2)),
                             method="bootstrap", seed=4)
-    assert boot.attrs["design"] == "overlapping" and boot["ci_low"] < boot["difference"] < boot["ci_high"]
+    assert boot.details["design"] == "overlapping" and boot.details["ci_lower"] < boot.details["difference"] < boot.details["ci_upper"]
 
 
 def test_nps_difference_overlapping_bad_inputs():
@@ -356,10 +366,10 @@ def test_nps_difference_overlap_keeps_its_nominal_size():
         a, b = (np.clip(np.rint(7.4 + 2.0 * (0.75 * u[ids] + np.sqrt(1 - 0.75 ** 2) * rng.normal(size=len(ids)))), 0, 10)
                 for ids in (ids_a, ids_b))
         r = S.nps_difference(a, b, ids_a=ids_a, ids_b=ids_b)
-        diffs.append(r["difference"])
-        se_o.append(r["se"])
+        diffs.append(r.details["difference"])
+        se_o.append(r.details["std_error"])
         se_i.append(100 * np.sqrt(sum(_nps_var(x) / len(x) for x in (a, b))))  # independent samples
-        rej.append(r["p_value"] < 0.05)
+        rej.append(r.p_value < 0.05)
     sd = np.std(diffs, ddof=1)
     # MC SE of an SD from 600 draws is ~2.9%: allow 3 of them
     assert abs(np.mean(se_o) / sd - 1) < 0.09, (np.mean(se_o), sd)
@@ -378,7 +388,7 @@ def test_nps_table_by_wave(survey):
 def test_nps_coverage_iid_is_nominal():
     p = np.array([0.02] * 7 + [0.12, 0.2, 0.25, 0.29])
     for method, n_sim in (("analytic", 2000), ("bootstrap", 300)):
-        r = S.nps_coverage_simulation(p, 300, n_sim=n_sim, method=method, seed=7)
+        r = S.nps_coverage_simulation(p, 300, n_sims=n_sim, method=method, seed=7)
         assert r["true_nps"] == pytest.approx(40.0)
         # within 3 Monte-Carlo standard errors of the nominal 95%
         assert abs(r["coverage"] - 0.95) < 3 * np.sqrt(0.95 * 0.05 / n_sim) + 0.005, (method, r["coverage"])
@@ -398,7 +408,7 @@ def test_nps_coverage_simulation_bad_inputs():
 
 
 def test_nps_item_probabilities_bad_inputs():
-    with pytest.raises(DataValidationError, match="finite"):
+    with pytest.raises(DataValidationError, match="missing value"):
         S.nps_item_probabilities([0.1, np.nan], mean=7, sd=2, loading=0.8)
     with pytest.raises(ParameterError, match="loading"):
         S.nps_item_probabilities([0.1], mean=7, sd=2, loading=1.0)
@@ -419,12 +429,12 @@ def test_nps_interval_coverage_of_the_planted_customer_base(big_world):
     P = S.nps_item_probabilities(lat["loyalty"], mean=mean, sd=sd, loading=lam)
     n_sim = 1500
     mc = 3 * np.sqrt(0.95 * 0.05 / n_sim)
-    r = S.nps_coverage_simulation(P, 800, n_sim=n_sim, seed=2024)
+    r = S.nps_coverage_simulation(P, 800, n_sims=n_sim, seed=2024)
     assert abs(r["coverage"] - 0.95) < mc, r["coverage"]
     assert abs(r["bias"]) < 0.3
     sv = truth["params"]["survey"]
     w = expit(logit(sv["response_rate"]) + truth["survey"]["response_satisfaction_logit"] * lat["satisfaction"])
-    nr = S.nps_coverage_simulation(P, 800, weights=w.to_numpy(), n_sim=n_sim, seed=2024)
+    nr = S.nps_coverage_simulation(P, 800, weights=w.to_numpy(), n_sims=n_sim, seed=2024)
     assert abs(nr["coverage_respondent"] - 0.95) < mc
     assert nr["bias"] > 3 and nr["coverage"] < 0.8
     # the item model reproduces the generator's own expected NPS of the respondents (truth):
@@ -449,17 +459,17 @@ def test_nps_intervals_across_generated_worlds():
         for k in (1, 2):
             r = S.nps(w.survey.loc[w.survey["wave"] == k, "recommend_0_10"])
             t = w.truth["survey"]["nps"][f"wave{k}"]
-            hit_resp.append(r["ci_low"] <= t["respondents_expected"] <= r["ci_high"])
-            hit_pop.append(r["ci_low"] <= t["population"] <= r["ci_high"])
+            hit_resp.append(r["ci_lower"] <= t["respondents_expected"] <= r["ci_upper"])
+            hit_pop.append(r["ci_lower"] <= t["population"] <= r["ci_upper"])
             bias.append(r["nps"] - t["population"])
         # the change between the waves, with the repeat respondents kept (overlapping samples)
         w1, w2 = (w.survey[w.survey["wave"] == k] for k in (1, 2))
         d = S.nps_difference(w1["recommend_0_10"], w2["recommend_0_10"], ids_a=w1["customer_id"], ids_b=w2["customer_id"])
         t = w.truth["survey"]["nps"]
         change = t["wave2"]["respondents_expected"] - t["wave1"]["respondents_expected"]
-        hit_diff.append(d["ci_low"] <= change <= d["ci_high"])
-        corr.append(d["overlap_corr"])
-        se_ratio.append(d["se"] / S.nps_difference(w1["recommend_0_10"], w2["recommend_0_10"])["se"])
+        hit_diff.append(d.details["ci_lower"] <= change <= d.details["ci_upper"])
+        corr.append(d.details["overlap_corr"])
+        se_ratio.append(d.details["std_error"] / S.nps_difference(w1["recommend_0_10"], w2["recommend_0_10"]).details["std_error"])
     # 60 intervals: 0.95 - 3 binomial SE = 0.865
     assert np.mean(hit_resp) >= 0.865
     assert np.mean(hit_pop) < np.mean(hit_resp)
@@ -475,8 +485,13 @@ def test_nps_intervals_across_generated_worlds():
 # classes
 # ------------------------------------------------------------------------------------
 def test_classify_satisfaction():
-    assert S.classify_satisfaction([1, 4, 5, 7, 8, 10]).tolist() == ["low", "low", "medium", "medium", "high", "high"]
-    assert S.classify_satisfaction([2, 4], cuts=(2, 4), scale=(1, 5)).tolist() == ["medium", "high"]
+    c = S.classify_satisfaction(pd.Series([1, 4, 5, 7, 8, 10, np.nan], index=list("abcdefg")))
+    assert c.tolist()[:6] == ["low", "low", "moderate", "moderate", "high", "high"] and pd.isna(c["g"])
+    # S000 §4.1(4)'s three classes, in order, under one name; the Chinese terms come with them
+    assert c.name == "satisfaction_class" and c.cat.ordered and list(c.cat.categories) == ["low", "moderate", "high"]
+    assert list(c.index) == list("abcdefg") and c.cat.codes["a"] < c.cat.codes["c"] < c.cat.codes["e"]
+    assert S.SATISFACTION_CLASSES["high"][0] == "高满意度" and S.SATISFACTION_CLASSES["low"][0] == "低满意度"
+    assert S.classify_satisfaction([2, 4], cuts=(2, 4), scale=(1, 5)).tolist() == ["moderate", "high"]
     with pytest.raises(ParameterError, match="cuts"):
         S.classify_satisfaction([5], cuts=(8, 5))
     with pytest.raises(DataValidationError, match="outside"):
@@ -513,7 +528,7 @@ def test_relative_weights_bad_inputs():
         S.relative_weights(X, [1, 2, 3, 5])
     with pytest.raises(DataValidationError, match="constant"):
         S.relative_weights(X.assign(b=1.0), [1, 2, 3, 5])
-    with pytest.raises(ParameterError, match="rows"):
+    with pytest.raises(ParameterError, match="different lengths: X has 4, y has 2"):
         S.relative_weights(X, [1, 2])
     with pytest.raises(ParameterError, match="too many"):
         S.shapley_r2(pd.DataFrame(np.ones((5, 13))), np.ones(5))
@@ -541,14 +556,16 @@ def test_driver_analysis_summary(drivers, survey):
     assert set(s.index) == set(S.DRIVER_ITEMS)
     assert s["importance"].sum() == pytest.approx(drivers.r2_)
     assert s["importance_share"].sum() == pytest.approx(1.0)
-    assert (s["share_ci_low"] <= s["importance_share"]).all() and (s["importance_share"] <= s["share_ci_high"]).all()
+    assert (s["share_ci_lower"] <= s["importance_share"]).all() and (s["importance_share"] <= s["share_ci_upper"]).all()
     assert list(s["rank"]) == list(range(1, 7))
     # standardised betas = OLS on z-scores of the driver scale scores
     X = S.scale_scores(survey)
     y = S.scale_scores(survey, {"SAT": S.CONSTRUCT_ITEMS["SAT"]})["SAT"]
     Z, zy = (X - X.mean()) / X.std(), (y - y.mean()) / y.std()
     beta = np.linalg.lstsq(Z.to_numpy(), zy.to_numpy(), rcond=None)[0]
-    assert np.allclose(s.loc[list(X.columns), "beta"], beta, atol=1e-8)
+    assert np.allclose(s.loc[list(X.columns), "estimate"], beta, atol=1e-8)
+    assert list(s.columns[:5]) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    assert s.attrs["ci_level"] == 0.95
     assert s["performance"].between(0, 100).all()
     again = S.DriverAnalysis(n_boot=200, seed=1).fit(survey)
     pd.testing.assert_frame_equal(again.summary, s)
@@ -558,7 +575,7 @@ def test_driver_analysis_summary(drivers, survey):
 
 def test_driver_analysis_options_and_plots(drivers, survey):
     sh = S.DriverAnalysis(method="shapley", n_boot=0).fit(survey, outcome="csat_1_5")
-    assert sh.outcome_ == "csat_1_5" and "share_ci_low" not in sh.summary
+    assert sh.outcome_ == "csat_1_5" and "share_ci_lower" not in sh.summary
     cols = S.scale_scores(survey).add_prefix("d_").assign(y=survey["sat_overall"])
     own = S.DriverAnalysis(n_boot=0).fit(cols, outcome="y", drivers=list(cols.columns[:-1]))
     assert own.summary.index.str.startswith("d_").all()
@@ -575,18 +592,57 @@ def test_driver_analysis_bad_inputs(survey):
         S.DriverAnalysis(method="lasso")
     with pytest.raises(ParameterError, match="n_boot"):
         S.DriverAnalysis(n_boot=10)
-    with pytest.raises(DataValidationError, match="complete responses.*Fix: use at least"):
-        S.DriverAnalysis(n_boot=0).fit(survey.head(20))
+    with pytest.raises(ParameterError, match="n_boot"):
+        S.DriverAnalysis(n_boot=10**9)
+    with pytest.raises(DataValidationError, match="only 7 complete responses for 6 drivers.*at least 8.*Fix: use fewer"):
+        S.DriverAnalysis(n_boot=0).fit(survey.head(7))
     with pytest.raises(ColumnError, match="neither a column"):
         S.DriverAnalysis(n_boot=0).fit(survey, outcome="happiness")
     with pytest.raises(DataValidationError, match="missing"):
         S.DriverAnalysis(n_boot=0).fit(survey.assign(q_trust=np.where(survey.index == 3, np.nan, survey["q_trust"])))
     with pytest.raises(DataValidationError, match="outside"):
         S.DriverAnalysis(n_boot=0).fit(survey.assign(q_trust=survey["q_trust"] + 1))
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         S.DriverAnalysis().ipa()
     with pytest.raises(ParameterError, match="DataFrame"):
         S.DriverAnalysis().fit([1, 2, 3])
+
+
+def _sixteen_rows():
+    """A 16-row data set the size of a small published example: two drivers and an outcome."""
+    rng = np.random.default_rng(16)
+    x = rng.normal(size=(16, 2))
+    return pd.DataFrame({"quality": 5 + x[:, 0], "price": 3 + x[:, 1],
+                         "overall": 2 + 0.8 * x[:, 0] + 0.4 * x[:, 1] + 0.5 * rng.normal(size=16)})
+
+
+def test_driver_analysis_on_a_small_sample_warns_and_goes_on():
+    """Issue 12 (4): a 16-row data set is analysed with a SmallSampleWarning that says how to
+    silence it; min_respondents= silences it knowingly; the raw coefficients, their standard
+    errors and R² sit beside the standardised weights and match an OLS fit by hand."""
+    import statsmodels.api as sm
+
+    d = _sixteen_rows()
+    with pytest.warns(SmallSampleWarning, match=r"only 16 complete responses for 2 drivers.*min_respondents=16"):
+        da = S.DriverAnalysis(n_boot=200, seed=3).fit(d, outcome="overall", drivers=["quality", "price"])
+    assert da.n_obs_ == 16 and np.isfinite(da.summary["estimate"]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = S.DriverAnalysis(n_boot=0, min_respondents=16).fit(d, outcome="overall", drivers=["quality", "price"])
+    ols = sm.OLS(d["overall"], sm.add_constant(d[["quality", "price"]])).fit()
+    c = quiet.coefficients_
+    assert list(c.index) == ["intercept", "quality", "price"]
+    np.testing.assert_allclose(c["estimate"], ols.params.to_numpy())
+    np.testing.assert_allclose(c["std_error"], ols.bse.to_numpy())
+    np.testing.assert_allclose(c[["ci_lower", "ci_upper"]], ols.conf_int().to_numpy())
+    assert quiet.r2_ == pytest.approx(ols.rsquared) and quiet.adj_r2_ == pytest.approx(ols.rsquared_adj)
+    s = quiet.summary
+    np.testing.assert_allclose(s.loc[["quality", "price"], "raw_estimate"], ols.params[["quality", "price"]])
+    np.testing.assert_allclose(s.loc[["quality", "price"], "raw_std_error"], ols.bse[["quality", "price"]])
+    # standardised = raw x SD(x) / SD(y)
+    sd = d.std()
+    np.testing.assert_allclose(s.loc[["quality", "price"], "estimate"],
+                               ols.params[["quality", "price"]] * sd[["quality", "price"]] / sd["overall"])
 
 
 def _observed_score_target(truth) -> pd.Series:
@@ -666,16 +722,16 @@ _SV = pd.DataFrame({"q_trust": [4, 5, 3, 2], "q_emotional_connection": [3, 5, 2,
      DataValidationError, "constant"),
     (lambda: S.reliability_table(_SV.assign(q_trust=0), {"emotion": ["q_trust", "q_emotional_connection"]}),
      DataValidationError, "outside"),
-    (lambda: S.framework_summary(_SV, ["S000 §9"]), ParameterError, "unknown framework"),
+    (lambda: S.framework_summary(_SV, ["S000 §9"]), ParameterError, "framework must be one of"),
     (lambda: S.framework_scores(_SV), ColumnError, "missing required column"),
     (lambda: S.csat_score(_SV, by="segment"), ColumnError, "segment"),
     (lambda: S.csat_score(_SV.assign(csat_1_5=np.nan)), DataValidationError, "no answers at all"),
     (lambda: S.effort_score(_SV.assign(effort_1_7=8)), DataValidationError, "outside"),
-    (lambda: S.effort_score(_SV, ci=0), ParameterError, "ci"),
-    (lambda: S.top_box(pd.Series([4, 5]), (1, 5), ci=1.2), ParameterError, "ci"),
+    (lambda: S.effort_score(_SV, ci_level=0), ParameterError, "ci"),
+    (lambda: S.top_box(pd.Series([4, 5]), (1, 5), ci_level=1.2), ParameterError, "ci"),
     (lambda: S.nps_categories([10, 12]), DataValidationError, "outside"),
     (lambda: S.nps_table(_SV.iloc[:0]), DataValidationError, "empty"),
-    (lambda: S.nps_table(_SV, column="nps"), ColumnError, "nps"),
+    (lambda: S.nps_table(_SV, item_col="nps"), ColumnError, "nps"),
     (lambda: S.nps_table(_SV.assign(recommend_0_10=-1)), DataValidationError, "outside"),
     (lambda: S.nps_difference([9, 10], [9, 10], method="exact"), ParameterError, "method"),
     (lambda: S.nps_coverage_simulation([1 / 11] * 11, 1), ParameterError, "n must be"),
@@ -686,7 +742,7 @@ _SV = pd.DataFrame({"q_trust": [4, 5, 3, 2], "q_emotional_connection": [3, 5, 2,
     (lambda: S.relative_weights(pd.DataFrame({"a": [1.0, np.nan, 3, 4], "b": [1.0, 2, 2, 4]}), [1, 2, 3, 4]),
      DataValidationError, "missing"),
     (lambda: S.relative_weights(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [1.0, 3, 2, 4]}), [1, np.nan, 3, 4]),
-     DataValidationError, "y has missing"),
+     DataValidationError, "y has 1 missing"),
     (lambda: S.importance_performance(pd.Series({"a": 1, "b": 2}), pd.Series({"c": 1, "d": 2})),
      ParameterError, "same drivers"),
     (lambda: S.importance_performance(pd.Series({"a": "high", "b": "low"}), pd.Series({"a": 1, "b": 2})),
@@ -697,3 +753,187 @@ def test_bad_inputs_name_the_problem_and_the_fix(call, exc, msg):
         call()
     if isinstance(e.value, CrmlabError):
         assert "Fix:" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------
+# every bad input ends in a CrmlabError with a fix (None, empty, wrong type, NaN, inf, -1,
+# huge counts, text for numbers, nested lists, duplicated ids)
+# ------------------------------------------------------------------------------------
+_ITEMS2 = ["q_trust", "q_emotional_connection"]
+_BAD_CALLS = {
+    "validate_responses(None)": lambda: S.validate_responses(None, ["q_trust"]),
+    "validate_responses(empty frame)": lambda: S.validate_responses(pd.DataFrame(), ["q_trust"]),
+    "validate_responses(inf answer)": lambda: S.validate_responses(_SV.assign(q_trust=[1.0, np.inf, 3, 4]), ["q_trust"]),
+    "validate_responses(items=None)": lambda: S.validate_responses(_SV, None),
+    "validate_responses(nested items)": lambda: S.validate_responses(_SV, [["q_trust"]]),
+    "validate_responses(duplicated items)": lambda: S.validate_responses(_SV, ["q_trust", "q_trust"]),
+    "item_scale(text scale)": lambda: S.item_scale("x", {"x": ("low", "high")}),
+    "item_scale(inf scale)": lambda: S.item_scale("x", {"x": (1, np.inf)}),
+    "item_scale(item_scales not a dict)": lambda: S.item_scale("x", [(1, 5)]),
+    "reverse_code(None)": lambda: S.reverse_code(None),
+    "scale_scores(None)": lambda: S.scale_scores(None),
+    "scale_scores(scales a list)": lambda: S.scale_scores(_SV, ["q_trust"]),
+    "scale_scores(text answers)": lambda: S.scale_scores(_SV.assign(q_trust="agree"), {"e": ["q_trust"]}),
+    "cronbach_alpha(None)": lambda: S.cronbach_alpha(None, _ITEMS2),
+    "cronbach_alpha(empty frame)": lambda: S.cronbach_alpha(_SV.iloc[:0], _ITEMS2),
+    "cronbach_alpha(inf answer)": lambda: S.cronbach_alpha(_SV.assign(q_trust=[1.0, np.inf, 3, 4]), _ITEMS2),
+    "cronbach_alpha(ci_level=0.05)": lambda: S.cronbach_alpha(_SV, _ITEMS2, ci_level=0.05),
+    "cronbach_alpha(n_boot huge)": lambda: S.cronbach_alpha(_SV, _ITEMS2, method="bootstrap", n_boot=10**9),
+    "cronbach_alpha(seed=None)": lambda: S.cronbach_alpha(_SV, _ITEMS2, method="bootstrap", seed=None),
+    "reliability_table(ci_level=95)": lambda: S.reliability_table(_SV, {"e": _ITEMS2}, ci_level=95),
+    "reliability_table(one item, off scale)": lambda: S.reliability_table(_SV.assign(q_trust=9), {"e": ["q_trust"]}),
+    "top_box(None)": lambda: S.top_box(None),
+    "top_box(a frame)": lambda: S.top_box(_SV),
+    "top_box(text scale)": lambda: S.top_box([4, 5], scale=("a", "b")),
+    "top_box(top=-1)": lambda: S.top_box([4, 5], top=-1),
+    "csat_score(None)": lambda: S.csat_score(None),
+    "csat_score(item_col missing)": lambda: S.csat_score(_SV, item_col="nps"),
+    "csat_score(text answers)": lambda: S.csat_score(_SV.assign(csat_1_5=["4", "5", "x", "3"])),
+    "effort_score(inf)": lambda: S.effort_score(_SV.assign(effort_1_7=[1.0, np.inf, 2, 3])),
+    "effort_score(high_from text)": lambda: S.effort_score(_SV, high_from="5"),
+    "nps(None)": lambda: S.nps(None),
+    "nps(text)": lambda: S.nps("nine"),
+    "nps(True/False)": lambda: S.nps([True, False]),
+    "nps(2-d)": lambda: S.nps([[9, 10], [3, 4]]),
+    "nps(inf)": lambda: S.nps([9.0, np.inf]),
+    "nps(n_boot=-1)": lambda: S.nps([9, 10], method="bootstrap", n_boot=-1),
+    "nps(n_boot huge)": lambda: S.nps([9, 10], method="bootstrap", n_boot=10**12),
+    "nps(seed=-1)": lambda: S.nps([9, 10], method="bootstrap", seed=-1),
+    "nps(ci_level=nan)": lambda: S.nps([9, 10], ci_level=np.nan),
+    "nps_table(None)": lambda: S.nps_table(None),
+    "nps_table(by nested)": lambda: S.nps_table(_SV, by=[["wave"]]),
+    "nps_difference(b=None)": lambda: S.nps_difference([9, 10], None),
+    "nps_difference(ids None in a)": lambda: S.nps_difference([9, 10], [9, 10], ids_a=[1, None], ids_b=[1, 2]),
+    "nps_difference(duplicated ids)": lambda: S.nps_difference([9, 10], [9, 10], ids_a=[1, 1], ids_b=[1, 2]),
+    "nps_difference(ids of other length)": lambda: S.nps_difference([9, 10], [9, 10], ids_a=[1], ids_b=[1, 2]),
+    "nps_difference(ci_level=0.05)": lambda: S.nps_difference([9, 10], [9, 10], ci_level=0.05),
+    "nps_item_probabilities(None)": lambda: S.nps_item_probabilities(None, mean=7, sd=2, loading=0.8),
+    "nps_item_probabilities(inf)": lambda: S.nps_item_probabilities([0.0, np.inf], mean=7, sd=2, loading=0.8),
+    "nps_item_probabilities(text)": lambda: S.nps_item_probabilities(["a"], mean=7, sd=2, loading=0.8),
+    "nps_coverage_simulation(None)": lambda: S.nps_coverage_simulation(None, 100),
+    "nps_coverage_simulation(text)": lambda: S.nps_coverage_simulation(["a"] * 11, 100),
+    "nps_coverage_simulation(NaN)": lambda: S.nps_coverage_simulation([np.nan] * 11, 100),
+    "nps_coverage_simulation(n_sims huge)": lambda: S.nps_coverage_simulation([1 / 11] * 11, 100, n_sims=10**9),
+    "nps_coverage_simulation(n huge)": lambda: S.nps_coverage_simulation(np.full((5, 3), 1 / 3), 10**7, n_sims=1000),
+    "nps_coverage_simulation(n text)": lambda: S.nps_coverage_simulation([1 / 11] * 11, "100"),
+    "nps_coverage_simulation(weights text)": lambda: S.nps_coverage_simulation(np.full((2, 3), 1 / 3), 10,
+                                                                                 weights=["a", "b"]),
+    "classify_satisfaction(None)": lambda: S.classify_satisfaction(None),
+    "classify_satisfaction(inf)": lambda: S.classify_satisfaction([5.0, np.inf]),
+    "classify_satisfaction(True/False)": lambda: S.classify_satisfaction([True, False]),
+    "classify_satisfaction(cuts text)": lambda: S.classify_satisfaction([5], cuts=("a", "b")),
+    "classify_satisfaction(cuts one number)": lambda: S.classify_satisfaction([5], cuts=5),
+    "classify_satisfaction(scale NaN)": lambda: S.classify_satisfaction([5], scale=(np.nan, 10)),
+    "framework_scores(None)": lambda: S.framework_scores(None),
+    "framework_summary(top=0)": lambda: S.framework_summary(_SV, top=0),
+    "relative_weights(y None)": lambda: S.relative_weights(pd.DataFrame({"a": [1.0, 2, 3], "b": [3.0, 1, 2]}), None),
+    "relative_weights(y text)": lambda: S.relative_weights(pd.DataFrame({"a": [1.0, 2, 3], "b": [3.0, 1, 2]}), ["a", "b", "c"]),
+    "relative_weights(y inf)": lambda: S.relative_weights(pd.DataFrame({"a": [1.0, 2, 3], "b": [3.0, 1, 2]}), [1, np.inf, 2]),
+    "relative_weights(X inf)": lambda: S.relative_weights(pd.DataFrame({"a": [1.0, np.inf, 3], "b": [3.0, 1, 2]}), [1, 3, 2]),
+    "relative_weights(duplicated columns)": lambda: S.relative_weights(
+        pd.DataFrame([[1.0, 2], [2, 1], [3, 5]], columns=["a", "a"]), [1, 3, 2]),
+    "shapley_r2(empty X)": lambda: S.shapley_r2(pd.DataFrame({"a": [], "b": []}), []),
+    "importance_performance(inf)": lambda: S.importance_performance(pd.Series({"a": 1.0, "b": np.inf}),
+                                                                    pd.Series({"a": 1.0, "b": 2.0})),
+    "importance_performance(None)": lambda: S.importance_performance(None, pd.Series({"a": 1.0})),
+    "importance_performance(crosshair text)": lambda: S.importance_performance(
+        pd.Series({"a": 1.0, "b": 2.0}), pd.Series({"a": 1.0, "b": 2.0}), crosshair=("a", "b")),
+    "importance_performance(duplicated drivers)": lambda: S.importance_performance(
+        pd.Series([1.0, 2.0], index=["a", "a"]), pd.Series([1.0, 2.0], index=["a", "a"])),
+    "DriverAnalysis(ci_level=0.05)": lambda: S.DriverAnalysis(ci_level=0.05),
+    "DriverAnalysis(seed=None)": lambda: S.DriverAnalysis(seed=None),
+    "DriverAnalysis(n_boot text)": lambda: S.DriverAnalysis(n_boot="500"),
+    "DriverAnalysis(min_respondents=0)": lambda: S.DriverAnalysis(min_respondents=0),
+    "DriverAnalysis.fit(None)": lambda: S.DriverAnalysis(n_boot=0).fit(None),
+    "DriverAnalysis.fit(empty frame)": lambda: S.DriverAnalysis(n_boot=0).fit(pd.DataFrame()),
+    "DriverAnalysis.fit(drivers a dict of one)": lambda: S.DriverAnalysis(n_boot=0).fit(_SV, drivers={"e": _ITEMS2}),
+    "DriverAnalysis.fit(driver column of text)": lambda: S.DriverAnalysis(n_boot=0).fit(
+        _SV.assign(d1=["a", "b", "c", "d"], d2=1.0), outcome="csat_1_5", drivers=["d1", "d2"]),
+    "DriverAnalysis.fit(outcome inf)": lambda: S.DriverAnalysis(n_boot=0).fit(
+        pd.DataFrame({"a": [1.0, 2, 3, 4, 5], "b": [2.0, 1, 4, 3, 5], "y": [1.0, 2, np.inf, 4, 5]}),
+        outcome="y", drivers=["a", "b"]),
+}
+
+
+@pytest.mark.parametrize("call", list(_BAD_CALLS.values()), ids=list(_BAD_CALLS))
+def test_bad_inputs_end_in_a_crmlab_error_with_a_fix(call):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        with pytest.raises(CrmlabError) as e:
+            call()
+    assert "Fix:" in str(e.value)
+
+
+def test_text_answers_get_advice_that_fits_their_coding():
+    with pytest.raises(ColumnError, match=r"numbers are stored as text.*pd.to_numeric"):
+        S.csat_score(_SV.assign(csat_1_5=["4", "5", "2", "3"]))
+    with pytest.raises(DataValidationError, match="holds labels.*not numbers"):
+        S.nps(pd.Series(["promoter", "detractor"]))
+
+
+# ------------------------------------------------------------------------------------
+# property-based: random valid inputs give finite estimates or a named error/warning
+# ------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PROP = settings(max_examples=25, deadline=None, derandomize=True,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@_PROP
+@given(st.lists(st.integers(0, 10), min_size=1, max_size=300), st.sampled_from(["analytic", "bootstrap"]),
+       st.floats(0.5, 0.999))
+def test_property_nps_is_finite_and_bounded(scores, method, level):
+    r = S.nps(scores, method=method, ci_level=level, n_boot=200, seed=1)
+    assert np.isfinite(r.to_numpy(dtype=float)).all()
+    assert -100 <= r["ci_lower"] <= r["nps"] <= r["ci_upper"] <= 100 or method == "bootstrap"
+    assert -100 <= r["ci_lower"] <= r["ci_upper"] <= 100
+
+
+@_PROP
+@given(st.lists(st.integers(0, 10), min_size=1, max_size=200), st.lists(st.integers(0, 10), min_size=1, max_size=200))
+def test_property_nps_difference_is_a_test_result(a, b):
+    t = S.nps_difference(a, b)
+    assert 0 <= t.p_value <= 1 and not np.isnan(t.statistic)
+    assert np.isfinite(t.details["difference"]) and np.isfinite(t.details["std_error"])
+
+
+@_PROP
+@given(st.integers(3, 60), st.integers(2, 6), st.integers(0, 10_000))
+def test_property_cronbach_alpha_finite_or_named_error(n, k, seed):
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame(rng.integers(1, 6, size=(n, k)), columns=[f"i{j}" for j in range(k)])
+    try:
+        r = S.cronbach_alpha(d, list(d), item_scales={c: (1, 5) for c in d})
+    except CrmlabError:
+        return
+    assert np.isfinite(r[["alpha", "ci_lower", "ci_upper"]].to_numpy(dtype=float)).all()
+    assert r["ci_lower"] <= r["alpha"] <= r["ci_upper"]
+
+
+@_PROP
+@given(st.integers(4, 80), st.integers(2, 4), st.integers(0, 10_000), st.sampled_from(["relative_weights", "shapley"]))
+def test_property_driver_analysis_finite_or_named_error(n, p, seed, method):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(1, 6, size=(n, p)).astype(float)
+    d = pd.DataFrame(X, columns=[f"d{j}" for j in range(p)]).assign(y=X.sum(axis=1) + rng.normal(size=n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        try:
+            da = S.DriverAnalysis(method=method, n_boot=50, seed=seed).fit(d, outcome="y", drivers=list(d.columns[:-1]))
+        except CrmlabError:
+            return
+    s = da.summary
+    assert np.isfinite(s[["estimate", "importance", "importance_share", "raw_estimate"]].to_numpy()).all()
+    assert np.isfinite(da.r2_) and 0 <= da.r2_ <= 1 + 1e-9
+    assert s["importance_share"].sum() == pytest.approx(1.0)
+
+
+@_PROP
+@given(st.lists(st.floats(1, 10, allow_nan=False), min_size=1, max_size=50))
+def test_property_classify_satisfaction_keeps_order(scores):
+    c = S.classify_satisfaction(scores)
+    codes = c.cat.codes.to_numpy()
+    order = np.argsort(scores, kind="stable")
+    assert (np.diff(codes[order]) >= 0).all() and (codes >= 0).all()

@@ -1,17 +1,24 @@
 """Tests of crmlab.satisfaction_index: the ACSI-style SEM, measurement quality, the 0-100 index,
 recovery of the planted paths and loadings."""
 
+import logging
+import warnings
+
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
 from crmlab import satisfaction_index as SI
+from crmlab.base import TestResult
 from crmlab.errors import (
     ColumnError,
     ConvergenceError,
     CrmlabError,
     DataValidationError,
+    ImproperSolutionError,
+    ImproperSolutionWarning,
+    NotFittedError,
     ParameterError,
 )
 from crmlab.satisfaction import QUESTIONNAIRE
@@ -52,6 +59,17 @@ def test_model_description_and_presets():
     assert "q_service_quality" in SI.DRIVER_MEASUREMENT["attitude"]
     assert "q_service_quality" in SI.DRIVER_MEASUREMENT["efficiency"]
     assert set(SI.CONSTRUCT_NAMES) == set(SI.DRIVER_MEASUREMENT)
+
+
+def test_model_spec_is_the_one_description_of_a_model():
+    assert SI.model_spec("acsi") == (SI.ACSI_MEASUREMENT, SI.ACSI_STRUCTURE)
+    assert SI.model_spec("drivers") == SI._spec("drivers", None, None)
+    own = SI.model_spec(measurement={"A": ("a1", "a2")}, structure={"A": []})
+    assert own == ({"A": ["a1", "a2"]}, {"A": []})
+    m = SI.SatisfactionIndexModel("drivers")
+    assert (m._meas, m._struct) == SI.model_spec("drivers")
+    with pytest.raises(ParameterError, match="unknown model specification 'ecsi'"):
+        SI.model_spec("ecsi")
 
 
 def test_specification_errors():
@@ -117,12 +135,17 @@ def test_htmt_simple_structure():
 # the fitted model
 # ------------------------------------------------------------------------------------
 def test_fit_results(acsi, survey):
-    assert acsi.n_ == len(survey) and acsi.n_free_ == 41
+    assert acsi.n_obs_ == len(survey) and acsi.n_free_ == 41
     assert list(acsi.paths_.index) == [(x, y) for y, xs in SI.ACSI_STRUCTURE.items() for x in xs]
     p = acsi.paths_
-    assert ((p["ci_low"] < p["std_estimate"]) & (p["std_estimate"] < p["ci_high"])).all()
+    assert ((p["ci_lower"] < p["estimate"]) & (p["estimate"] < p["ci_upper"])).all()
     assert acsi.fit_indices_["cfi"] > 0.95 and acsi.fit_indices_["rmsea"] < 0.05
-    assert set(acsi.summary.columns) >= {"std_estimate", "ci_low", "ci_high", "p_value"}
+    assert list(acsi.summary.columns[:5]) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    assert acsi.summary.attrs["ci_level"] == 0.95 and {"raw_estimate", "raw_std_error"} <= set(acsi.summary.columns)
+    # CFI is normed: capped at 1 even when chi2 < df
+    assert 0 <= acsi.fit_indices_["cfi"] <= 1
+    t = acsi.fit_test_
+    assert isinstance(t, TestResult) and t.statistic == acsi.fit_indices_["chi2"] and t.df == acsi.fit_indices_["dof"]
     assert acsi.r2_.between(0, 1).all()
     assert list(acsi.latent_corr_.index) == list(SI.ACSI_MEASUREMENT)
     assert np.allclose(np.diag(acsi.latent_corr_), 1)
@@ -131,7 +154,7 @@ def test_fit_results(acsi, survey):
 def test_measurement_quality(acsi):
     rel = acsi.reliability_
     for c, its in SI.ACSI_MEASUREMENT.items():
-        lam = acsi.loadings_.loc[c, "std_loading"].to_numpy()
+        lam = acsi.loadings_.loc[c, "estimate"].to_numpy()
         th = 1 - lam ** 2  # single-loading items: standardised residual = 1 - loading^2
         assert rel.loc[c, "composite_reliability"] == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + th.sum()), abs=1e-3)
         assert rel.loc[c, "ave"] == pytest.approx(np.mean(lam ** 2))
@@ -150,7 +173,7 @@ def test_index_weights_and_scores(acsi, survey):
     # all-lowest answers -> 0, all-highest -> 100
     lo = survey.head(2).copy()
     hi = survey.head(2).copy()
-    for it in acsi.items:
+    for it in acsi.items_:
         lo[it], hi[it] = QUESTIONNAIRE.loc[it, "low"], QUESTIONNAIRE.loc[it, "high"]
     assert np.allclose(acsi.index_scores(lo), 0) and np.allclose(acsi.index_scores(hi), 100)
     sc = acsi.index_scores(survey)
@@ -159,10 +182,10 @@ def test_index_weights_and_scores(acsi, survey):
     pomp = ((survey[SI.ACSI_MEASUREMENT["SAT"]] - 1) / 9 * 100).mean(axis=1)
     assert eq.index_.loc["SAT", "index"] == pytest.approx(pomp.mean())
     # the model weights follow the loadings: the best SAT item gets the largest weight
-    best = acsi.loadings_.loc["SAT", "std_loading"].idxmax()
+    best = acsi.loadings_.loc["SAT", "estimate"].idxmax()
     assert acsi.weights_.loc["SAT", "weight"].idxmax() == best
     t = acsi.index_table(survey, by="wave")
-    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_low"] < t["index"]).all()
+    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_lower"] < t["index"]).all()
     with pytest.raises(ColumnError, match="no column"):
         acsi.index_table(survey, by="segment")
 
@@ -172,10 +195,10 @@ def test_bootstrap_is_seeded(acsi, survey):
     a = m.bootstrap(survey, 25, seed=3)
     b = SI.SatisfactionIndexModel("acsi").fit(survey).bootstrap(survey, 25, seed=3)
     pd.testing.assert_frame_equal(a, b)
-    assert {"boot_ci_low", "boot_ci_high"} <= set(m.summary.columns)
+    assert {"boot_ci_lower", "boot_ci_upper"} <= set(m.summary.columns)
     # bootstrap and delta-method intervals agree in width (within a factor of 2; 25 resamples only)
-    wb = m.paths_["boot_ci_high"] - m.paths_["boot_ci_low"]
-    wd = m.paths_["ci_high"] - m.paths_["ci_low"]
+    wb = m.paths_["boot_ci_upper"] - m.paths_["boot_ci_lower"]
+    wd = m.paths_["ci_upper"] - m.paths_["ci_lower"]
     assert ((wb / wd).between(0.5, 1.5)).all()
 
 
@@ -188,11 +211,11 @@ def test_path_diagram_and_driver_importance(acsi):
     nodes = [p for p in ax.patches if isinstance(p, Ellipse)]
     assert len(arrows) == len(acsi.paths_) and len(nodes) == 6
     labels = [t.get_text() for t in ax.texts]
-    assert any(t.startswith(f"{acsi.paths_.loc[('SAT', 'LOY'), 'std_estimate']:.2f}") for t in labels)
+    assert any(t.startswith(f"{acsi.paths_.loc[('SAT', 'LOY'), 'estimate']:.2f}") for t in labels)
     te = acsi.driver_importance("SAT")
     assert list(te.index) == ["EXP"]
     # total effect of EXP on SAT = direct + via PQ + via PV + via PQ -> PV
-    p = acsi.paths_["std_estimate"]
+    p = acsi.paths_["estimate"]
     total = (p[("EXP", "SAT")] + p[("EXP", "PQ")] * p[("PQ", "SAT")] + p[("EXP", "PV")] * p[("PV", "SAT")]
              + p[("EXP", "PQ")] * p[("PQ", "PV")] * p[("PV", "SAT")])
     assert te["EXP"] == pytest.approx(total)
@@ -205,7 +228,7 @@ def test_custom_model_layout(survey):
     m = SI.SatisfactionIndexModel(measurement={"Q": SI.ACSI_MEASUREMENT["PQ"], "S": SI.ACSI_MEASUREMENT["SAT"],
                                                "L": SI.ACSI_MEASUREMENT["LOY"]},
                                   structure={"S": ["Q"], "L": ["S"]}).fit(survey)
-    assert m.spec == "custom" and len(m.paths_) == 2
+    assert m.spec == "acsi" and m.measurement is not None and len(m.paths_) == 2
     ax = m.plot_path_diagram()
     assert ax.get_title().startswith("Custom model")
     import matplotlib.pyplot as plt
@@ -238,8 +261,8 @@ def test_bad_inputs(survey):
         m.fit(dup)
     with pytest.raises(DataValidationError, match="near-duplicate"):  # a reverse-keyed copy is a duplicate too
         m.fit(survey.assign(comp_problems=11 - survey["sat_overall"]))
-    with pytest.raises(ParameterError, match="not fitted"):
-        SI.SatisfactionIndexModel("acsi").index_weights()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        SI.SatisfactionIndexModel("acsi").index_scores(survey)
     with pytest.raises(ParameterError, match="max_iter"):
         SI.SatisfactionIndexModel(max_iter=0)
 
@@ -293,14 +316,14 @@ def test_improper_estimates_flags_heywood_cases():
     (lambda s, m: m.index_scores(s.drop(columns="loy_repurchase")), ColumnError, "loy_repurchase"),
     (lambda s, m: m.index_scores(s.assign(loy_repurchase=11)), DataValidationError, "outside"),
     (lambda s, m: m.bootstrap(s, n_boot=5), ParameterError, "n_boot"),
-    (lambda s, m: SI.SatisfactionIndexModel().plot_path_diagram(), ParameterError, "not fitted"),
+    (lambda s, m: SI.SatisfactionIndexModel().plot_path_diagram(), NotFittedError, "not fitted"),
     (lambda s, m: SI.SatisfactionIndexModel(measurement={"A": ["x1", "x2"]}, structure={}).fit(s),
      ColumnError, "missing item column"),
     (lambda s, m: SI.SatisfactionIndexModel(measurement={"A": ["age", "wave"], "B": ["sat_overall", "sat_vs_ideal"]},
                                             structure={"B": ["A"]}, min_respondents=10).fit(
         s.assign(age=np.where(s.index == 0, np.nan, 30.0))), DataValidationError, "missing"),
     (lambda s, m: SI.SatisfactionIndexModel(min_ratio=-1), ParameterError, "min_ratio"),
-    (lambda s, m: SI.SatisfactionIndexModel(ci=95), ParameterError, "ci"),
+    (lambda s, m: SI.SatisfactionIndexModel(ci_level=95), ParameterError, "ci_level"),
 ])
 def test_bad_inputs_name_the_problem_and_the_fix(call, exc, msg, survey, acsi):
     with pytest.raises(exc, match=msg) as e:
@@ -313,9 +336,9 @@ def test_custom_items_without_a_scale_need_scales_for_the_index(survey):
     d = survey.assign(extra=np.clip(2.0 * survey["sat_overall"] + noise, 2, 20))  # a 2-20 item
     spec = {"measurement": {"Q": SI.ACSI_MEASUREMENT["PQ"], "S": [*SI.ACSI_MEASUREMENT["SAT"], "extra"]},
             "structure": {"S": ["Q"]}}
-    with pytest.raises(ParameterError, match=r"scale of \['extra'\] is unknown.*Fix: pass scales="):
+    with pytest.raises(ParameterError, match=r"scale of \['extra'\] is unknown.*Fix: pass item_scales="):
         SI.SatisfactionIndexModel(**spec).fit(d)
-    m = SI.SatisfactionIndexModel(**spec).fit(d, scales={"extra": (2, 20)})
+    m = SI.SatisfactionIndexModel(**spec).fit(d, item_scales={"extra": (2, 20)})
     assert m.index_.loc["S", "index"] == pytest.approx(m.index_scores(d)["S"].mean())
 
 
@@ -333,11 +356,11 @@ def _tol(se):
 
 def test_acsi_paths_recover_population_targets(big_acsi, big_world):
     cmp = SI.compare_with_truth(big_acsi, big_world.truth)
-    se = big_acsi.paths_["std_se"]
+    se = big_acsi.paths_["std_error"]
     bad = cmp[(cmp["difference"].abs() > _tol(se))]
     assert bad.empty, cmp
     # the reduced model's SAT -> LOY is above the planted 0.55 (absorbs emotion), as the target says
-    assert cmp.loc[("SAT", "LOY"), "std_estimate"] > cmp.loc[("SAT", "LOY"), "planted"]
+    assert cmp.loc[("SAT", "LOY"), "estimate"] > cmp.loc[("SAT", "LOY"), "planted"]
 
 
 def _loading_targets(model, truth) -> pd.DataFrame:
@@ -351,7 +374,7 @@ def _loading_targets(model, truth) -> pd.DataFrame:
             continue
         _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS[it]
         lam = abs(planted[it]["loading"])
-        rows.append((it, row["std_loading"], lam, SI.discretised_loading(lam, mean, sd, lo, hi)))
+        rows.append((it, row["estimate"], lam, SI.discretised_loading(lam, mean, sd, lo, hi)))
     return pd.DataFrame(rows, columns=["item", "estimate", "planted", "target"])
 
 
@@ -370,7 +393,7 @@ def test_loadings_recover_planted_loadings(big_acsi, big_drivers, big_world):
     C = SI.latent_covariance(big_world.truth).loc[names, names].to_numpy()
     _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS["q_service_quality"]
     target = w * np.sqrt(CROSS_ITEM_R2 / (w @ C @ w)) * SI.discretised_loading(1.0, mean, sd, lo, hi)
-    est = big_drivers.loadings_.xs("q_service_quality", level="item").loc[names, "std_loading"].to_numpy()
+    est = big_drivers.loadings_.xs("q_service_quality", level="item").loc[names, "estimate"].to_numpy()
     assert np.abs(est - target).max() < 0.03, (est, target)
 
 
@@ -378,7 +401,7 @@ def test_driver_model_recovers_planted_paths_and_ranks(big_drivers, big_world):
     cmp = SI.compare_with_truth(big_drivers, big_world.truth)
     assert cmp["planted"].notna().all()
     assert np.allclose(cmp["planted"], cmp["population"], atol=1e-5)  # the full model = the planted one
-    se = big_drivers.paths_["std_se"]
+    se = big_drivers.paths_["std_error"]
     assert (cmp["difference"].abs() <= _tol(se)).all(), cmp
     te = big_drivers.driver_importance("SAT")
     truth = big_world.truth["acsi"]
@@ -409,12 +432,18 @@ def test_paths_recover_the_respondents_true_latent_regression(spec, big_acsi, bi
     lat.columns = list(_LATENT_COLUMNS)
     z = (lat - lat.mean()) / lat.std()
     target = {}
-    for y, xs in model.structure.items():
+    for y, xs in model.structure_.items():
         b = np.linalg.lstsq(z[xs].to_numpy(), z[y].to_numpy(), rcond=None)[0]
         target.update({(x, y): v for x, v in zip(xs, b, strict=True)})
     target = pd.Series(target).reindex(model.paths_.index)
-    dev = (model.paths_["std_estimate"] - target) / model.paths_["std_se"]
-    assert dev.abs().max() < 3, pd.DataFrame({"estimate": model.paths_["std_estimate"], "target": target, "z": dev})
+    dev = (model.paths_["estimate"] - target) / model.paths_["std_error"]
+    assert dev.abs().max() < 3, pd.DataFrame({"estimate": model.paths_["estimate"], "target": target, "z": dev})
+    # compare_with_truth reports the same target beside the population one (issue 12, item 6)
+    cmp = SI.compare_with_truth(model, big_world.truth, latent=big_world.latent, survey=sv)
+    np.testing.assert_allclose(cmp["respondent_target"], target, atol=1e-10)
+    np.testing.assert_allclose(cmp["respondent_difference"], model.paths_["estimate"] - target, atol=1e-10)
+    assert cmp["covered_respondent"].all() and list(cmp.columns[-3:]) == ["respondent_target", "respondent_difference",
+                                                                          "covered_respondent"]
 
 
 def test_recovery_checks_fail_against_a_wrong_truth(world):
@@ -425,7 +454,7 @@ def test_recovery_checks_fail_against_a_wrong_truth(world):
                                 "satisfaction.paths.PV->SAT": 0.50, "survey.loading_scale": 0.9})
     other = generate_world(seed=7, n_customers=12_000, params=p)
     m = SI.SatisfactionIndexModel("acsi").fit(other.survey)
-    tol = _tol(m.paths_["std_se"])
+    tol = _tol(m.paths_["std_error"])
     own = SI.compare_with_truth(m, other.truth)
     assert (own["difference"].abs() <= tol).all(), own
     wrong = SI.compare_with_truth(m, world.truth)
@@ -453,3 +482,375 @@ def test_model_description_bad_input(measurement, structure, match):
     with pytest.raises(CrmlabError, match=match) as info:
         SI.model_description(measurement, structure)
     assert "Fix:" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------
+# every bad input ends in a CrmlabError with a fix
+# ------------------------------------------------------------------------------------
+_BAD_CALLS = {
+    "SatisfactionIndexModel(spec a list)": lambda s, m: SI.SatisfactionIndexModel(["acsi"]),
+    "SatisfactionIndexModel(measurement a list)": lambda s, m: SI.SatisfactionIndexModel(
+        measurement=[("SAT", ["sat_overall"])], structure={}),
+    "SatisfactionIndexModel(items a number)": lambda s, m: SI.SatisfactionIndexModel(measurement={"SAT": 3}, structure={}),
+    "SatisfactionIndexModel(self-loop)": lambda s, m: SI.SatisfactionIndexModel(
+        measurement={"A": ["a1", "a2"]}, structure={"A": ["A"]}),
+    "SatisfactionIndexModel(item twice)": lambda s, m: SI.SatisfactionIndexModel(
+        measurement={"A": ["a1", "a1"]}, structure={}),
+    "SatisfactionIndexModel(ci_level=0.05)": lambda s, m: SI.SatisfactionIndexModel(ci_level=0.05),
+    "SatisfactionIndexModel(min_ratio inf)": lambda s, m: SI.SatisfactionIndexModel(min_ratio=np.inf),
+    "SatisfactionIndexModel(min_respondents text)": lambda s, m: SI.SatisfactionIndexModel(min_respondents="200"),
+    "SatisfactionIndexModel(max_iter huge)": lambda s, m: SI.SatisfactionIndexModel(max_iter=10**12),
+    "SatisfactionIndexModel(index_weights typo)": lambda s, m: SI.SatisfactionIndexModel(index_weights="models"),
+    "fit(None)": lambda s, m: SI.SatisfactionIndexModel().fit(None),
+    "fit(empty frame)": lambda s, m: SI.SatisfactionIndexModel().fit(s.iloc[:0]),
+    "fit(inf answer)": lambda s, m: SI.SatisfactionIndexModel().fit(s.assign(sat_overall=np.where(s.index == 4, np.inf, s["sat_overall"]))),
+    "fit(text answers)": lambda s, m: SI.SatisfactionIndexModel().fit(s.assign(sat_overall=s["sat_overall"].astype(str))),
+    "fit(item_scales a list)": lambda s, m: SI.SatisfactionIndexModel().fit(s, item_scales=[(1, 10)]),
+    "fit(duplicated column names)": lambda s, m: SI.SatisfactionIndexModel().fit(
+        pd.concat([s, s[["sat_overall"]]], axis=1)),
+    "index_table(by NaN labels)": lambda s, m: m.index_table(s, by=np.where(s.index == 0, np.nan, 1.0)),
+    "index_table(by a dict)": lambda s, m: m.index_table(s, by={"wave": 1}),
+    "index_scores(None)": lambda s, m: m.index_scores(None),
+    "bootstrap(n_boot huge)": lambda s, m: m.bootstrap(s, n_boot=10**9),
+    "bootstrap(seed=None)": lambda s, m: m.bootstrap(s, n_boot=20, seed=None),
+    "driver_importance(a list)": lambda s, m: m.driver_importance(["SAT"]),
+    "plot_path_diagram(decimals=-1)": lambda s, m: m.plot_path_diagram(decimals=-1),
+    "compare_with_truth(truth None)": lambda s, m: SI.compare_with_truth(m, None),
+    "latent_covariance(truncated truth)": lambda s, m: SI.latent_covariance({"acsi": {"paths": {"EXP->PQ": 0.2}}}),
+    "latent_covariance(malformed path)": lambda s, m: SI.latent_covariance({"acsi": {"paths": {"EXP PQ": 0.2}}}),
+    "population_paths(structure a list)": lambda s, m: SI.population_paths([("SAT", ["PQ"])], m.latent_corr_),
+    "population_paths(predictors a number)": lambda s, m: SI.population_paths({"SAT": 1}, m.latent_corr_),
+    "population_paths(singular cov)": lambda s, m: SI.population_paths(
+        {"C": ["A", "B"]}, pd.DataFrame(np.ones((3, 3)), index=list("ABC"), columns=list("ABC"))),
+    "model_description(items a number)": lambda s, m: SI.model_description({"A": 1}, {}),
+    "discretised_loading(inf)": lambda s, m: SI.discretised_loading(np.inf, 3, 1, 1, 5),
+    "htmt(None)": lambda s, m: SI.htmt(None, SI.ACSI_MEASUREMENT),
+    "htmt(inf)": lambda s, m: SI.htmt(s.assign(sat_overall=np.inf), SI.ACSI_MEASUREMENT),
+}
+
+
+@pytest.mark.parametrize("call", list(_BAD_CALLS.values()), ids=list(_BAD_CALLS))
+def test_bad_inputs_end_in_a_crmlab_error_with_a_fix(call, survey, acsi):
+    with pytest.raises(CrmlabError) as e:
+        call(survey, acsi)
+    assert "Fix:" in str(e.value)
+
+
+def test_unfitted_model_raises_not_fitted(survey):
+    m = SI.SatisfactionIndexModel()
+    for call in (lambda: m.summary, lambda: m.index_scores(survey), lambda: m.index_table(survey),
+                 lambda: m.bootstrap(survey, 20), lambda: m.driver_importance(), lambda: SI.compare_with_truth(m, {})):
+        with pytest.raises(NotFittedError, match="SatisfactionIndexModel is not fitted"):
+            call()
+    assert "not fitted" in repr(m)
+
+
+# ------------------------------------------------------------------------------------
+# property-based: random valid surveys give finite estimates or a named error
+# ------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _two_construct_survey(n, loadings, path, seed):
+    """Items on a 1-7 scale from X -> Y with the given standardised loadings and path."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = path * x + np.sqrt(1 - path ** 2) * rng.normal(size=n)
+    cols = {}
+    for name, f in (("x", x), ("y", y)):
+        for j, lam in enumerate(loadings):
+            cols[f"{name}{j}"] = np.clip(np.rint(4 + 1.3 * (lam * f + np.sqrt(1 - lam ** 2) * rng.normal(size=n))), 1, 7)
+    return pd.DataFrame(cols)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(60, 400), st.lists(st.floats(0.3, 0.99), min_size=1, max_size=4), st.floats(-0.9, 0.9),
+       st.integers(0, 10_000))
+def test_property_sem_finite_or_named_error(n, loadings, path, seed):
+    d = _two_construct_survey(n, loadings, path, seed)
+    k = len(loadings)
+    meas = {"X": [f"x{j}" for j in range(k)], "Y": [f"y{j}" for j in range(k)]}
+    scales = {c: (1, 7) for c in d}
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        try:
+            m = SI.SatisfactionIndexModel(measurement=meas, structure={"Y": ["X"]}, min_respondents=50,
+                                          min_ratio=2).fit(d, item_scales=scales)
+        except CrmlabError:
+            return
+    warned = any(issubclass(w.category, ImproperSolutionWarning) for w in rec)
+    assert warned == (not m.improper_.empty)  # an improper solution always comes with the warning
+    fi = m.fit_indices_
+    if fi["dof"] > 0:
+        assert 0 <= fi["cfi"] <= 1 and 0 <= m.fit_test_.p_value <= 1
+    else:  # a saturated model (two single items) has no test of fit, and says so
+        assert np.isnan(fi["cfi"]) and "saturated" in m.fit_test_.details["note"]
+    if warned:
+        return
+    s = m.summary
+    assert np.isfinite(s["estimate"]).all() and np.isfinite(m.loadings_["estimate"]).all()
+    assert (s["estimate"].abs() <= 1).all() and (m.loadings_["estimate"].abs() <= 1).all()
+    assert np.isfinite(m.index_["index"]).all() and m.index_["index"].between(0, 100).all()
+
+
+# ------------------------------------------------------------------------------------
+# issue 12 (2): an improper solution is never returned silently
+# ------------------------------------------------------------------------------------
+def _halo_survey(seed: int, n: int = 250) -> pd.DataFrame:
+    """A deliberately degenerate, real-like ACSI survey of n = 250 respondents with a halo effect:
+    one general impression drives perceived quality, perceived value and satisfaction (latent
+    correlations about .998 and .995), and the loyalty answers repeat satisfaction (.999). Items
+    are 1-10 answers (0-10 for the recommend item) with loadings .78-.88, as in a real ACSI
+    questionnaire. Such data reproduce the symptoms of issue 12: standardised paths beyond +-1 of
+    opposite sign, R² = 1, latent correlations of 1 and a singular information matrix."""
+    rng = np.random.default_rng(seed)
+
+    def noise(r):
+        return np.sqrt(1 - r ** 2) * rng.normal(size=n)
+
+    exp_ = rng.normal(size=n)
+    g = 0.3 * exp_ + np.sqrt(0.91) * rng.normal(size=n)
+    pq, pv = 0.998 * g + noise(0.998), 0.998 * g + noise(0.998)
+    sat = 0.995 * g + noise(0.995)
+    lat = {"EXP": exp_, "PQ": pq, "PV": pv, "SAT": sat, "COMP": -0.4 * sat + noise(0.4), "LOY": 0.999 * sat + noise(0.999)}
+    cols = {}
+    for c, items in SI.ACSI_MEASUREMENT.items():
+        for lam, it in zip((0.88, 0.82, 0.78), items, strict=False):
+            x = lam * lat[c] + np.sqrt(1 - lam ** 2) * rng.normal(size=n)
+            cols[it] = np.clip(np.rint(7 + 1.8 * x), 0 if it == "recommend_0_10" else 1, 10)
+    return pd.DataFrame(cols)
+
+
+def _problems(model) -> dict:
+    return {(r.problem, r.where): r.value for r in model.improper_.itertuples()}
+
+
+def test_improper_solution_of_a_halo_survey_warns_with_what_to_do():
+    d = _halo_survey(seed=2)
+    with pytest.warns(ImproperSolutionWarning, match=r"(?s)improper solution.*What to do:.*strict=True") as rec:
+        m = SI.SatisfactionIndexModel("acsi").fit(d)
+    assert len(rec) == 1
+    p = _problems(m)
+    # the issue's symptoms: two standardised paths beyond +-1 of opposite sign, R² = 1, latent r ~ 1
+    assert p[("standardised path above 1", "PQ -> SAT")] > 1.5 and p[("standardised path above 1", "PV -> SAT")] < -1
+    assert m.paths_.loc[("PQ", "SAT"), "estimate"] == p[("standardised path above 1", "PQ -> SAT")]
+    assert p[("R² of (almost) 1, disturbance variance near zero", "SAT")] >= 0.999
+    assert p[("latent correlation near 1", "SAT ~~ LOY")] >= 0.99
+    assert set(m.improper_.columns) == {"problem", "where", "value", "limit", "advice"}
+    assert m.improper_["advice"].str.len().min() > 40  # each problem says what to do
+    assert "nearly collinear" in m.improper_.set_index("where").loc["PQ -> SAT", "advice"]
+    # the warning lists the same problems
+    text = str(rec[0].message)
+    assert "PQ -> SAT = 2." in text and "PV -> SAT = -1." in text and "SAT ~~ LOY" in text
+    assert "IMPROPER solution (8 problems)" in repr(m)
+
+
+def test_strict_turns_an_improper_solution_into_an_error():
+    d = _halo_survey(seed=2)
+    m = SI.SatisfactionIndexModel("acsi", strict=True)
+    with pytest.raises(ImproperSolutionError, match=r"(?s)standardised path above 1: PQ -> SAT.*Fix: act on the list"):
+        m.fit(d)
+    assert isinstance(ImproperSolutionError("x"), ConvergenceError)
+    assert "not fitted" in repr(m) and not hasattr(m, "summary")
+    with pytest.raises(ParameterError, match="strict must be True or False"):
+        SI.SatisfactionIndexModel(strict="yes")
+
+
+@pytest.mark.parametrize("seed, why", [
+    (8, "semopy's Cholesky fails: it logs 'Fisher Information Matrix is not PD' and uses a pseudo-inverse"),
+    (13, "Cholesky succeeds on a numerically singular matrix (condition ~1e-17): standard errors in the millions"),
+])
+def test_a_singular_information_matrix_is_caught_not_logged(seed, why, capfd):
+    d = _halo_survey(seed=seed)
+    root = logging.getLogger()
+    before = (list(root.handlers), list(root.filters), root.level)
+    with pytest.warns(ImproperSolutionWarning, match="information matrix not positive definite"):
+        m = SI.SatisfactionIndexModel("acsi").fit(d)
+    assert ("information matrix not positive definite (singular)", "the whole model") in _problems(m), why
+    assert "WARNING:root" not in capfd.readouterr().err  # semopy's bare log line no longer escapes
+    assert (list(root.handlers), list(root.filters), root.level) == before
+
+
+def test_proper_solutions_raise_no_warning(survey):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImproperSolutionWarning)
+        for spec in ("acsi", "drivers"):
+            m = SI.SatisfactionIndexModel(spec).fit(survey)
+            assert m.improper_.empty and list(m.improper_.columns) == ["problem", "where", "value", "limit", "advice"]
+
+
+def test_the_sample_size_guard_explains_itself_and_can_be_lowered(survey):
+    small = survey.head(150)
+    with pytest.raises(DataValidationError, match=r"only 150 respondents.*41 free parameters.*Bentler & Chou.*"
+                                                  r"improper solution.*Fix: pool waves.*min_ratio=3, "
+                                                  r"min_respondents=150"):
+        SI.SatisfactionIndexModel("acsi").fit(small)
+    m = SI.SatisfactionIndexModel("acsi", min_ratio=3, min_respondents=150).fit(small)
+    assert m.n_obs_ == 150 and np.isfinite(m.summary["estimate"]).all()
+
+
+# ------------------------------------------------------------------------------------
+# issue 12 (2): what the literature's models say - residual covariances, fixed parameters,
+# single-item constructs
+# ------------------------------------------------------------------------------------
+def _two_factor_world(n, seed, resid_r=0.0, path=0.6):
+    """Six 1-7 items, X -> Y (standardised path), with a planted residual correlation between x1 and
+    y1 (the same wording asked about two things: shared method variance)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = path * x + np.sqrt(1 - path ** 2) * rng.normal(size=n)
+    lam = 0.8
+    e = rng.normal(size=(n, 6)) * np.sqrt(1 - lam ** 2)
+    shared = rng.normal(size=n)
+    e[:, 0] = np.sqrt(1 - lam ** 2) * (np.sqrt(1 - resid_r) * e[:, 0] / np.sqrt(1 - lam ** 2) + np.sqrt(resid_r) * shared)
+    e[:, 3] = np.sqrt(1 - lam ** 2) * (np.sqrt(1 - resid_r) * e[:, 3] / np.sqrt(1 - lam ** 2) + np.sqrt(resid_r) * shared)
+    f = np.column_stack([x, x, x, y, y, y])
+    return pd.DataFrame(lam * f + e, columns=["x1", "x2", "x3", "y1", "y2", "y3"])
+
+
+_XY = {"X": ["x1", "x2", "x3"], "Y": ["y1", "y2", "y3"]}
+_SCALES = {c: (-10.0, 10.0) for c in ["x1", "x2", "x3", "y1", "y2", "y3"]}
+
+
+def test_residual_covariance_recovers_the_planted_method_effect():
+    """Planted: a residual correlation of 0.4 between x1 and y1 (continuous items, n = 4,000).
+    Without it the model misfits and overstates X -> Y; with covariances=[("x1", "y1")] the fit is
+    exact, the residual correlation is recovered, and the path comes back to the planted 0.6."""
+    d = _two_factor_world(4000, seed=5, resid_r=0.4)
+    plain = SI.SatisfactionIndexModel(measurement=_XY, structure={"Y": ["X"]}).fit(d, item_scales=_SCALES)
+    withcov = SI.SatisfactionIndexModel(measurement=_XY, structure={"Y": ["X"]},
+                                        covariances=[("x1", "y1")]).fit(d, item_scales=_SCALES)
+    assert plain.fit_test_.p_value < 1e-6 and withcov.fit_test_.p_value > 0.01
+    assert withcov.n_free_ == plain.n_free_ + 1 and withcov.fit_test_.df == plain.fit_test_.df - 1
+    assert "x1 ~~ y1" in withcov.description_
+    r = withcov.covariances_.loc[("x1", "y1")]
+    assert abs(r["estimate"] - 0.4 * (1 - 0.8 ** 2)) < 3 * r["std_error"] + 0.01  # planted covariance of the errors
+    assert r["ci_lower"] < r["estimate"] < r["ci_upper"] and r["p_value"] < 1e-6
+    path = withcov.paths_.loc[("X", "Y")]
+    assert abs(path["estimate"] - 0.6) < 3 * path["std_error"]
+    assert plain.paths_.loc[("X", "Y"), "estimate"] > path["estimate"] + 0.02
+
+
+def test_fixed_parameters_are_held_at_their_values():
+    d = _two_factor_world(1500, seed=6)
+    free = SI.SatisfactionIndexModel(measurement=_XY, structure={"Y": ["X"]}).fit(d, item_scales=_SCALES)
+    zero = SI.SatisfactionIndexModel(measurement=_XY, structure={"Y": ["X"]},
+                                     fixed={("Y", "~", "X"): 0.0}).fit(d, item_scales=_SCALES)
+    assert zero.n_free_ == free.n_free_ - 1 and "Y ~ 0*X" in zero.description_
+    p = zero.paths_.loc[("X", "Y")]
+    assert p["raw_estimate"] == 0.0 and np.isnan(p["raw_std_error"])
+    assert zero.fit_test_.statistic > free.fit_test_.statistic + 100  # a wrong constraint is rejected
+    # a fixed loading sets the construct's scale instead of the first item
+    scaled = SI.SatisfactionIndexModel(measurement=_XY, structure={"Y": ["X"]},
+                                       fixed={("X", "=~", "x2"): 0.5}).fit(d, item_scales=_SCALES)
+    assert scaled.loadings_.loc[("X", "x2"), "raw_estimate"] == 0.5
+    assert scaled.fit_test_.statistic == pytest.approx(free.fit_test_.statistic, rel=1e-4)  # same model, rescaled
+    assert scaled.paths_.loc[("X", "Y"), "estimate"] == pytest.approx(free.paths_.loc[("X", "Y"), "estimate"], abs=2e-3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"covariances": [("x1", "nope")]}, "neither items nor constructs"),
+    ({"covariances": [("x1", "x1")]}, "with itself"),
+    ({"covariances": [("x1", "Y")]}, "an item with a construct"),
+    ({"covariances": [("x1", "y1"), ("y1", "x1")]}, "listed twice"),
+    ({"covariances": "x1 ~~ y1"}, "list of pairs"),
+    ({"fixed": {("Y", "~", "Z"): 0.0}}, "no path Z -> Y"),
+    ({"fixed": {("X", "=~", "y1"): 1.0}}, "not an item of construct 'X'"),
+    ({"fixed": {("x1", "~~", "x1"): -0.1}}, "negative"),
+    ({"fixed": {("x1", "~~", "x1"): np.inf}}, "finite"),
+    ({"fixed": {("x1", "<-", "X"): 1.0}}, "operator"),
+    ({"fixed": {"x1": 1.0}}, "triples"),
+    ({"single_item_reliability": 0.0}, "single_item_reliability"),
+    ({"single_item_reliability": 1.5}, "single_item_reliability"),
+])
+def test_bad_covariances_and_fixed_parameters(kwargs, match):
+    with pytest.raises(ParameterError, match=match) as e:
+        SI.SatisfactionIndexModel(measurement=_XY, structure={"Y": ["X"]}, **kwargs)
+    assert "Fix:" in str(e.value)
+
+
+def test_single_item_construct_is_identified_by_its_fixed_error_variance(survey):
+    """A one-item construct (the NPS question) is identified by fixing its error variance at
+    (1 - r) x its variance. r = 1 makes the construct the item; a lower r disattenuates its paths
+    by 1 / sqrt(r), as classical test theory says."""
+    meas = {"PQ": SI.ACSI_MEASUREMENT["PQ"], "SAT": SI.ACSI_MEASUREMENT["SAT"], "NPS": ["recommend_0_10"]}
+    struct = {"SAT": ["PQ"], "NPS": ["SAT"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImproperSolutionWarning)
+        one = SI.SatisfactionIndexModel(measurement=meas, structure=struct).fit(survey)
+        r8 = SI.SatisfactionIndexModel(measurement=meas, structure=struct, single_item_reliability=0.8).fit(survey)
+    var = survey["recommend_0_10"].var()
+    assert "recommend_0_10 ~~ 0*recommend_0_10" in one.description_
+    assert one.loadings_.loc[("NPS", "recommend_0_10"), "residual_variance"] == 0.0
+    assert r8.loadings_.loc[("NPS", "recommend_0_10"), "residual_variance"] == pytest.approx(0.2 * var)
+    b1, b8 = one.paths_.loc[("SAT", "NPS"), "estimate"], r8.paths_.loc[("SAT", "NPS"), "estimate"]
+    assert b8 == pytest.approx(b1 / np.sqrt(0.8), rel=0.01)
+    # with r = 1 the path is the correlation of SAT with the item itself (up to the model's fit)
+    assert abs(b1 - np.corrcoef(survey[SI.ACSI_MEASUREMENT["SAT"]].mean(axis=1), survey["recommend_0_10"])[0, 1]) < 0.1
+    assert one.reliability_.loc["NPS", "k"] == 1 and np.isnan(one.htmt_.loc["NPS", "SAT"])
+    assert one.weights_.loc[("NPS", "recommend_0_10"), "weight"] == 1.0
+    assert one.index_.loc["NPS", "index"] == pytest.approx(10 * survey["recommend_0_10"].mean())
+    # the user's own fixed error variance takes precedence
+    own = SI.SatisfactionIndexModel(measurement=meas, structure=struct,
+                                    fixed={("recommend_0_10", "~~", "recommend_0_10"): 0.5}).fit(survey)
+    assert own.loadings_.loc[("NPS", "recommend_0_10"), "residual_variance"] == 0.5
+
+
+def test_single_item_loyalty_recovers_the_planted_path_with_the_true_reliability(big_world):
+    """Recovery: LOY measured by the recommend item alone, its reliability set to the planted one
+    (the planted loading squared, attenuated by rounding to 0-10 answers): SAT -> LOY and
+    COMP -> LOY land on the same population targets as the three-item ACSI model."""
+    truth = big_world.truth
+    _, lo, hi, mean, sd, _, _ = SURVEY_ITEMS["recommend_0_10"]
+    lam = SI.discretised_loading(abs(truth["acsi"]["loadings"]["recommend_0_10"]["loading"]), mean, sd, lo, hi)
+    meas = {**SI.ACSI_MEASUREMENT, "LOY": ["recommend_0_10"]}
+    m = SI.SatisfactionIndexModel(measurement=meas, structure=SI.ACSI_STRUCTURE,
+                                  single_item_reliability=lam ** 2).fit(big_world.survey)
+    cmp = SI.compare_with_truth(m, truth)
+    for key in [("SAT", "LOY"), ("COMP", "LOY")]:
+        assert abs(cmp.loc[key, "difference"]) <= _tol(m.paths_.loc[key, "std_error"]), cmp
+    # treating the item as error-free (r = 1) attenuates SAT -> LOY by about the loading
+    naive = SI.SatisfactionIndexModel(measurement=meas, structure=SI.ACSI_STRUCTURE).fit(big_world.survey)
+    assert naive.paths_.loc[("SAT", "LOY"), "estimate"] < cmp.loc[("SAT", "LOY"), "population"] - 0.05
+
+
+def test_compare_with_truth_respondent_target_arguments(acsi, shipped):
+    sv = shipped.survey
+    plain = SI.compare_with_truth(acsi, shipped.truth)
+    assert "respondent_target" not in plain
+    both = SI.compare_with_truth(acsi, shipped.truth, latent=shipped.latent, survey=sv)
+    pd.testing.assert_frame_equal(both[plain.columns], plain)
+    # respondents are selected on satisfaction: their target differs from the population one
+    assert (both["respondent_target"] - both["population"]).abs().max() > 0.01
+    with pytest.raises(ParameterError, match="both latent= and survey="):
+        SI.compare_with_truth(acsi, shipped.truth, latent=shipped.latent)
+    with pytest.raises(ParameterError, match="fitted on 2197"):
+        SI.compare_with_truth(acsi, shipped.truth, latent=shipped.latent, survey=sv.head(10))
+    with pytest.raises(DataValidationError, match="not in latent.*Fix: pass the latent table"):
+        SI.respondent_paths(SI.ACSI_STRUCTURE, shipped.latent.iloc[5:], sv)
+    with pytest.raises(DataValidationError, match="duplicated customer ids"):
+        SI.respondent_paths(SI.ACSI_STRUCTURE, pd.concat([shipped.latent, shipped.latent.head(1)]), sv)
+    custom = SI.respondent_paths({"Z": ["SAT"]}, shipped.latent, sv)
+    assert custom["respondent_target"].isna().all()  # no generator latent behind Z
+
+
+@pytest.mark.slow
+def test_intervals_cover_the_respondents_target_not_quite_the_population_one():
+    """Issue 12 (6), measured over fresh seeds: respondents are selected on satisfaction (and wave 2
+    shifts live branches), so the ACSI intervals cover the population target less often than 95%
+    (measured for the report: 93.9% over 100 default worlds, 91.9% over 40 worlds of 15,000
+    customers), while the respondents' target, which contains the selection, is covered at least
+    at the nominal rate (99.7%: conservative, since it conditions on the respondents' latent scores)."""
+    rows = []
+    for seed in range(3000, 3024):
+        w = generate_world(seed=seed)
+        m = SI.SatisfactionIndexModel("acsi").fit(w.survey)
+        rows.append(SI.compare_with_truth(m, w.truth, latent=w.latent, survey=w.survey))
+    d = pd.concat(rows)
+    assert len(d) == 24 * 9
+    assert d["covered_respondent"].mean() >= 0.95
+    assert d["covered_respondent"].mean() >= d["covered"].mean() + 0.02, d[["covered", "covered_respondent"]].mean()
+    # the population target sits off the respondents' by a small but systematic amount
+    gap = (d["respondent_target"] - d["population"]).groupby(level=[0, 1]).mean()
+    assert gap.abs().max() > 0.01

@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from crmlab import service as sv
-from crmlab.errors import CrmlabError, DataValidationError, ParameterError
+from crmlab.errors import (
+    ColumnError,
+    CrmlabError,
+    DataValidationError,
+    NotFittedError,
+    ParameterError,
+)
 
 TICKET_CHANNELS = ("phone", "online_chat", "email", "app")  # order of ServiceParams tuples
 
@@ -69,7 +75,7 @@ def test_service_metrics_bad_input(world):
     _fix_in(err)
     with pytest.raises(ParameterError, match="no target for channel"):
         sv.service_metrics(world.tickets, sla_hours={"phone": 0.25})
-    with pytest.raises(ParameterError, match="positive hours"):
+    with pytest.raises(ParameterError, match="positive finite hours"):
         sv.service_metrics(world.tickets, sla_hours=dict.fromkeys(TICKET_CHANNELS, -1))
     with pytest.raises(DataValidationError, match="empty"):
         sv.service_metrics(world.tickets.iloc[:0])
@@ -84,7 +90,7 @@ def test_response_time_model_recovers_golive_and_channel_effects(big_world, rt_b
     lie inside the 95% CIs on the 30,000-customer world."""
     s = rt_big.summary
     truth = big_world.truth["golive"]["log_response_time_effect"]
-    assert s.loc["crm_live", "ci_low"] < truth < s.loc["crm_live", "ci_high"]
+    assert s.loc["crm_live", "ci_lower"] < truth < s.loc["crm_live", "ci_upper"]
     means = dict(zip(TICKET_CHANNELS, big_world.truth["params"]["service"]["channel_log_response_hours"],
                      strict=True))
     base = rt_big.baseline_channel_
@@ -92,7 +98,7 @@ def test_response_time_model_recovers_golive_and_channel_effects(big_world, rt_b
         if ch == base:
             continue
         row = s.loc[f"channel[{ch}]"]
-        assert row["ci_low"] < means[ch] - means[base] < row["ci_high"], ch
+        assert row["ci_lower"] < means[ch] - means[base] < row["ci_upper"], ch
     assert s.loc["complaint", "estimate"] > 0  # complaints wait longer
     assert s.loc["crm_live", "pct_change"] == pytest.approx(np.expm1(s.loc["crm_live", "estimate"]))
 
@@ -105,7 +111,7 @@ def test_response_time_model_bad_input(world):
     _fix_in(err)
     with pytest.raises(DataValidationError, match="not in customers"):
         sv.ResponseTimeModel().fit(world.tickets, world.customers.iloc[10:], world.branches)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         _ = sv.ResponseTimeModel().summary
 
 
@@ -118,7 +124,7 @@ def test_csat_ordered_logit_recovers_planted_coefficients(big_world, csat_big):
     s = csat_big.summary
     for term, key in (("log_first_response_hours", "log_first_response_hours"),
                       ("first_contact_resolution", "first_contact_resolution"), ("complaint", "complaint")):
-        assert s.loc[term, "ci_low"] < truth[key] < s.loc[term, "ci_high"], term
+        assert s.loc[term, "ci_lower"] < truth[key] < s.loc[term, "ci_upper"], term
     np.testing.assert_allclose(csat_big.cutpoints_, truth["cutpoints"], atol=0.1)
 
 
@@ -137,7 +143,7 @@ def test_csat_predictions(csat_big):
 
 def test_csat_ordered_logit_on_the_shipped_tickets(shipped):
     m = sv.CsatOrderedLogit().fit(shipped.tickets)
-    assert m.n_ == shipped.tickets["post_ticket_csat"].notna().sum()
+    assert m.n_obs_ == shipped.tickets["post_ticket_csat"].notna().sum()
     assert (np.diff(m.cutpoints_) > 0).all()
 
 
@@ -150,7 +156,7 @@ def test_csat_bad_input(world):
     tk.loc[i, "post_ticket_csat"] = 7
     with pytest.raises(DataValidationError, match="CSAT scores outside"):
         sv.CsatOrderedLogit().fit(tk)
-    with pytest.raises(ParameterError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         sv.CsatOrderedLogit().predict_proba(pd.DataFrame())
 
 
@@ -225,13 +231,13 @@ def test_supply_chain_fixed_effects_recover_planted_effects(big_world, panel_big
     truth = {"on_time_rate": t["satisfaction_per_point_on_time"], "fill_rate": t["satisfaction_per_point_fill_rate"],
              "lead_time_days": t["satisfaction_per_day_lead_time"],
              "defect_rate": t["satisfaction_per_point_defect_rate"]}
-    s = panel_big.summary.set_index("term")
-    sat = s[s["equation"] == "account_satisfaction"]
+    s = panel_big.summary
+    sat = s.loc["account_satisfaction"]
     for term, value in truth.items():
-        assert sat.loc[term, "ci_low"] < value < sat.loc[term, "ci_high"], term
-    sow = s[s["equation"] == "logit_share_of_wallet"].loc["account_satisfaction"]
-    assert sow["ci_low"] < t["share_of_wallet_logit_per_satisfaction_point"] < sow["ci_high"]
-    assert sat.loc["fill_rate", "pooled_estimate"] > sat.loc["fill_rate", "ci_high"]
+        assert sat.loc[term, "ci_lower"] < value < sat.loc[term, "ci_upper"], term
+    sow = s.loc[("logit_share_of_wallet", "account_satisfaction")]
+    assert sow["ci_lower"] < t["share_of_wallet_logit_per_satisfaction_point"] < sow["ci_upper"]
+    assert sat.loc["fill_rate", "pooled_estimate"] > sat.loc["fill_rate", "ci_upper"]
     assert panel_big.satisfaction_change({"lead_time_days": -1}) == pytest.approx(
         -panel_big.coef_["lead_time_days"])
 
@@ -327,3 +333,181 @@ def test_simulate_call_centre_bad_input(args, kwargs, match):
     with pytest.raises(CrmlabError, match=match) as info:
         sv.simulate_call_centre(*args, **kwargs)
     assert "Fix:" in str(info.value)
+
+
+# --- issue 10: results contract, vocabulary, finished validation, properties -------------------
+def test_fitters_report_in_the_standard_layout(world):
+    rt = sv.ResponseTimeModel().fit(world.tickets, world.customers, world.branches)
+    s = rt.summary
+    assert list(s.columns) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value", "pct_change"]
+    assert s.attrs["ci_level"] == 0.95 and rt.n_obs_ == len(world.tickets)
+    narrow = sv.ResponseTimeModel(ci_level=0.8).fit(world.tickets, world.customers, world.branches).summary
+    assert ((narrow["ci_upper"] - narrow["ci_lower"]) < (s["ci_upper"] - s["ci_lower"])).all()
+    pd.testing.assert_series_equal(narrow["estimate"], s["estimate"])
+    assert repr(rt).startswith("ResponseTimeModel(), fitted on 11,059 tickets: ")
+    assert repr(sv.ResponseTimeModel(ci_level=0.8)) == "ResponseTimeModel(ci_level=0.8) (not fitted)"
+    cs = sv.CsatOrderedLogit().fit(world.tickets)
+    assert list(cs.summary.columns) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    panel = sv.SupplyChainPanel().fit(world.b2b_accounts)
+    ps = panel.summary
+    assert ps.index.names == ["equation", "term"]
+    assert list(ps.columns[:6]) == ["estimate", "std_error", "ci_lower", "ci_upper", "p_value", "pooled_estimate"]
+    assert "account-months of" in repr(panel)
+
+
+def test_supply_chain_panel_drivers_and_key_in_fit(world):
+    b2b = world.b2b_accounts.rename(columns={"account_id": "acct"})
+    two = sv.SupplyChainPanel().fit(b2b, drivers=["on_time_rate", "lead_time_days"], id_col="acct")
+    assert two.drivers_ == ["on_time_rate", "lead_time_days"]
+    assert list(two.summary.loc["account_satisfaction"].index) == ["on_time_rate", "lead_time_days"]
+    with pytest.raises(ParameterError, match="unknown driver"):
+        two.satisfaction_change({"fill_rate": 1})
+    with pytest.raises(ParameterError, match="more than once"):
+        sv.SupplyChainPanel().fit(world.b2b_accounts, drivers=["fill_rate", "fill_rate"])
+    with pytest.raises(ParameterError, match="may not include the outcome"):
+        sv.SupplyChainPanel().fit(world.b2b_accounts, drivers=["account_satisfaction"])
+
+
+def _tk(world):
+    return world.tickets
+
+
+SERVICE_BAD = [
+    ("alpha passed as ci_level", lambda w: sv.ResponseTimeModel(ci_level=0.05), ParameterError,
+     r"did you mean ci_level=0.95"),
+    ("ci_level of 1", lambda w: sv.CsatOrderedLogit(ci_level=1.0), ParameterError, "ci_level"),
+    ("tickets None", lambda w: sv.service_metrics(None), ParameterError, "tickets must be a pandas DataFrame"),
+    ("FCR coded Yes/No", lambda w: sv.service_metrics(_tk(w).assign(
+        first_contact_resolution=_tk(w)["first_contact_resolution"].map({True: "Yes", False: "No"}))),
+     DataValidationError, r"map\(\{'Yes': 1, 'No': 0\}\)"),
+    ("SLA flag coded 1/2", lambda w: sv.service_metrics(_tk(w).assign(sla_met=_tk(w)["sla_met"].astype(int) + 1)),
+     DataValidationError, "== 2"),
+    ("inf response time", lambda w: sv.service_metrics(_tk(w).assign(
+        first_response_hours=np.r_[np.inf, _tk(w)["first_response_hours"][1:]])), DataValidationError, "infinite"),
+    ("inf SLA target", lambda w: sv.service_metrics(_tk(w), sla_hours={"phone": np.inf, "online_chat": 0.1,
+                                                                        "email": 24, "app": 4}),
+     ParameterError, "positive finite hours"),
+    ("numbers as opened_at", lambda w: sv.ResponseTimeModel().fit(
+        _tk(w).assign(opened_at=_tk(w)["opened_at"].dt.strftime("%Y%m%d").astype(int)), w.customers, w.branches),
+     DataValidationError, "holds numbers"),
+    ("unparseable opened_at", lambda w: sv.ResponseTimeModel().fit(
+        _tk(w).assign(opened_at=np.where(np.arange(len(_tk(w))) == 3, "yesterday",
+                                         _tk(w)["opened_at"].dt.strftime("%Y-%m-%d"))), w.customers, w.branches),
+     DataValidationError, "not dates"),
+    ("duplicated customers", lambda w: sv.ResponseTimeModel().fit(
+        _tk(w), pd.concat([w.customers, w.customers.head(2)]), w.branches), DataValidationError, "duplicated key"),
+    ("duplicated branches", lambda w: sv.ResponseTimeModel().fit(
+        _tk(w), w.customers, pd.concat([w.branches, w.branches.head(1)])), DataValidationError, "duplicated key"),
+    ("no go-live in the tickets", lambda w: sv.ResponseTimeModel().fit(
+        _tk(w), w.customers, w.branches.assign(crm_golive_date=pd.NaT)), DataValidationError, "never vary"),
+    ("branch missing from branches", lambda w: sv.ResponseTimeModel().fit(
+        _tk(w), w.customers, w.branches.iloc[1:]), DataValidationError, "missing from branches"),
+    ("CSAT averages", lambda w: sv.CsatOrderedLogit().fit(_tk(w).assign(
+        post_ticket_csat=_tk(w)["post_ticket_csat"].where(_tk(w)["post_ticket_csat"] < 5, 4.5))),
+     DataValidationError, "not whole numbers"),
+    ("CSAT as text", lambda w: sv.CsatOrderedLogit().fit(_tk(w).assign(
+        post_ticket_csat=_tk(w)["post_ticket_csat"].astype(str))), ColumnError, "must be numeric"),
+    ("CSAT column missing", lambda w: sv.CsatOrderedLogit().fit(_tk(w), outcome_col="csat"), ColumnError, "csat"),
+    ("predict with NaN", lambda w: sv.CsatOrderedLogit().fit(_tk(w)).predict_proba(pd.DataFrame(
+        {"log_first_response_hours": [np.nan], "first_contact_resolution": [1.0], "complaint": [0.0]})),
+     DataValidationError, "missing"),
+    ("curve hours <= 0", lambda w: sv.CsatOrderedLogit().fit(_tk(w)).plot_response_curve(hours=[0, 1]),
+     ParameterError, "positive"),
+    ("duplicated account-months", lambda w: sv.SupplyChainPanel().fit(pd.concat([w.b2b_accounts,
+                                                                                w.b2b_accounts.head(3)])),
+     DataValidationError, "duplicated key"),
+    ("inf on-time rate", lambda w: sv.SupplyChainPanel().fit(w.b2b_accounts.assign(
+        on_time_rate=np.r_[np.inf, w.b2b_accounts["on_time_rate"][1:]])), DataValidationError,
+     "on_time_rate.*infinite"),
+    ("share of wallet in percent", lambda w: sv.SupplyChainPanel().fit(w.b2b_accounts.assign(
+        share_of_wallet=100 * w.b2b_accounts["share_of_wallet"])), DataValidationError, "share_of_wallet"),
+    ("churned coded Yes/No", lambda w: sv.supply_chain_metrics(w.b2b_accounts.assign(
+        churned=w.b2b_accounts["churned"].astype(bool).map({True: "Yes", False: "No"}))),
+     DataValidationError, "churned"),
+    ("change is text", lambda w: sv.SupplyChainPanel().fit(w.b2b_accounts).satisfaction_change(
+        {"lead_time_days": "one"}), ParameterError, "finite numbers"),
+    ("direction as text", lambda w: sv.partner_scores(sv.example_partners(4), {"size": 0.2, "strength": 0.5,
+                                                                             "reputation": 0.3},
+                                                      directions={"size": "up"}),
+     ParameterError, r"\+1 or -1"),
+    ("direction for an unknown criterion", lambda w: sv.partner_scores(
+        sv.example_partners(4), {"size": 0.2, "strength": 0.5, "reputation": 0.3}, directions={"price": -1}),
+     ParameterError, "unknown criteria"),
+    ("missing partner id", lambda w: sv.partner_scores(sv.example_partners(4).assign(partner_id=[None, "a", "b", "c"]),
+                                                       {"size": 0.2, "strength": 0.5, "reputation": 0.3}),
+     DataValidationError, "partner_id.*missing"),
+    ("duplicated partner ids", lambda w: sv.rank_acceptability(
+        sv.example_partners(4).assign(partner_id=["a", "a", "b", "c"]),
+        {"size": 0.2, "strength": 0.5, "reputation": 0.3}), DataValidationError, "duplicated 'partner_id'"),
+    ("n_draws huge", lambda w: sv.rank_acceptability(sv.example_partners(4), {"size": 0.2, "strength": 0.5,
+                                                                            "reputation": 0.3}, n_draws=10**9),
+     ParameterError, "n_draws must be <="),
+    ("traffic beyond any call centre", lambda w: sv.required_agents(1e9, 3600), ParameterError, "Erlangs"),
+    ("agents not a list", lambda w: sv.staffing_table(120, 180, agents="many"), ParameterError,
+     "agents must be a list"),
+    ("agents numpy int accepted, float refused", lambda w: sv.erlang_c(120, 180, np.float64(9.0)), ParameterError,
+     "whole number"),
+]
+
+
+@pytest.mark.parametrize("label,call,error,match", SERVICE_BAD, ids=[c[0] for c in SERVICE_BAD])
+def test_service_bad_input(world, label, call, error, match):
+    with pytest.raises(error, match=match) as err:
+        call(world)
+    _fix_in(err)
+
+
+def test_erlang_c_accepts_numpy_integers():
+    assert sv.erlang_c(120, 180, np.int64(9)) == sv.erlang_c(120, 180, 9)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(calls=hs.floats(1, 2000), aht=hs.floats(10, 1200), extra=hs.integers(-3, 30),
+       target=hs.floats(0, 120))
+def test_erlang_c_gives_valid_probabilities(calls, aht, extra, target):
+    traffic = calls * aht / 3600
+    agents = max(1, int(np.floor(traffic)) + extra)
+    r = sv.erlang_c(calls, aht, agents, target_seconds=target)
+    assert 0 <= r["p_wait"] <= 1 and 0 <= r["service_level"] <= 1
+    assert r["stable"] == (agents > traffic)
+    assert np.isfinite(r["asa_seconds"]) or not r["stable"]
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(n=hs.integers(150, 1500), seed=hs.integers(0, 10_000))
+def test_ticket_models_on_random_subsets_are_finite_or_refused(shipped, n, seed):
+    """Random valid subsets of the tickets: finite estimates and intervals, or a named CrmlabError."""
+    tk = shipped.tickets.sample(n, random_state=seed)
+    for fit in (lambda: sv.ResponseTimeModel().fit(tk, shipped.customers, shipped.branches),
+                lambda: sv.CsatOrderedLogit().fit(tk)):
+        try:
+            s = fit().summary
+        except CrmlabError:
+            continue
+        assert np.isfinite(s[["estimate", "std_error", "ci_lower", "ci_upper"]].to_numpy()).all()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(n_acc=hs.integers(3, 40), n_months=hs.integers(1, 8), beta=hs.floats(-3, 3), noise=hs.floats(0, 5),
+       seed=hs.integers(0, 1000))
+def test_supply_chain_panel_on_random_panels(n_acc, n_months, beta, noise, seed):
+    rng = np.random.default_rng(seed)
+    rows = n_acc * n_months
+    acc = np.repeat(np.arange(n_acc), n_months)
+    b2b = pd.DataFrame({"account_id": acc, "month": np.tile(np.arange(n_months), n_acc),
+                        "on_time_rate": rng.uniform(60, 100, rows), "fill_rate": rng.uniform(60, 100, rows),
+                        "lead_time_days": rng.uniform(1, 20, rows), "defect_rate": rng.uniform(0, 5, rows)})
+    sat = 50 + beta * b2b["lead_time_days"] + rng.normal(0, noise + 1e-3, rows) + 3 * acc % 7
+    b2b["account_satisfaction"] = np.clip(sat, 0, 100)
+    b2b["share_of_wallet"] = np.clip(0.3 + 0.004 * (b2b["account_satisfaction"] - 50) + rng.normal(0, 0.05, rows),
+                                     0.01, 0.99)
+    try:
+        model = sv.SupplyChainPanel().fit(b2b)
+    except CrmlabError:
+        return
+    s = model.summary
+    assert np.isfinite(s[["estimate", "std_error", "ci_lower", "ci_upper"]].to_numpy()).all()

@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 
 from crmlab import validation as v
-from crmlab.errors import ColumnError, CrmlabError, DataValidationError, NotFittedError, ParameterError
+from crmlab.errors import (
+    ColumnError,
+    CrmlabError,
+    DataValidationError,
+    NotFittedError,
+    ParameterError,
+)
 
 
 @pytest.fixture
