@@ -401,7 +401,8 @@ def _trusted_setup(source: str) -> str:
 
 def _choice(question: _Question) -> dict | None:
     """``{"variable", "key", "options"}`` of a multiple-choice question (options `- **a.** text`
-    in the prompt, the key stored as one letter by the solution), else None."""
+    in the prompt, the key stored as one letter by the solution; ``key`` is None when the
+    solution computes the letter from the data), else None."""
     options: dict[str, str] = {}
     current = None
     for zone, kind, source in question.cells:
@@ -417,9 +418,16 @@ def _choice(question: _Question) -> dict | None:
             else:
                 current = None
     keys = [m.groups() for _, source, _ in question.solution_cells for m in _LETTER_ANSWER.finditer(source)]
-    if len(options) < 2 or len(keys) != 1 or keys[0][1] not in options:
+    if len(options) < 2:
         return None
-    return {"variable": keys[0][0], "key": keys[0][1], "options": options}
+    if len(keys) == 1 and keys[0][1] in options:
+        return {"variable": keys[0][0], "key": keys[0][1], "options": options}
+    # a letter computed from the data (the right option depends on the world): no fixed key
+    computed = [m.group(1) for _, source, _ in question.solution_cells
+                for m in re.finditer(r"^\s*(q\d+_answer)\s*=", source, re.MULTILINE)]
+    if len(set(computed)) == 1:
+        return {"variable": computed[0], "key": None, "options": options}
+    return None
 
 
 def grading_spec(master) -> dict:
@@ -569,7 +577,7 @@ def _reveals(text: str, choice: dict | None) -> bool:
     """Whether a markdown cell reads as the explanation of an answer (or names the key)."""
     if _EXPLANATION.match(text):
         return True
-    if choice:
+    if choice and choice["key"]:
         key = re.escape(choice["key"])
         return bool(re.search(rf"\({key}\)|\*\*{key}\.?\*\*|\banswer\s+(?:is\s+)?\(?{key}\b", text,
                               re.IGNORECASE))
