@@ -1508,7 +1508,8 @@ def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades"
                 future.result()
                 bar.update(1)
     bar.close()
-    everything = _all_records(results_dir, records) if results_dir is not None else list(records.values())
+    everything = _all_records(results_dir, records) if results_dir is not None else \
+        sorted(records.values(), key=lambda r: _natural(str(r.get("submission", ""))))
     gradebook.flag_duplicates(everything)
     all_specs = {n: s for n, s in specs.items() if isinstance(s, dict)}
     for record in everything:
