@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import sys
 import zipfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -606,3 +608,85 @@ class TestLeakDetection:
             assert any(p.startswith(f"{q}: solution text") for p in problems), q
             assert any(p.startswith(f"{q}: hidden test code") for p in problems), q
         assert any("*Solution.* **a.**" in p for p in problems), "markdown solution cells count too"
+
+
+@pytest.mark.skipif(Path(sys.prefix).resolve() != (REPO / ".venv").resolve(),
+                    reason="`make lab` runs the repository's .venv; this test runs in another environment")
+def test_make_lab_opens_the_course_with_notebooks_and_student_exercises(tmp_path):
+    """`make lab` failed as root ("Running as root is not recommended") and was rooted at
+    notebooks/, where the exercises could not be reached."""
+    import re
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    log = tmp_path / "lab.log"
+    args = "--no-browser --ServerApp.port=0 --ServerApp.ip=127.0.0.1 --IdentityProvider.token=crmlab-test"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(["make", "-C", str(REPO), "lab", f"LAB_ARGS={args}"], stdout=out, stderr=out,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = None
+        deadline = time.monotonic() + 120
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace"))
+            url = f"http://127.0.0.1:{found.group(1)}" if found else None
+        assert url, f"JupyterLab did not start:\n{log.read_text(errors='replace')[-2000:]}"
+
+        def get(path):
+            with urllib.request.urlopen(f"{url}{path}?token=crmlab-test", timeout=30) as response:
+                return response.status, response.read()
+
+        status, body = get("/api/contents/student-exercises")
+        names = {item["name"] for item in json.loads(body)["content"]}
+        assert status == 200 and f"{WELCOME}.ipynb" in names
+        status, body = get("/api/contents/notebooks")
+        assert status == 200 and f"{WELCOME}.ipynb" in {i["name"] for i in json.loads(body)["content"]}
+        status, body = get("/api/kernelspecs")
+        assert json.loads(body)["default"] == "crmlab"
+        assert get(f"/lab/tree/notebooks/{WELCOME}.ipynb")[0] == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_hand_graded_questions_become_columns_to_fill_in(tmp_path):
+    """Exercise 12's memos (q7-q9) were missing from the CSV: now a sheet to fill in, the
+    answers with the rubric for reading, and the totals, feedback and gradebooks take them up."""
+    name = "12-case-studies"
+    built = grading.build_exercise(REPO / "exercises" / name / f"{name}.ipynb", tmp_path / "build" / name)
+    assert built.manual_points == {"q7": 4, "q8": 3, "q9": 3}
+    nb = nbformat.read(built.autograder_notebook, as_version=4)   # the solution: full auto-graded marks
+    placeholder = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    assert len(placeholder) == 3 and all(c.cell_type == "markdown" for c in placeholder)
+    placeholder[0].source = "Memo to Securities Company A: stage the roll-out (SYNTHETIC figures)."
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(nb, subs / "mei.ipynb")
+    out = tmp_path / "grades"
+    table = grading.grade_submissions(subs, build_dir=tmp_path / "build", out_dir=out).set_index("submission")
+    mei = table.loc["mei.ipynb"]
+    assert mei["hand_pending"] == 3 and mei["possible"] == 20 and pd.isna(mei["q7"])
+    sheet = pd.read_csv(out / "hand-grading.csv", dtype=str, keep_default_na=False)
+    assert list(sheet.columns) == ["submission", "student", "exercise", "q7 (/4)", "q8 (/3)", "q9 (/3)", "comment"]
+    answers = (out / f"hand-grading-{name}.md").read_text()
+    assert "Memo to Securities Company A" in answers and "Rubric (4 points)" in answers
+    # the instructor fills in the sheet (one value out of range) and runs the grading again
+    sheet.loc[0, ["q7 (/4)", "q8 (/3)", "q9 (/3)", "comment"]] = ["3.5", "2", "7", "good memo"]
+    sheet.to_csv(out / "hand-grading.csv", index=False)
+    auto = mei["total"]
+    table = grading.grade_submissions(subs, build_dir=tmp_path / "build", out_dir=out).set_index("submission")
+    mei = table.loc["mei.ipynb"]
+    assert mei["q7"] == 3.5 and mei["q8"] == 2 and pd.isna(mei["q9"]) and mei["hand_pending"] == 1
+    assert mei["total"] == auto + 5.5
+    assert "q9 = '7' is not a number from 0 to 3; ignored" in mei["notes"]
+    assert pd.read_csv(out / "hand-grading.csv").loc[0, "comment"] == "good memo", "filled values are kept"
+    assert "| q7 | 3.5 | 4 | graded by hand |" in (out / "feedback" / "mei" / f"{name}.md").read_text()
+    moodle = pd.read_csv(out / "gradebook-moodle.csv").set_index("ID number")
+    assert moodle.loc["mei", name] == auto + 5.5

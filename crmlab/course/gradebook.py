@@ -60,38 +60,42 @@ def _manual(spec: Mapping | None) -> dict:
     return {q["name"]: float(q["points"]) for q in (spec or {}).get("questions", []) if q["manual"]}
 
 
+_PLACEHOLDER = "_Type your answer here, replacing this text._"
+
+
 def manual_answers(nb, spec: Mapping) -> dict:
     """``{question: the student's text}`` for the hand-graded questions of ``spec``: the markdown
-    cells that follow the question's prompt in the submitted notebook."""
+    cells that follow the question's prompt in the submitted notebook (otter's placeholder,
+    left as it is, counts as no answer)."""
     out: dict = {}
     cells = [c for c in nb.cells if isinstance(c, Mapping)]
-    prompts = {q["name"]: q["prompt"].strip() for q in spec["questions"] if q.get("prompt")}
-    starts = {str(c.get("source", "")).strip(): i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"}
     for q in spec["questions"]:
-        if not q["manual"] or not prompts.get(q["name"]):
+        if not q["manual"] or not q.get("prompt"):
             continue
-        first = prompts[q["name"]].split("\n\n")[0].strip()
-        begin = next((i for text, i in starts.items() if text.startswith(first[:200])), None)
+        first = q["prompt"].strip().split("\n\n")[0].strip()[:200]
+        begin = next((i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"
+                      and first in str(c.get("source", ""))), None)
         if begin is None:
             continue
         text = []
         for cell in cells[begin + 1:]:
             source = str(cell.get("source", "")).strip()
-            if cell.get("cell_type") != "markdown" or source in prompts.values() or \
+            if cell.get("cell_type") != "markdown" or "<!-- END QUESTION -->" in source or \
                     re.match(r"\*\*Question \d+", source):
                 break
-            text.append(source)
+            if source and source != _PLACEHOLDER:
+                text.append(source)
         out[q["name"]] = "\n\n".join(text)[:20_000]
     return out
 
 
-def read_hand_grades(out_dir: Path | None, specs: Mapping) -> tuple[dict, list[str]]:
+def read_hand_grades(out_dir: Path | None, specs: Mapping) -> tuple[dict, dict]:
     """``{(submission, exercise): {question: points}}`` filled in ``hand-grading.csv``, and the
-    problems found (values that are not numbers from 0 to the question's points)."""
+    problems found per row (values that are not numbers from 0 to the question's points)."""
     if out_dir is None or not (Path(out_dir) / HAND_SHEET).is_file():
-        return {}, []
+        return {}, {}
     grades: dict = {}
-    problems: list[str] = []
+    problems: dict = defaultdict(list)
     with open(Path(out_dir) / HAND_SHEET, newline="", encoding="utf-8-sig") as f:
         for number, row in enumerate(csv.DictReader(f), start=2):
             key = (row.get("submission", ""), row.get("exercise", ""))
@@ -106,11 +110,11 @@ def read_hand_grades(out_dir: Path | None, specs: Mapping) -> tuple[dict, list[s
                 except ValueError:
                     points = math.nan
                 if not 0 <= points <= manual[q]:
-                    problems.append(f"{HAND_SHEET} line {number}: {q} = {value!r} is not a number from 0 to "
-                                    f"{manual[q]:g}; ignored")
+                    problems[key].append(f"{HAND_SHEET} line {number}: {q} = {str(value).strip()!r} is not a number "
+                                         f"from 0 to {manual[q]:g}; ignored")
                     continue
                 grades.setdefault(key, {})[q] = points
-    return grades, problems
+    return grades, dict(problems)
 
 
 def flag_duplicates(records: list[dict]) -> None:
@@ -145,7 +149,7 @@ def flag_duplicates(records: list[dict]) -> None:
 
 def class_table(records: list[dict], specs: Mapping, out_dir: Path | None = None) -> pd.DataFrame:
     """The class table: one row per submission (what ``grades.csv`` holds)."""
-    hand, _ = read_hand_grades(out_dir, specs)
+    hand, hand_problems = read_hand_grades(out_dir, specs)
     questions = _questions(specs)
     rows = []
     for r in records:
@@ -173,7 +177,8 @@ def class_table(records: list[dict], specs: Mapping, out_dir: Path | None = None
         row.update(total=total, possible=possible, hand_pending=pending if manual else (0 if total is not None else None))
         row["percent"] = round(100 * total / possible, 2) if total is not None and possible else None
         row["error"] = r.get("error", "") or ""
-        row["notes"] = "; ".join([*r.get("notes", []), *r.get("class_notes", [])])
+        row["notes"] = "; ".join([*r.get("notes", []), *r.get("class_notes", []),
+                                  *hand_problems.get((r.get("submission"), r.get("exercise")), [])])
         rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=[*_BASE, *questions, *_TAIL])
     table["seed"] = table["seed"].astype("Int64")
@@ -276,7 +281,6 @@ def write_all(out_dir: Path, records: list[dict], specs: Mapping) -> dict:
     """Write every output file; returns ``{what: path}``."""
     out_dir = Path(out_dir)
     _merge_hand_sheet(out_dir, records, specs)
-    hand_problems = read_hand_grades(out_dir, specs)[1]
     table = class_table(records, specs, out_dir)
     paths = {"grades": out_dir / "grades.csv"}
     _atomic_csv(table, paths["grades"])
@@ -302,7 +306,6 @@ def write_all(out_dir: Path, records: list[dict], specs: Mapping) -> dict:
     paths["moodle"] = out_dir / "gradebook-moodle.csv"
     _atomic_csv(moodle, paths["moodle"])
     _hand_answers(out_dir, records, specs)
-    paths["hand_problems"] = hand_problems
     return paths
 
 
