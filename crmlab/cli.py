@@ -346,6 +346,10 @@ def _grade(args) -> int:
     if pending:
         print(f"{pending} hand-graded answer(s) to mark: fill in {out}/hand-grading.csv (answers and rubrics in "
               f"{out}/hand-grading-*.md), then run this command again")
+    for row in table.itertuples():
+        for note in str(row.notes).split("; "):
+            if note.startswith("hand-grading.csv line"):
+                print(f"warning: {note}", file=sys.stderr)
     for row in other.itertuples():
         if row.status == "grader error":
             print(f"grader error on {row.submission}: {row.error} (it is retried by the next run)", file=sys.stderr)

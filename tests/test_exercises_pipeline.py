@@ -23,7 +23,7 @@ import pytest
 
 from crmlab import datasets
 from crmlab.cli import main
-from crmlab.course import grading, sandbox
+from crmlab.course import grading
 from crmlab.errors import CrmlabError, OutputExistsError, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]

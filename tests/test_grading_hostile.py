@@ -91,10 +91,14 @@ q5_answer = "a"
                                                      "median_response", "q4_answer", "q5_answer"))
     expected: dict = {}
     # --- honest -------------------------------------------------------------------------------
-    write("alice.ipynb", S); expected["alice.ipynb"] = 7
-    write("bob.ipynb", B); expected["bob.ipynb"] = 0
-    write("carol/homework final (2).ipynb", S); expected["carol/homework final (2).ipynb"] = 7
-    write("dave-wrong-values.ipynb", [setup, wrong]); expected["dave-wrong-values.ipynb"] = 0
+    write("alice.ipynb", S)
+    expected["alice.ipynb"] = 7
+    write("bob.ipynb", B)
+    expected["bob.ipynb"] = 0
+    write("carol/homework final (2).ipynb", S)
+    expected["carol/homework final (2).ipynb"] = 7
+    write("dave-wrong-values.ipynb", [setup, wrong])
+    expected["dave-wrong-values.ipynb"] = 0
     write("erin-unsorted.ipynb", replaced(S, '.median().sort_values()  # SOLUTION', '.median()  # SOLUTION'))
     expected["erin-unsorted.ipynb"] = 6
     # --- tampering ------------------------------------------------------------------------------
@@ -105,7 +109,8 @@ builtins.isinstance = lambda *a: True
 builtins.all = lambda *a: True
 numpy.allclose = lambda *a, **k: True
 pd.Series.equals = lambda *a, **k: True
-"""]); expected["h01-builtins.ipynb"] = 0
+"""])
+    expected["h01-builtins.ipynb"] = 0
     write("h02-equal-to-anything.ipynb", [setup, """
 class Anything:
     def __eq__(self, other): return True
@@ -132,7 +137,8 @@ n_b2b_north = Anything(); n_large_b2b = Anything()
 churn_share = LiarFloat(0.9)
 median_response = Anything()
 q4_answer = LiarStr("z"); q5_answer = LiarStr("z")
-"""]); expected["h02-equal-to-anything.ipynb"] = 0
+"""])
+    expected["h02-equal-to-anything.ipynb"] = 0
     write("h03-rewrite-tests.ipynb", [setup, blank_answers, f"""
 import os, pathlib, json
 os.makedirs("tests", exist_ok=True)
@@ -143,7 +149,8 @@ for target in [{str(spec_path)!r}, "/grading.json", "grading.json"]:
         pathlib.Path(target).write_text(json.dumps({{"questions": [], "points": 700}}))
     except OSError:
         pass
-"""]); expected["h03-rewrite-tests.ipynb"] = 0
+"""])
+    expected["h03-rewrite-tests.ipynb"] = 0
     write("h04-patch-runner-and-checker.ipynb", [setup, wrong, """
 import json
 import crmlab.course.checker as checker, crmlab.course.plain as plain, crmlab.course.runner as runner
@@ -158,7 +165,8 @@ def forged(doc, *a, **k):
         doc = dict(doc, points=700, total=700, possible=700, questions={"q1": {"points": 700}})
     return _dumps(doc, *a, **k)
 json.dumps = forged
-"""]); expected["h04-patch-runner-and-checker.ipynb"] = 0
+"""])
+    expected["h04-patch-runner-and-checker.ipynb"] = 0
     write("h05-forged-pickle.ipynb", [setup, blank_answers, """
 import pickle, pathlib
 class Results:
@@ -169,7 +177,8 @@ for name in ("results.pkl", "results.json", "grades.csv", "/tmp/results.pkl"):
         pathlib.Path(name).write_text("submission,total\\nh05-forged-pickle.ipynb,700\\n")
     except OSError:
         pass
-"""]); expected["h05-forged-pickle.ipynb"] = 0
+"""])
+    expected["h05-forged-pickle.ipynb"] = 0
     write("h06-solutions-via-crmlab-file.ipynb", [setup, blank_answers, f"""
 import json, pathlib, crmlab
 for master in [pathlib.Path(crmlab.__file__).resolve().parents[1] / "exercises" / "{NAME}" / "{NAME}.ipynb",
@@ -181,7 +190,8 @@ for master in [pathlib.Path(crmlab.__file__).resolve().parents[1] / "exercises" 
     for cell in cells:
         if cell["cell_type"] == "code" and "SOLUTION" in "".join(cell["source"]):
             exec("".join(cell["source"]))
-"""]); expected["h06-solutions-via-crmlab-file.ipynb"] = 0
+"""])
+    expected["h06-solutions-via-crmlab-file.ipynb"] = 0
     write("h07-classmates-via-proc.ipynb", [setup, blank_answers, f"""
 import os, json, pathlib
 found = set()
@@ -206,7 +216,8 @@ for folder in found:
                         exec("".join(cell["source"]))
     except OSError:
         pass
-"""]); expected["h07-classmates-via-proc.ipynb"] = 0
+"""])
+    expected["h07-classmates-via-proc.ipynb"] = 0
     write("h08-overwrite-others.ipynb", [setup, blank_answers, f"""
 for target in [{str(subs / 'alice.ipynb')!r}, {str(MASTER)!r}]:
     try:
@@ -215,7 +226,8 @@ for target in [{str(subs / 'alice.ipynb')!r}, {str(MASTER)!r}]:
         print("WROTE", target)
     except OSError:
         pass
-"""]); expected["h08-overwrite-others.ipynb"] = 0
+"""])
+    expected["h08-overwrite-others.ipynb"] = 0
     write("h09-rewrite-autograder.ipynb", [setup, blank_answers, f"""
 import zipfile
 for target in [{str(zip_path)!r}, {str(spec_path)!r}]:
@@ -224,14 +236,16 @@ for target in [{str(zip_path)!r}, {str(spec_path)!r}]:
             f.write("")
     except OSError:
         pass
-"""]); expected["h09-rewrite-autograder.ipynb"] = 0
+"""])
+    expected["h09-rewrite-autograder.ipynb"] = 0
     write("h10-pth-in-venv.ipynb", [setup, blank_answers, f"""
 import pathlib
 try:
     pathlib.Path({SITE!r}, "zz_crmlab_hostile.pth").write_text("import os")
 except OSError:
     pass
-"""]); expected["h10-pth-in-venv.ipynb"] = 0
+"""])
+    expected["h10-pth-in-venv.ipynb"] = 0
     write("h11-kill-parent.ipynb", [*S, """
 import os, signal
 for target in (os.getppid(), -1, 0):
@@ -239,17 +253,20 @@ for target in (os.getppid(), -1, 0):
         os.kill(target, signal.SIGKILL)
     except OSError:
         pass
-"""]); expected["h11-kill-parent.ipynb"] = 7   # nothing outside the sandbox can be reached
+"""])
+    expected["h11-kill-parent.ipynb"] = 7   # nothing outside the sandbox can be reached
     write("h12-child-outlives.ipynb", [*S, """
 import subprocess
 subprocess.Popen(["sleep", "86398"], start_new_session=True)
-"""]); expected["h12-child-outlives.ipynb"] = 7
+"""])
+    expected["h12-child-outlives.ipynb"] = 7
     write("h13-fork-bomb.ipynb", [setup, """
 import os
 for _ in range(3000):
     if os.fork() == 0:
         os.execvp("sleep", ["sleep", "86397"])
-""", *S[1:]]); expected["h13-fork-bomb.ipynb"] = 7
+""", *S[1:]])
+    expected["h13-fork-bomb.ipynb"] = 7
     write("h14-3gb.ipynb", replaced(S, 'n_b2b_north = int(', 'n_b2b_north = len(bytearray(3 * 2**30)) * 0 + int('))
     expected["h14-3gb.ipynb"] = 5
     q5 = next(i for i, c in enumerate(S) if c.startswith("q5_answer"))

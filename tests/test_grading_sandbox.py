@@ -29,7 +29,8 @@ pytestmark = pytest.mark.skipif(sandbox.isolation_status().mode == "unavailable"
                                 reason=f"no sandbox here: {sandbox.isolation_status().reason}")
 
 
-def run(cells, answers, limits=SandboxLimits(timeout=60), **kw):
+def run(cells, answers, limits=None, **kw):
+    limits = limits or SandboxLimits(timeout=60)
     result = run_notebook_cells([textwrap.dedent(c) for c in cells], answers, WORLD, limits=limits, **kw)
     doc = json.loads(result.export) if result.export else None
     values = {}

@@ -39,9 +39,12 @@ def fail(message: str, code: int = 121) -> None:
     os._exit(code)
 
 
+def _enc(value):
+    return None if value is None else str(value).encode()
+
+
 def mount(source, target, fstype=None, flags=0, data=None) -> None:
-    enc = (lambda s: None if s is None else str(s).encode())
-    if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
+    if libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data)) != 0:
         err = ctypes.get_errno()
         fail(f"mount {source} on {target} failed: {os.strerror(err)}")
 

@@ -20,7 +20,8 @@ answers are data, the tests and the points come from the build.
 from __future__ import annotations
 
 import ast
-import copy
+import contextlib
+import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -128,7 +129,10 @@ class Checker:
         import matplotlib
 
         matplotlib.use("Agg")
-        with self._lock, deterministic_env(CRMLAB_DATA=str(world), MPLBACKEND="Agg"):
+        # the instructor's code prints (set-up summaries); nobody reads that while grading
+        quiet = io.StringIO()
+        with self._lock, deterministic_env(CRMLAB_DATA=str(world), MPLBACKEND="Agg"), \
+                contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             base = self._base(spec, str(world))
             namespace = {k: (v.copy() if hasattr(v, "copy") and type(v).__module__.startswith(("pandas", "numpy"))
                              else v) for k, v in base.items()}
@@ -181,7 +185,3 @@ class Checker:
         result.points = round(min(earned, result.possible), 6)
         return result
 
-
-def copy_answers(answers: dict) -> dict:
-    """A deep copy of decoded answers (tests may modify what they check)."""
-    return copy.deepcopy(answers)

@@ -289,7 +289,7 @@ def write_all(out_dir: Path, records: list[dict], specs: Mapping) -> dict:
     feedback = out_dir / "feedback"
     feedback.mkdir(exist_ok=True)
     written: set = set()
-    for r, (_, row) in zip(records, table.iterrows()):
+    for r, (_, row) in zip(records, table.iterrows(), strict=True):
         folder = feedback / safe_name(r.get("student") or "unknown")
         stem = safe_name(r.get("exercise") or Path(r["submission"]).stem)
         target, n = folder / f"{stem}.md", 1
@@ -315,7 +315,7 @@ def _gradebooks(table: pd.DataFrame, records: list[dict], specs: Mapping) -> tup
     usable = [not r.get("duplicate") for r in records]
     scores: dict = defaultdict(dict)
     students: list[str] = []
-    for keep, (_, row) in zip(usable, table.iterrows()):
+    for keep, (_, row) in zip(usable, table.iterrows(), strict=True):
         student = row["student"]
         if student not in students:
             students.append(student)

@@ -43,7 +43,6 @@ import threading
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +50,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import CrmlabError, DatasetNotFoundError, OutputExistsError, ParameterError
-from ..validation import check_output_file, check_scalar
-from .notebooks import deterministic_env
+from ..validation import check_scalar
 
 __all__ = [
     "ExerciseBuild",
@@ -484,7 +482,7 @@ def grading_spec(master) -> dict:
                 left = points - sum(float(g) for g in rest)
                 none = sum(1 for g in given if g is None)
                 shares = [float(g) if g is not None else left / none for g in given]
-            hidden = [{"code": code, "points": share} for code, share in zip(q.hidden_tests, shares)]
+            hidden = [{"code": code, "points": share} for code, share in zip(q.hidden_tests, shares, strict=True)]
         rubric = "\n\n".join(src for kind, src, _ in q.solution_cells if kind == "markdown") if manual else ""
         prompt = "\n\n".join(src for zone, kind, src in q.cells if zone == "prompt" and kind == "markdown")
         questions.append({"name": q.name, "points": points, "manual": manual,
@@ -1218,12 +1216,14 @@ def _describe_cell_errors(errors: list, cells: int) -> str:
     return "; ".join(shown) + more
 
 
-def _grade_item(item: dict, spec: dict, checker, limits, slot: int, mode: str) -> dict:
-    """Run one submission in its sandbox and check its answers: the result record."""
+def _grade_item(item: dict, spec: dict, checker, limits, slot: int, mode: str, result=None) -> dict:
+    """Run one submission in its sandbox (unless its ``result`` is given) and check its answers:
+    the result record."""
     from . import sandbox
 
-    result = sandbox.run_notebook_cells(item["cells"], spec["answers"], item["world"], limits=limits,
-                                        slot=slot, mode=mode)
+    if result is None:
+        result = sandbox.run_notebook_cells(item["cells"], spec["answers"], item["world"], limits=limits,
+                                            slot=slot, mode=mode)
     record = {"status": "graded", "seconds": round(result.elapsed, 2)}
     notes: list[str] = []
     document = None
@@ -1248,7 +1248,7 @@ def _grade_item(item: dict, spec: dict, checker, limits, slot: int, mode: str) -
                      "question scores 0")
     elif document is None:
         notes.append("the notebook ended the grading process before its answers were read (os._exit, "
-                     "exit status {}): every question scores 0".format(result.returncode))
+                     f"exit status {result.returncode}): every question scores 0")
     answers = {}
     if document is not None:
         answers = document["answers"]
@@ -1456,14 +1456,21 @@ def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades"
 
     checker = Checker()
     lock = threading.Lock()
+    # `jobs` sandboxes run at once; a sandbox's slot is freed as soon as the notebook has run, so
+    # the next one starts while this one's answers are checked (in this process)
+    sandboxes = threading.BoundedSemaphore(jobs)
     free_slots = list(range(jobs))
+    store = {_result_key(str(r.get("submission", ""))): r
+             for r in _all_records(results_dir, {})} if results_dir is not None else {}
 
     def save(key: str, record: dict) -> None:
         with lock:
             records[key] = record
+            store[key] = record
             if results_dir is not None:
                 _write_json(results_dir / f"{key}.json", record)
-                gradebook.write_class_csv(out, _all_records(results_dir, records), specs_for(out))
+                gradebook.write_class_csv(out, sorted(store.values(), key=lambda r: _natural(str(r.get("submission")))),
+                                          specs_for(out))
             if on_result is not None:
                 on_result(record)
 
@@ -1471,15 +1478,22 @@ def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades"
         return {n: s for n, s in specs.items() if isinstance(s, dict)}
 
     def work(key: str, item: dict, record: dict) -> None:
-        with lock:
-            slot = free_slots.pop()
+        from . import sandbox
+
+        spec = specs[record["exercise"]]
         try:
-            outcome = _grade_item(item, specs[record["exercise"]], checker, limits, slot, mode)
+            with sandboxes:
+                with lock:
+                    slot = free_slots.pop()
+                try:
+                    ran = sandbox.run_notebook_cells(item["cells"], spec["answers"], item["world"], limits=limits,
+                                                     slot=slot, mode=mode)
+                finally:
+                    with lock:
+                        free_slots.append(slot)
+            outcome = _grade_item(item, spec, checker, limits, slot, mode, result=ran)
         except Exception as err:  # a grader fault: this row only, retried by the next run
             outcome = {"status": "grader error", "error": f"{type(err).__name__}: {_short(str(err), 200)}"}
-        finally:
-            with lock:
-                free_slots.append(slot)
         notes = record["notes"] + outcome.pop("notes", [])
         record.update(outcome)
         record["notes"] = notes
@@ -1502,7 +1516,7 @@ def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades"
             work(key, item, record)
             bar.update(1)
     else:
-        with ThreadPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        with ThreadPoolExecutor(max_workers=min(jobs + 2, len(todo))) as pool:
             futures = [pool.submit(work, key, item, record) for key, item, record in todo]
             for future in as_completed(futures):
                 future.result()

@@ -207,7 +207,7 @@ def _encode_array(arr, budget: _Budget):
         ints = arr.astype("int64")
         nat = np.isnat(arr)
         return {"t": "array", "dtype": f"{'datetime64' if kind == 'M' else 'timedelta64'}[{unit}]",
-                "v": [None if n else str(int(i)) for i, n in zip(ints.tolist(), nat.tolist())]}
+                "v": [None if n else str(int(i)) for i, n in zip(ints.tolist(), nat.tolist(), strict=True)]}
     if kind == "O":
         return {"t": "array", "dtype": "object", "v": [encode(x, budget, 1) for x in arr.tolist()]}
     raise NotPlainData(f"an array of dtype {arr.dtype}")
@@ -279,7 +279,6 @@ def decode(tree, _budget: _Budget | None = None, _depth: int = 0):
 
 
 def _decode_scientific(t: str, tree: dict, budget: _Budget, depth: int):
-    import numpy as np
     import pandas as pd
 
     if t == "nat":
@@ -353,7 +352,6 @@ def _decode_index(tree, budget: _Budget, depth: int):
 
 
 def _decode_values(tree, budget: _Budget):
-    import numpy as np
     import pandas as pd
 
     _need(isinstance(tree, dict), "values")
