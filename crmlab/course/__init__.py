@@ -1,11 +1,16 @@
 """Course machinery, kept apart from the analytics library.
 
-- :mod:`crmlab.course.grading` builds the exercises' student copies and autograders, checks
-  that they give nothing away, and grades a class offline (otter-grader, no Docker);
+- :mod:`crmlab.course.grading` builds the exercises' student copies and grading specs (otter
+  assign format), checks that the student copies give nothing away, publishes them to
+  ``student-exercises/`` and grades a class into a folder of grades;
+- :mod:`crmlab.course.sandbox` runs one submitted notebook in an isolated sandbox (Linux
+  namespaces via ``unshare``, resource limits), :mod:`crmlab.course.runner` executes it in there
+  and :mod:`crmlab.course.plain` carries its answers out as plain data;
+- :mod:`crmlab.course.checker` runs the hidden tests on those answers in the grader's own process;
+- :mod:`crmlab.course.gradebook` writes the class CSV, feedback, summary and gradebook exports;
+- :mod:`crmlab.course.selfcheck` is the students' ``grader.check`` (format checks, no points);
 - :mod:`crmlab.course.notebooks` re-executes notebooks deterministically (``make notebooks``)
-  and holds the environment every course kernel runs in;
-- :mod:`crmlab.course.site` builds the course website offline (``make site``) and
-  :mod:`crmlab.course.site_check` looks at it in a browser (``make site-check``).
+  and holds the environment every course kernel runs in.
 
 Nothing here imports a topic module (``clv``, ``churn``, ...): the analytics library does not
 depend on the course, and the course only reaches the library through the notebooks it runs

@@ -1,17 +1,20 @@
-"""Offline exercise pipeline: build student copies and autograders, check them, grade a class.
+"""Offline exercise pipeline: build student copies and grading specs, check them, grade a class.
 
 Each exercise is an otter-grader master notebook, ``exercises/NN-topic/NN-topic.ipynb``, that
 holds the questions, the solutions and the tests (see ``exercises/README.md`` for the format).
-This module wraps otter-grader 7 without Docker:
 
-- :func:`build_exercise` / :func:`build_all` run ``otter assign``: a student copy (no solutions,
-  no hidden tests) and an autograder (notebook + zip) per exercise, in ``build/exercises/NAME/``;
-- :func:`check_student_copy` lists what a student copy must not contain: solution text, hidden
-  test code (in the notebook or any file shipped beside it), otter markers left over, answers
-  pre-filled outside the solution blocks;
-- :func:`grade_submissions` grades a folder of submitted notebooks into one tidy CSV row per
-  submission; a crashing, foreign or garbage file gets a row with an error, it never stops the
-  batch. With a seed map each submission is graded against the world of its own seed.
+- :func:`build_exercise` / :func:`build_all` run ``otter assign`` for the student copy (no
+  solutions, no hidden tests) and write the grading spec (:func:`grading_spec`: set-up code,
+  public and hidden tests, points) in ``build/exercises/NAME/``; :func:`publish_student_copy`
+  copies a checked student copy to ``student-exercises/``;
+- :func:`check_student_copy` lists what a student copy must not contain: solution text or
+  explanations, hidden test code (in the notebook or any file shipped beside it), otter markers
+  left over, answers pre-filled outside the solution blocks, code that is not valid Python;
+- :func:`grade_submissions` grades a folder of submitted notebooks: each runs in its own sandbox
+  (:mod:`crmlab.course.sandbox`), its answers come out as plain data and the trusted checker
+  (:mod:`crmlab.course.checker`) scores them against the build's hidden tests on the student's
+  world; a crashing, foreign, garbage or hostile file costs only its own row. Results go to a
+  resumable grades folder (:mod:`crmlab.course.gradebook`).
 
 The notebook format needs nothing but the standard library to read:
 
@@ -19,11 +22,12 @@ The notebook format needs nothing but the standard library to read:
 >>> read_assignment_config("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb")["name"]
 '00-welcome-and-data-tour'
 
-Building and grading run otter-grader (``pip install 'crmlab[grading]'``) and take seconds each::
+Building needs otter-grader (``pip install 'crmlab[grading]'``); grading needs Linux with
+util-linux ``unshare`` (or ``unsafe=True`` for trusted files) and takes a second or two a notebook::
 
     >>> from crmlab.course.grading import build_all, grade_submissions
-    >>> builds = build_all()                                    # doctest: +SKIP
-    >>> grades = grade_submissions("submissions", out_csv="grades.csv")  # doctest: +SKIP
+    >>> builds = build_all()                                          # doctest: +SKIP
+    >>> grades = grade_submissions("submissions", out_dir="grades")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -60,12 +64,17 @@ __all__ = [
     "build_all",
     "check_student_copy",
     "grade_submissions",
+    "grading_spec",
+    "load_spec",
+    "publish_student_copy",
+    "student_copy_text",
+    "student_id",
+    "same_student_key",
     "world_for_seed",
     "read_seed_map",
 ]
 
 _OTTER_FIX = "install the grading extra: pip install 'crmlab[grading]' (otter-grader)"
-_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,7 +449,7 @@ def grading_spec(master) -> dict:
 
     >>> spec = grading_spec("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb")
     >>> [(q["name"], q["points"], q["answers"]) for q in spec["questions"]][:2]
-    [('q1', 2.0, ['n_b2b', 'n_large_b2b']), ('q2', 1.0, ['churn_share'])]
+    [('q1', 2.0, ['n_b2b_north', 'n_large_b2b']), ('q2', 1.0, ['churn_share'])]
     """
     import hashlib
 
