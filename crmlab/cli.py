@@ -91,7 +91,50 @@ def build_parser() -> argparse.ArgumentParser:
     _add_exercises_parser(sub)
     _add_case_parser(sub)
     _add_site_parser(sub)
+    _add_translate_parser(sub)
     return parser
+
+
+def _add_translate_parser(sub) -> None:
+    tr = sub.add_parser(
+        "translate", help="keep the Chinese twins (中文版) of notebooks and exercises in step",
+        description="`sync` rebuilds each twin from its English notebook (code and outputs copied, "
+                    "translations kept where the English text is unchanged); `status` lists twins that "
+                    "are missing, untranslated or stale; `export`/`import` move the markdown cells to "
+                    "and from a JSON file for a translator.",
+        epilog="Example: crmlab translate sync notebooks/03-customer-classification-and-segmentation.ipynb")
+    tr.add_argument("action", choices=["sync", "status", "export", "import"])
+    tr.add_argument("paths", nargs="*", help="English notebooks or exercise masters (default: all of them)")
+    tr.add_argument("--json", help="the JSON file for export/import")
+    tr.add_argument("--all-cells", action="store_true", help="export every markdown cell, not only those to do")
+
+
+def _translate(args) -> int:
+    from .course import translation as tr
+    from .errors import ParameterError
+
+    paths = [Path(p) for p in args.paths] or tr.english_notebooks()
+    if args.action in ("export", "import"):
+        if len(paths) != 1 or not args.json:
+            raise ParameterError(f"{args.action} takes one notebook and --json FILE",
+                                 fix=f"crmlab translate {args.action} notebooks/NN-topic.ipynb --json cells.json")
+        if args.action == "export":
+            rows = tr.export_markdown(paths[0], args.json, only_todo=not args.all_cells)
+            print(f"wrote {len(rows)} markdown cell(s) of {tr.twin_path(paths[0])} to {args.json}")
+        else:
+            n = tr.import_markdown(paths[0], args.json)
+            print(f"updated {n} cell(s) of {tr.twin_path(paths[0])}")
+        return 0
+    if args.action == "sync":
+        for p in paths:
+            tr.sync_twin(p)
+            print(f"synced {tr.twin_path(p)}")
+        return 0
+    problems = [q for p in paths for q in tr.check_twin(p)]
+    for q in problems:
+        print(f"  - {q}")
+    print(f"{len(paths)} notebook(s): {len(problems)} problem(s) in their Chinese twins")
+    return 1 if problems else 0
 
 
 def _add_site_parser(sub) -> None:
@@ -363,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     commands = {"notebooks": _notebooks, "exercises": _exercises, "case": _case, "generate": _generate,
-                "site": _site}
+                "site": _site, "translate": _translate}
     debug = os.environ.get("CRMLAB_DEBUG", "").strip() not in ("", "0")
     try:
         return commands[args.command](args)

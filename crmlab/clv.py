@@ -2,15 +2,18 @@
 
 Which model when (Fader & Hardie's map), and what crmlab offers in each cell:
 
-=====================  ======================================  =======================================
-setting                discrete opportunities                  continuous time
-=====================  ======================================  =======================================
-contractual (会员订阅)  :class:`ShiftedBetaGeometricFitter`      :mod:`crmlab.churn` (Kaplan-Meier,
-                       (monthly or yearly renewals)            Cox; :func:`crmlab.churn.survival_clv`)
-non-contractual        :class:`BetaGeoBetaBinomFitter` (BG/BB: :class:`BetaGeoFitter` (BG/NBD) or
-                       yearly donations, event attendance)     :class:`ParetoNBDFitter`; +
-                                                               :class:`GammaGammaFitter` for spend
-=====================  ======================================  =======================================
+===============  ===================================  =======================================
+setting          discrete opportunities               continuous time
+===============  ===================================  =======================================
+contractual      :class:`ShiftedBetaGeometricFitter`  :mod:`crmlab.churn` (Kaplan-Meier,
+                 (monthly or yearly renewals)         Cox; :func:`crmlab.churn.survival_clv`)
+non-contractual  :class:`BetaGeoBetaBinomFitter`      :class:`BetaGeoFitter` (BG/NBD) or
+                 (BG/BB: yearly donations, events)    :class:`ParetoNBDFitter`
+===============  ===================================  =======================================
+
+Contractual (合同型, e.g. 会员订阅 memberships) means the firm sees a customer leave; in the
+non-contractual setting (非合同型) it does not. Add :class:`GammaGammaFitter` to a
+non-contractual model to turn transactions into spend.
 
 * :func:`summary_from_transactions` turns a transaction log into the per-customer
   frequency / recency / T / monetary_value summary (RFM for CLV models), optionally with

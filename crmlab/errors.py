@@ -90,7 +90,7 @@ class OutputExistsError(CrmlabError, FileExistsError):
 
 
 class ImproperSolutionError(ConvergenceError):
-    """A model converged to an improper solution (a Heywood case, |standardised path| > 1,
+    """A model converged to an improper solution (a Heywood case, a standardised path beyond +-1,
     R² = 1, indistinguishable constructs, a singular information matrix) and strict checking
     was asked for. The message lists each problem and what to do about it."""
 

@@ -502,7 +502,7 @@ def targeting_table(
 
 
 def plot_targeting(table: pd.DataFrame, metric: str = "est_profit", ax=None):
-    """Curves of ``metric`` (est_/true_ incremental or profit) by targeting share, one per policy."""
+    """Curves of ``metric`` (``est_*`` / ``true_*`` incremental or profit) by targeting share, one per policy."""
     from . import plots
 
     require_columns(table, ["policy", "fraction", metric], "table")

@@ -1187,7 +1187,7 @@ GLOSSARY: tuple[Term, ...] = (
        "contractual CLV.", EXT, "DERL"),
     _t("BG/BB model", "BG/BB模型", "methods",
        "Beta-geometric/beta-Bernoulli model of repeat transactions in discrete opportunities.",
-       EXT, "BGBB"),
+       EXT, "BGBB", "BG/BB", "beta-geometric/beta-Bernoulli model"),
     _t("internal consistency", "内部一致性", "satisfaction",
        "How strongly the items of one scale move together; Cronbach's alpha measures it.", EXT),
     _t("item-total correlation", "项目-总分相关", "satisfaction",
@@ -1324,6 +1324,10 @@ GLOSSARY: tuple[Term, ...] = (
     _t("confounding", "混杂", "methods",
        "A third factor driving both the exposure and the outcome, so their association is not "
        "causal.", EXT, "confounder"),
+    _t("improper solution", "不适当解", "methods",
+       "SEM estimates no population can have: a zero or negative variance (Heywood case), a "
+       "standardised path beyond +-1, R² of 1; a sign of misspecification.",
+       EXT, "Heywood case", "inadmissible solution"),
     # ---- PLS path modelling (crmlab.pls) ----
     _t("outer weight", "外部权重", "methods",
        "The weight of an item in its construct's PLS score; rescaled to sum to 1, it gives the "

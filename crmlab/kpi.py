@@ -588,14 +588,25 @@ class AHP(Fitter):
         Raise on ``CR >= max_cr`` (default). ``False`` only reports it (``consistent_``),
         e.g. to show students an inconsistent matrix.
 
+    Notes
+    -----
     The criterion names go to :meth:`fit` with the judgements (``criteria=``; taken from a
     DataFrame's index, or a dict's keys, when omitted).
 
     Attributes
     ----------
-    weights_ : Series, lambda_max_, ci_ (consistency index), ri_, cr_ : float,
-    consistent_ : bool, matrix_ : DataFrame, n_obs_ (criteria); summary : DataFrame
-    (weight and rank per criterion; the consistency statistics in ``summary.attrs``)
+    weights_ : Series
+        The criteria's weights (sum to one).
+    lambda_max_, ci_, ri_, cr_ : float
+        Principal eigenvalue, consistency index, random index and consistency ratio.
+    consistent_ : bool
+        Whether ``cr_ < max_cr``.
+    matrix_ : DataFrame
+        The judgement matrix, labelled by criterion.
+    n_obs_ : int
+        Number of criteria.
+    summary : DataFrame
+        Weight and rank per criterion; the consistency statistics in ``summary.attrs``.
 
     Examples
     --------
@@ -1194,6 +1205,8 @@ class StaggeredDiD(Fitter):
     pre_periods : int
         Number of leads in the pre-trend test / event-study plot.
 
+    Notes
+    -----
     The time column may hold dates or ordered period numbers (1, 2, 3...); every unit is
     observed at most once per period.
 

@@ -393,12 +393,12 @@ class PLSPathModel(Fitter):
     missing : {"error", "drop"}
         Refuse missing answers, or drop respondents with any missing model item.
 
-    Attributes (after ``fit``)
-    --------------------------
-    paths_ (= ``summary``), loadings_, weights_, cross_loadings_, quality_, r2_, htmt_,
-    latent_corr_, total_effects_, scores_, unstd_scores_, index_, bootstrap_paths_,
-    n_boot_failed_, n_boot_inadmissible_ (PLSc), n_iter_, n_obs_, n_dropped_, measurement_,
-    structure_, modes_, description_
+    Notes
+    -----
+    Fitted attributes: ``paths_`` (= ``summary``), ``loadings_``, ``weights_``, ``cross_loadings_``, ``quality_``, ``r2_``, ``htmt_``,
+    ``latent_corr_``, ``total_effects_``, ``scores_``, ``unstd_scores_``, ``index_``, ``bootstrap_paths_``,
+    ``n_boot_failed_``, ``n_boot_inadmissible_`` (PLSc), ``n_iter_``, ``n_obs_``, ``n_dropped_``, ``measurement_``,
+    ``structure_``, ``modes_``, ``description_``
 
     Examples
     --------

@@ -370,6 +370,8 @@ def scale_scores(df: pd.DataFrame, scales: Mapping[str, Sequence[str]] | None = 
     min_answered : float
         A score is computed only when at least this share of the scale's items is answered.
 
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"q_trust": [5, 1], "q_positive_feelings": [4, 1]})
     >>> scale_scores(d, {"emotion": ["q_trust", "q_positive_feelings"]}, to_100=True)["emotion"].tolist()
@@ -448,6 +450,8 @@ def cronbach_alpha(df: pd.DataFrame, items: Sequence[str], *, ci_level: float = 
     Series with alpha, ci_lower, ci_upper, n (respondents), k (items);
     ``.attrs["method"]`` and ``.attrs["ci_level"]``.
 
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=300)
@@ -744,6 +748,8 @@ def nps(scores, *, ci_level: float = 0.95, method: str = "analytic", n_boot: int
     Series: nps, promoters, passives, detractors (shares in %), n, std_error, ci_lower,
     ci_upper; ``.attrs["method"]`` names the interval, ``.attrs["ci_level"]`` its level.
 
+    Examples
+    --------
     >>> r = nps([10, 9, 8, 7, 3] * 40, method="bootstrap", seed=1)
     >>> float(r["nps"]), round(float(r["std_error"]), 1)
     (20.0, 5.4)
@@ -838,6 +844,8 @@ def nps_difference(a, b, *, ids_a=None, ids_b=None, ci_level: float = 0.95, meth
     ci_upper (of the difference, by ``method``), n_a, n_b, n_overlap, overlap_corr
     (correlation of the repeat customers' codes; NaN without ids), method, design, ci_level.
 
+    Examples
+    --------
     >>> r = nps_difference([9, 10, 6, 7] * 50, [9, 10, 9, 7] * 50)
     >>> r.details["difference"], r.significant()
     (50.0, True)
@@ -987,6 +995,8 @@ def nps_coverage_simulation(probabilities, n: int | None = None, *, weights=None
     mean_estimate, bias (mean estimate - true), coverage (of true_nps),
     coverage_respondent (of respondent_nps), coverage_mc_se, mean_width, nominal, n, n_sims.
 
+    Examples
+    --------
     >>> p = [0.02] * 7 + [0.12, 0.2, 0.25, 0.29]   # answers 0..10
     >>> r = nps_coverage_simulation(p, 400, n_sims=400, seed=3)
     >>> round(float(r["true_nps"]), 1), bool(abs(r["coverage"] - 0.95) < 0.04)
@@ -1301,6 +1311,8 @@ def importance_performance(importance: pd.Series, performance: pd.Series, *,
     crosshair : "mean", "median" or (importance, performance)
         Where the quadrant lines cross (the data-centred version of Martilla & James 1977).
 
+    Examples
+    --------
     >>> import pandas as pd
     >>> t = importance_performance(pd.Series({"a": .4, "b": .1, "c": .3, "d": .2}),
     ...                            pd.Series({"a": 50, "b": 80, "c": 75, "d": 40}))

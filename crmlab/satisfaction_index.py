@@ -447,8 +447,8 @@ def discretised_loading(loading: float, mean: float, sd: float, low: int, high: 
 def htmt(df: pd.DataFrame, measurement: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations (Henseler, Ringle & Sarstedt 2015).
 
-    HTMT(i, j) = mean |r| between the items of i and of j, divided by the geometric mean
-    of the average |r| among the items within i and within j. Values above 0.85 (strict)
+    HTMT(i, j) = mean ``|r|`` between the items of i and of j, divided by the geometric mean
+    of the average ``|r|`` among the items within i and within j. Values above 0.85 (strict)
     or 0.90 (lenient) question the discriminant validity (区分效度) of the pair.
     Reverse-keyed items should be flipped first; absolute correlations make the ratio
     independent of the sign of a construct (complaints correlate negatively with
@@ -679,6 +679,8 @@ class SatisfactionIndexModel(Fitter):
         :class:`~crmlab.errors.ImproperSolutionWarning` and lists the problems in
         ``improper_``; ``True`` raises :class:`~crmlab.errors.ImproperSolutionError`.
 
+    Notes
+    -----
     An improper solution is one a careful researcher would not report as it stands: a
     standardised loading or path whose absolute value exceeds 1, an R² of .999 or more
     (a disturbance variance near zero), a latent correlation of .98 or more, a negative or
@@ -686,23 +688,23 @@ class SatisfactionIndexModel(Fitter):
     "Fisher Information Matrix is not PD"; standard errors then come from a pseudo-inverse).
     Each problem comes with what to do about it.
 
-    Attributes (after ``fit``)
-    --------------------------
-    paths_ (= ``summary``): the standardised structural paths (``estimate``, ``std_error``,
+    Notes
+    -----
+    Fitted attributes: ``paths_`` (= ``summary``): the standardised structural paths (``estimate``, ``std_error``,
     ``ci_lower``, ``ci_upper``, ``p_value``, then the unstandardised ``raw_estimate``,
-    ``raw_std_error`` and ``z``); loadings_ (standardised loadings in the same layout, plus
-    residual variances); covariances_ (the ``covariances`` and fixed covariances, the
-    estimate being the correlation); improper_ (one row per problem of the solution, empty
-    when it is proper); reliability_, htmt_, latent_corr_, fit_indices_ (CFI capped at 1),
-    fit_test_ (the chi-square test of exact fit, a TestResult), total_effects_, r2_,
-    weights_ (the 0-100 index's item weights), index_, n_obs_, n_free_, measurement_,
-    structure_, description_, semopy_model_
+    ``raw_std_error`` and ``z``); ``loadings_`` (standardised loadings in the same layout, plus
+    residual variances); ``covariances_`` (the ``covariances`` and fixed covariances, the
+    estimate being the correlation); ``improper_`` (one row per problem of the solution, empty
+    when it is proper); ``reliability_``, ``htmt_``, ``latent_corr_``, ``fit_indices_`` (CFI capped at 1),
+    ``fit_test_`` (the chi-square test of exact fit, a TestResult), ``total_effects_``, ``r2_``,
+    ``weights_`` (the 0-100 index's item weights), ``index_``, ``n_obs_``, ``n_free_``, ``measurement_``,
+    ``structure_``, ``description_``, ``semopy_model_``
 
     Examples
     --------
     >>> from crmlab import datasets
     >>> m = SatisfactionIndexModel("acsi").fit(datasets.load("survey"))
-    >>> round(float(m.index_.loc["SAT", "index"]), 1), len(m.improper_)
+    >>> round(float(m.index_.loc["SAT", "estimate"]), 1), len(m.improper_)
     (69.8, 0)
     """
 
@@ -1128,7 +1130,9 @@ class SatisfactionIndexModel(Fitter):
             n = len(s)
             m, sd = s.mean(), s.std(ddof=1)
             half = stats.t.ppf(0.5 + self.ci_level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan * sd
-            return pd.DataFrame({"index": m, "ci_lower": m - half, "ci_upper": m + half, "n": n})
+            se = sd / np.sqrt(n) if n > 1 else np.nan * sd
+            return pd.DataFrame({"estimate": m, "std_error": se, "ci_lower": m - half, "ci_upper": m + half,
+                                 "n": n})
 
         if by is None:
             out = summarise(scores).rename_axis("construct")

@@ -116,6 +116,8 @@ def service_metrics(tickets: pd.DataFrame, by="channel", sla_hours: dict | None 
         First-response target (hours) per channel; when given, SLA attainment is recomputed
         against these targets (a what-if) instead of read from ``sla_met``.
 
+    Examples
+    --------
     >>> from crmlab import datasets
     >>> m = service_metrics(datasets.load("tickets"), by="channel")
     >>> m.loc["email", "sla_attainment"] > m.loc["phone", "sla_attainment"]
@@ -187,6 +189,8 @@ class ResponseTimeModel(Fitter):
     ci_level : float
         Level of the confidence intervals (0.95).
 
+    Notes
+    -----
     Attributes: ``coef_`` (Series), ``baseline_channel_``, ``result_`` (statsmodels),
     ``n_obs_``; ``summary`` (estimate, std_error, ci_lower, ci_upper, p_value, then
     ``pct_change``).
@@ -282,6 +286,8 @@ class CsatOrderedLogit(Fitter):
     ci_level : float
         Level of the (Wald) confidence intervals (0.95).
 
+    Notes
+    -----
     Attributes: ``coef_`` (Series), ``cutpoints_`` (array), ``levels_``, ``result_``,
     ``n_obs_`` (answered tickets); ``summary`` (estimate, std_error, ci_lower, ci_upper,
     p_value); methods ``predict_proba(X)``, ``predict_top2(X)``, ``plot_response_curve()``.
@@ -603,6 +609,8 @@ class SupplyChainPanel(Fitter):
     ci_level : float
         Level of the confidence intervals (0.95).
 
+    Notes
+    -----
     Attributes: ``satisfaction_``/``sow_`` (fixed-effects results), ``pooled_``,
     ``sow_pooled_``, ``coef_``, ``drivers_``, ``n_accounts_``, ``n_obs_``; ``summary``
     (one row per equation and term: estimate, std_error, ci_lower, ci_upper, p_value, then

@@ -177,15 +177,15 @@ def test_index_weights_and_scores(acsi, survey):
         lo[it], hi[it] = QUESTIONNAIRE.loc[it, "low"], QUESTIONNAIRE.loc[it, "high"]
     assert np.allclose(acsi.index_scores(lo), 0) and np.allclose(acsi.index_scores(hi), 100)
     sc = acsi.index_scores(survey)
-    assert acsi.index_.loc["SAT", "index"] == pytest.approx(sc["SAT"].mean())
+    assert acsi.index_.loc["SAT", "estimate"] == pytest.approx(sc["SAT"].mean())
     eq = SI.SatisfactionIndexModel("acsi", index_weights="equal").fit(survey)
     pomp = ((survey[SI.ACSI_MEASUREMENT["SAT"]] - 1) / 9 * 100).mean(axis=1)
-    assert eq.index_.loc["SAT", "index"] == pytest.approx(pomp.mean())
+    assert eq.index_.loc["SAT", "estimate"] == pytest.approx(pomp.mean())
     # the model weights follow the loadings: the best SAT item gets the largest weight
     best = acsi.loadings_.loc["SAT", "estimate"].idxmax()
     assert acsi.weights_.loc["SAT", "weight"].idxmax() == best
     t = acsi.index_table(survey, by="wave")
-    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_lower"] < t["index"]).all()
+    assert set(t.index.get_level_values(0)) == {1, 2} and (t["ci_lower"] < t["estimate"]).all()
     with pytest.raises(ColumnError, match="no column"):
         acsi.index_table(survey, by="segment")
 
@@ -339,7 +339,7 @@ def test_custom_items_without_a_scale_need_scales_for_the_index(survey):
     with pytest.raises(ParameterError, match=r"scale of \['extra'\] is unknown.*Fix: pass item_scales="):
         SI.SatisfactionIndexModel(**spec).fit(d)
     m = SI.SatisfactionIndexModel(**spec).fit(d, item_scales={"extra": (2, 20)})
-    assert m.index_.loc["S", "index"] == pytest.approx(m.index_scores(d)["S"].mean())
+    assert m.index_.loc["S", "estimate"] == pytest.approx(m.index_scores(d)["S"].mean())
 
 
 # ------------------------------------------------------------------------------------
@@ -591,7 +591,7 @@ def test_property_sem_finite_or_named_error(n, loadings, path, seed):
     s = m.summary
     assert np.isfinite(s["estimate"]).all() and np.isfinite(m.loadings_["estimate"]).all()
     assert (s["estimate"].abs() <= 1).all() and (m.loadings_["estimate"].abs() <= 1).all()
-    assert np.isfinite(m.index_["index"]).all() and m.index_["index"].between(0, 100).all()
+    assert np.isfinite(m.index_["estimate"]).all() and m.index_["estimate"].between(0, 100).all()
 
 
 # ------------------------------------------------------------------------------------
@@ -790,7 +790,7 @@ def test_single_item_construct_is_identified_by_its_fixed_error_variance(survey)
     assert abs(b1 - np.corrcoef(survey[SI.ACSI_MEASUREMENT["SAT"]].mean(axis=1), survey["recommend_0_10"])[0, 1]) < 0.1
     assert one.reliability_.loc["NPS", "k"] == 1 and np.isnan(one.htmt_.loc["NPS", "SAT"])
     assert one.weights_.loc[("NPS", "recommend_0_10"), "weight"] == 1.0
-    assert one.index_.loc["NPS", "index"] == pytest.approx(10 * survey["recommend_0_10"].mean())
+    assert one.index_.loc["NPS", "estimate"] == pytest.approx(10 * survey["recommend_0_10"].mean())
     # the user's own fixed error variance takes precedence
     own = SI.SatisfactionIndexModel(measurement=meas, structure=struct,
                                     fixed={("recommend_0_10", "~~", "recommend_0_10"): 0.5}).fit(survey)

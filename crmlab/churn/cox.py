@@ -174,6 +174,8 @@ class ChurnCox(Fitter):
     max_iter : int
         Newton steps before the fit gives up (at most 10,000).
 
+    Notes
+    -----
     Attributes (after ``fit``): ``params_`` (log hazard ratios), ``standard_errors_``,
     ``variance_matrix_``, ``summary`` (``estimate`` = log hazard ratio with its SE, CI and
     p-value, then ``hazard_ratio``, ``hr_lower``, ``hr_upper``), ``log_likelihood_``,

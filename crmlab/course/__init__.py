@@ -10,7 +10,11 @@
 - :mod:`crmlab.course.gradebook` writes the class CSV, feedback, summary and gradebook exports;
 - :mod:`crmlab.course.selfcheck` is the students' ``grader.check`` (format checks, no points);
 - :mod:`crmlab.course.notebooks` re-executes notebooks deterministically (``make notebooks``)
-  and holds the environment every course kernel runs in.
+  and holds the environment every course kernel runs in;
+- :mod:`crmlab.course.translation` keeps the Chinese twins (中文版) of the notebooks and
+  exercises in step with the English ones (``crmlab translate``);
+- :mod:`crmlab.course.site` builds the course website offline (``make site``) and
+  :mod:`crmlab.course.site_check` looks at it in a browser (``make site-check``).
 
 Nothing here imports a topic module (``clv``, ``churn``, ...): the analytics library does not
 depend on the course, and the course only reaches the library through the notebooks it runs
@@ -21,4 +25,5 @@ and the worlds it generates (``crmlab.synth``, ``crmlab.datasets``).
 '0'
 """
 
-__all__ = ["grading", "notebooks", "site", "site_check"]
+__all__ = ["checker", "gradebook", "grading", "notebooks", "plain", "runner", "sandbox", "selfcheck", "site", "site_check",
+           "translation"]

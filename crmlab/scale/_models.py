@@ -120,6 +120,8 @@ class PiecewiseExponentialCox(Fitter):
     ci_level : float
         Level of the Wald intervals of the summary.
 
+    Notes
+    -----
     Attributes (after ``fit``): ``params_`` (log hazard ratios), ``standard_errors_``,
     ``variance_matrix_``, ``baseline_hazard_`` (per band, per month, at x = 0),
     ``log_likelihood_``, ``n_obs_`` (cells), ``n_events_``, ``exposure_``.
