@@ -244,14 +244,17 @@ def _case(args) -> int:
 def _add_exercises_parser(sub) -> None:
     exe = sub.add_parser(
         "exercises", help="build, check and grade the auto-graded exercises (otter-grader, offline)",
-        description="Exercises are otter-grader master notebooks in exercises/NN-topic/. `build` writes "
-                    "student copies and autograders, `check` proves the student copies give nothing "
-                    "away, `grade` grades a folder of submitted notebooks into a CSV (no Docker).",
-        epilog="Examples: crmlab exercises build; crmlab exercises check 00; "
-               "crmlab exercises grade submissions --out grades.csv --seed-map seeds.csv")
+        description="Exercises are otter-grader master notebooks in exercises/NN-topic/ (instructors only: "
+                    "they hold the solutions). `build` writes student copies, grading specs and autograders, "
+                    "`check` proves the student copies give nothing away, `publish` refreshes the committed "
+                    "student copies in student-exercises/, `grade` grades a folder of submitted notebooks "
+                    "(sandboxed, no Docker).",
+        epilog="Examples: crmlab exercises build; crmlab exercises check 00; crmlab exercises publish; "
+               "crmlab exercises grade submissions --out grades --seed-map seeds.csv")
     actions = exe.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for action, text in (("build", "write student copies and autograders (make exercises)"),
-                         ("check", "build, then check that no student copy holds solutions or hidden tests")):
+    for action, text in (("build", "write student copies, grading specs and autograders (make exercises)"),
+                         ("check", "build, then check that no student copy holds solutions or hidden tests"),
+                         ("publish", "build, check, and copy the clean student copies to --to (make student-copies)")):
         act = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
         act.add_argument("names", nargs="*", metavar="NAME",
                          help="exercises to build: folder names or their numbers (default: all)")
@@ -262,26 +265,44 @@ def _add_exercises_parser(sub) -> None:
         if action == "check":
             act.add_argument("--no-build", action="store_true",
                              help="check the copies already in --out instead of building first")
+        if action == "publish":
+            act.add_argument("--to", default="student-exercises",
+                             help="folder of the student copies students open (default student-exercises)")
     grade = actions.add_parser(
-        "grade", help="grade a folder of submitted notebooks into a CSV (make grade)",
-        description="Grade every notebook under SUBMISSIONS (one CSV row each; files that are not "
-                    "exercise notebooks get a row with the reason). The exercise is read from the "
-                    "notebook's metadata, so file names do not matter.")
-    grade.add_argument("submissions", help="folder of submissions (searched recursively) or one notebook")
-    grade.add_argument("--out", default="grades.csv", help="new .csv file to write (default grades.csv)")
-    grade.add_argument("--force", action="store_true", help="replace --out if it exists (a .csv file only)")
+        "grade", help="grade a folder of submitted notebooks, each in its own sandbox (make grade)",
+        description="Grade every notebook under SUBMISSIONS. Each runs in an isolated sandbox (Linux "
+                    "namespaces: no access to other submissions, the masters, the builds, the grades or the "
+                    "network; time, memory and process limits); its answers come back as plain data and are "
+                    "checked outside the sandbox against the build's hidden tests, on the student's own world. "
+                    "Writes OUT/grades.csv as results complete, then per-question summary, feedback files, "
+                    "Canvas and Moodle gradebooks and a hand-grading sheet. A re-run skips what is already "
+                    "graded; pass one file of the folder to regrade only its row.",
+        epilog="Examples: crmlab exercises grade submissions --out grades --seed-map seeds.csv --jobs 2; "
+               "crmlab exercises grade submissions/bob/ex03.ipynb --out grades --regrade")
+    grade.add_argument("submissions", help="folder of submissions (searched recursively), or one file in it")
+    grade.add_argument("--out", default="grades",
+                       help="grades folder: new, empty, or one this command wrote (resumed) (default grades)")
     grade.add_argument("--build", default="build/exercises",
-                       help="where `crmlab exercises build` wrote the autograders (default build/exercises)")
+                       help="where `crmlab exercises build` wrote the exercises (default build/exercises)")
     grade.add_argument("--seed-map", default=None, metavar="CSV",
-                       help="CSV with columns submission,seed: grade each listed submission against "
-                            "the world generated with its seed")
+                       help="CSV with columns submission,seed (submission: the file's path in the folder, its "
+                            "name, its name without extension, or the student's folder): grade each listed "
+                            "submission on the world generated with its seed")
     grade.add_argument("--worlds", default="build/worlds",
                        help="cache of the worlds generated for --seed-map (default build/worlds); only "
                             "folders crmlab wrote there are ever replaced")
-    grade.add_argument("--timeout", type=_positive_int, default=300,
-                       help="seconds one cell may run before grading of that notebook stops (default 300)")
+    grade.add_argument("--timeout", type=_positive_int, default=120,
+                       help="seconds one notebook may run in total; at the limit the answers computed so far "
+                            "are graded (default 120)")
+    grade.add_argument("--memory", type=_positive_int, default=2048, metavar="MB",
+                       help="memory (address space) of a notebook's process in MB (default 2048)")
     grade.add_argument("--jobs", type=_positive_int, default=1,
-                       help="submissions graded at once, in worker processes (default 1; up to the CPU cores)")
+                       help="submissions graded at once (default 1; up to the CPU cores)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade again submissions already graded in --out (default: skip them)")
+    grade.add_argument("--unsafe", action="store_true",
+                       help="grade without a sandbox where none can be built (the notebooks can then read and "
+                            "write whatever you can: only for submissions you trust)")
 
 
 def _generate(args) -> int:
@@ -351,15 +372,7 @@ def _exercises(args) -> int:
     from .course import grading
 
     if args.action == "grade":
-        table = grading.grade_submissions(args.submissions, build_dir=args.build, out_csv=args.out,
-                                          seed_map=args.seed_map, worlds_dir=args.worlds,
-                                          timeout=args.timeout, jobs=args.jobs, force=args.force)
-        failed = int((table["error"] != "").sum())
-        graded = table["percent"].dropna()
-        mean = f"; mean score {graded.mean():.1f}%" if len(graded) else ""
-        print(f"graded {len(table)} submission(s) into {args.out} ({len(graded)} scored, "
-              f"{failed} with an error or note){mean}")
-        return 0
+        return _grade(args)
     if args.action == "check" and args.no_build:
         masters = grading.discover_masters(args.exercises_dir, args.names or None)
         builds = []
@@ -373,8 +386,9 @@ def _exercises(args) -> int:
         built = grading.build_all(args.exercises_dir, args.out, args.names or None)
         builds = [(b.name, b.master, b.student_notebook) for b in built]
         for b in built:
-            print(f"built {b.name}: {b.student_notebook} (student copy), {b.autograder_zip} (autograder), "
-                  f"{b.possible:g} points")
+            hand = f" + {sum(b.manual_points.values()):g} hand-graded" if b.manual_points else ""
+            print(f"built {b.name}: {b.student_notebook} (student copy), {b.spec_path} (grading spec), "
+                  f"{b.possible:g} auto-graded points{hand}")
     leaky = 0
     for name, master, student in builds:
         problems = grading.check_student_copy(student, master)
@@ -389,6 +403,47 @@ def _exercises(args) -> int:
         print(f"crmlab exercises {args.action}: {leaky} student copy(ies) give answers away; "
               "do not distribute them (see exercises/README.md)", file=sys.stderr)
         return 1
+    if args.action == "publish":
+        for name, _master, student in builds:
+            target = grading.publish_student_copy(student, args.to)
+            print(f"published {name}: {target}")
+    return 0
+
+
+def _grade(args) -> int:
+    from .course import grading
+
+    fresh: list = []
+    table = grading.grade_submissions(args.submissions, build_dir=args.build, out_dir=args.out,
+                                      seed_map=args.seed_map, worlds_dir=args.worlds, timeout=args.timeout,
+                                      memory_mb=args.memory, jobs=args.jobs, regrade=args.regrade,
+                                      unsafe=args.unsafe, on_result=fresh.append)
+    out = Path(args.out)
+    graded = table[table["status"] == "graded"]
+    other = table[table["status"] != "graded"]
+    mean = f"; mean {graded['percent'].mean():.1f}%" if len(graded) else ""
+    print(f"{len(table)} submission(s) in {out}/grades.csv: {len(graded)} graded{mean}, "
+          f"{len(other)} not gradable; {len(fresh)} graded in this run (the others were already graded: "
+          "--regrade to grade them again)")
+    print(f"wrote {out}/summary.csv (per question), {out}/feedback/ (one file per student and exercise), "
+          f"{out}/gradebook-canvas.csv, {out}/gradebook-moodle.csv")
+    if args.unsafe:
+        print("warning: graded WITHOUT a sandbox (--unsafe)", file=sys.stderr)
+    dupes = table[table["notes"].str.contains("duplicate student id", regex=False)]
+    if len(dupes):
+        print(f"warning: {len(dupes)} submission(s) share a student id with another one for the same exercise "
+              f"(left out of the gradebooks): {', '.join(dupes['submission'].head(6))}", file=sys.stderr)
+    pending = int(table["hand_pending"].fillna(0).sum())
+    if pending:
+        print(f"{pending} hand-graded answer(s) to mark: fill in {out}/hand-grading.csv (answers and rubrics in "
+              f"{out}/hand-grading-*.md), then run this command again")
+    for row in table.itertuples():
+        for note in str(row.notes).split("; "):
+            if note.startswith("hand-grading.csv line"):
+                print(f"warning: {note}", file=sys.stderr)
+    for row in other.itertuples():
+        if row.status == "grader error":
+            print(f"grader error on {row.submission}: {row.error} (it is retried by the next run)", file=sys.stderr)
     return 0
 
 
