@@ -27,7 +27,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and grading specs into build/exercises (instructors)"
-	@echo "make student-copies  build, check and publish the student copies into student-exercises/"
+	@echo "make student-copies  build, check and publish the student copies into notebooks/exercises/"
 	@echo "make grade      grade SUBMISSIONS=dir into the folder GRADES=grades, each notebook in a sandbox"
 	@echo "                (SEED_MAP=csv per-student worlds, JOBS=n at once, TIMEOUT=s per notebook, MEMORY=MB,"
 	@echo "                REGRADE=1 grade again what is already graded, UNSAFE=1 no sandbox: trusted files only)"
@@ -50,7 +50,7 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,scale,spark,docs]"
 	@touch $(SPARK_STAMP)
 
-# Rooted at the repository (notebooks/ and student-exercises/ side by side), opening the welcome
+# Rooted at the repository (notebooks/, with the student exercises in notebooks/exercises/), opening the welcome
 # notebook; new notebooks get the crmlab kernel. Root (containers, CI boxes) needs --allow-root.
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
@@ -96,7 +96,7 @@ exercises: $(STAMP)
 	$(BIN)/crmlab exercises build --out build/exercises
 
 student-copies: $(STAMP)
-	$(BIN)/crmlab exercises publish --out build/exercises --to student-exercises
+	$(BIN)/crmlab exercises publish --out build/exercises --to notebooks/exercises
 
 grade: $(STAMP)
 	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP)) \

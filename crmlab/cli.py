@@ -247,7 +247,7 @@ def _add_exercises_parser(sub) -> None:
         description="Exercises are otter-grader master notebooks in exercises/NN-topic/ (instructors only: "
                     "they hold the solutions). `build` writes student copies, grading specs and autograders, "
                     "`check` proves the student copies give nothing away, `publish` refreshes the committed "
-                    "student copies in student-exercises/, `grade` grades a folder of submitted notebooks "
+                    "student copies in notebooks/exercises/, `grade` grades a folder of submitted notebooks "
                     "(sandboxed, no Docker).",
         epilog="Examples: crmlab exercises build; crmlab exercises check 00; crmlab exercises publish; "
                "crmlab exercises grade submissions --out grades --seed-map seeds.csv")
@@ -266,8 +266,8 @@ def _add_exercises_parser(sub) -> None:
             act.add_argument("--no-build", action="store_true",
                              help="check the copies already in --out instead of building first")
         if action == "publish":
-            act.add_argument("--to", default="student-exercises",
-                             help="folder of the student copies students open (default student-exercises)")
+            act.add_argument("--to", default="notebooks/exercises",
+                             help="folder of the student copies students open (default notebooks/exercises)")
     grade = actions.add_parser(
         "grade", help="grade a folder of submitted notebooks, each in its own sandbox (make grade)",
         description="Grade every notebook under SUBMISSIONS. Each runs in an isolated sandbox (Linux "
@@ -360,8 +360,10 @@ def _generate(args) -> int:
 def _notebooks(args) -> int:
     from .course.notebooks import execute_notebooks
 
+    # the course and research notebooks; the student exercises and the Chinese twins are not
+    # executed (twins take their outputs from the English notebook: crmlab translate sync)
     paths = args.paths or sorted(str(p) for p in Path("notebooks").rglob("*.ipynb")
-                                   if ".ipynb_checkpoints" not in p.parts)
+                                 if not {".ipynb_checkpoints", "exercises", "zh"} & set(p.parts))
     if not paths:
         raise ParameterError("no notebooks to execute", fix="pass notebook paths or run from the repository root")
     execute_notebooks(paths, timeout=args.timeout, on_done=lambda path: print(f"executed {path}", flush=True))

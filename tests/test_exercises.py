@@ -150,7 +150,7 @@ def test_masters_are_discovered():
     assert any(m.stem == "00-welcome-and-data-tour" for m in MASTERS)
     assert len([name for name in globals() if name.startswith("TestExercise_")]) == len(MASTERS)
     published = sorted(p.stem for p in (REPO / grading.STUDENT_COPIES).glob("*.ipynb"))
-    assert published == [f.name for f in folders], "student-exercises/ must hold one copy per exercise, no more"
+    assert published == [f.name for f in folders], "notebooks/exercises/ must hold one copy per exercise, no more"
 
 
 def test_multiple_choice_keys_are_balanced_and_lengths_give_nothing_away():

@@ -639,7 +639,7 @@ def test_make_lab_opens_the_course_with_notebooks_and_student_exercises(tmp_path
             with urllib.request.urlopen(f"{url}{path}?token=crmlab-test", timeout=30) as response:
                 return response.status, response.read()
 
-        status, body = get("/api/contents/student-exercises")
+        status, body = get("/api/contents/notebooks/exercises")
         names = {item["name"] for item in json.loads(body)["content"]}
         assert status == 200 and f"{WELCOME}.ipynb" in names
         status, body = get("/api/contents/notebooks")

@@ -2,7 +2,7 @@
 
 - :mod:`crmlab.course.grading` builds the exercises' student copies and grading specs (otter
   assign format), checks that the student copies give nothing away, publishes them to
-  ``student-exercises/`` and grades a class into a folder of grades;
+  ``notebooks/exercises/`` and grades a class into a folder of grades;
 - :mod:`crmlab.course.sandbox` runs one submitted notebook in an isolated sandbox (Linux
   namespaces via ``unshare``, resource limits), :mod:`crmlab.course.runner` executes it in there
   and :mod:`crmlab.course.plain` carries its answers out as plain data;

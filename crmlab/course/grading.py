@@ -6,7 +6,7 @@ holds the questions, the solutions and the tests (see ``exercises/README.md`` fo
 - :func:`build_exercise` / :func:`build_all` run ``otter assign`` for the student copy (no
   solutions, no hidden tests) and write the grading spec (:func:`grading_spec`: set-up code,
   public and hidden tests, points) in ``build/exercises/NAME/``; :func:`publish_student_copy`
-  copies a checked student copy to ``student-exercises/``;
+  copies a checked student copy to ``notebooks/exercises/``;
 - :func:`check_student_copy` lists what a student copy must not contain: solution text or
   explanations, hidden test code (in the notebook or any file shipped beside it), otter markers
   left over, answers pre-filled outside the solution blocks, code that is not valid Python;
@@ -929,7 +929,7 @@ def build_all(exercises_dir="exercises", out_dir="build/exercises", names=None,
     return builds
 
 
-STUDENT_COPIES = "student-exercises"
+STUDENT_COPIES = "notebooks/exercises"
 
 
 def student_copy_text(student_nb) -> tuple[str, str]:

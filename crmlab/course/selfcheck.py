@@ -92,7 +92,7 @@ class Notebook:
             which = f"exercise {self.exercise!r}" if self.exercise else "an exercise"
             raise FileNotFoundError(
                 f"grader.check found no notebook of {which} in {folder}: open the student copy of the exercise "
-                "(student-exercises/) and run it from its own folder")
+                "(notebooks/exercises/) and run it from its own folder")
         return candidates[0]
 
     def check(self, question: str, env: dict | None = None) -> CheckResult | None:
