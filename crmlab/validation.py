@@ -285,7 +285,11 @@ def check_dates(
             fix=f"convert them explicitly, e.g. pd.to_datetime(df[{column!r}].astype(str), format='%Y%m%d') "
                 f"for 20240131, or pd.to_datetime(df[{column!r}], unit='D', origin='1899-12-30') for Excel serials")
     else:
-        parsed = pd.to_datetime(raw, errors="coerce")
+        import warnings
+
+        with warnings.catch_warnings():  # unparseable strings are reported below, with the row
+            warnings.filterwarnings("ignore", message="Could not infer format")
+            parsed = pd.to_datetime(raw, errors="coerce")
         unparsed = (parsed.isna() & raw.notna()).to_numpy()
         if unparsed.any():
             raise DataValidationError(
