@@ -50,7 +50,7 @@ LABELS: dict[str, str] = {
     "median_resolution_hours": "median resolution time (hours)", "sla_met_rate": "SLA attainment",
     "fcr_rate": "first-contact resolution", "satisfaction_ticket": "post-ticket satisfaction (1-5)",
     "satisfaction_survey": "survey satisfaction (1-5)", "repeat_purchase_rate": "repeat-purchase rate",
-    "referral_rate": "referral rate", "crm_live": "CRM live",
+    "referral_rate": "referral rate", "crm_live": "CRM system live",
     # churn covariates
     "recent_complaint": "recent complaint", "early_complaint": "early complaint", "plan_plus": "plus plan",
     "plan_premium": "premium plan", "loyalty_member": "loyalty-programme member", "campaign_offer": "retention offer",
@@ -63,8 +63,8 @@ LABELS: dict[str, str] = {
     "store_walk_in": "store walk-in", "pre_sale": "pre-sale", "in_sale": "in-sale", "after_sale": "after-sale",
     "online_chat": "online chat", "birth_year": "birth year", "email": "e-mail",
     "coupon_users": "coupon users", "other_members": "other members", "all_members": "all members",
-    # purchase-mix features
-    "discount_share": "discount share",
+    # purchase-mix features and RFM
+    "discount_share": "discount share", "monetary": "spend (CNY)", "profit": "gross profit (CNY)",
     # the five cases of notebook 12
     "securities_a": "Securities Company A", "ecommerce_churn": "e-commerce churn",
     "log_first_response_hours": "log first-response hours", "first_contact_resolution": "first-contact resolution",
@@ -237,9 +237,7 @@ def finish(ax, *, title: str | None = None, xlabel: str | None = None, ylabel: s
         if isinstance(text, str) and text and not text.startswith("_") and "_" in text:
             artist.set_label(humanize(text))
     if legend or (legend is None and ax.get_legend_handles_labels()[0]):
-        old = ax.get_legend()
-        title_text = old.get_title().get_text() if old is not None else ""
-        ax.legend(frameon=False, title=humanize(title_text) or None)
+        ax.legend(frameon=False)
     elif ax.get_legend() is not None:
         for t in ax.get_legend().get_texts():
             t.set_text(humanize(t.get_text()))
