@@ -10,14 +10,14 @@ WORKERS ?= 2
 MIN_VENV ?= build/venv-min
 MIN_STAMP := $(MIN_VENV)/.crmlab-installed
 SUBMISSIONS ?= submissions
-GRADES ?= grades.csv
+GRADES ?= grades
 export PYTHONHASHSEED := 0
 # one BLAS thread per process: deterministic reductions, no oversubscription under pytest -n
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help install lab test test-min test-spark unit nbtest notebooks data exercises grade lock bench lint clean site site-check
+.PHONY: help install lab test test-min test-spark unit nbtest notebooks data exercises student-copies grade lock bench lint clean site site-check
 
 help:
 	@echo "make lab        open JupyterLab on the course (installs on first run)"
@@ -26,9 +26,11 @@ help:
 	@echo "make test-spark crmlab.scale on Spark local[2] (installs the spark extra; needs Java 17)"
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
-	@echo "make exercises  build student copies and autograders into build/exercises"
-	@echo "make grade      grade SUBMISSIONS=dir into GRADES=grades.csv (SEED_MAP=csv: per-student worlds; JOBS=n in parallel;"
-	@echo "                FORCE=1 replaces an existing GRADES file)"
+	@echo "make exercises  build student copies and grading specs into build/exercises (instructors)"
+	@echo "make student-copies  build, check and publish the student copies into notebooks/exercises/"
+	@echo "make grade      grade SUBMISSIONS=dir into the folder GRADES=grades, each notebook in a sandbox"
+	@echo "                (SEED_MAP=csv per-student worlds, JOBS=n at once, TIMEOUT=s per notebook, MEMORY=MB,"
+	@echo "                REGRADE=1 grade again what is already graded, UNSAFE=1 no sandbox: trusted files only)"
 	@echo "make bench      run the benchmarks (not part of the tests)"
 	@echo "make site       build the course site (English + 中文, offline) into build/site"
 	@echo "make site-check check build/site and take browser screenshots into build/site-check"
@@ -48,7 +50,7 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev,grading,scale,spark,docs]"
 	@touch $(SPARK_STAMP)
 
-# Rooted at the repository (notebooks/ and exercises/ side by side), opening the welcome
+# Rooted at the repository (notebooks/, with the student exercises in notebooks/exercises/), opening the welcome
 # notebook; new notebooks get the crmlab kernel. Root (containers, CI boxes) needs --allow-root.
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
@@ -93,8 +95,13 @@ data: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/crmlab exercises build --out build/exercises
 
+student-copies: $(STAMP)
+	$(BIN)/crmlab exercises publish --out build/exercises --to notebooks/exercises
+
 grade: $(STAMP)
-	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+	$(BIN)/crmlab exercises grade $(SUBMISSIONS) --out $(GRADES) $(if $(SEED_MAP),--seed-map $(SEED_MAP)) \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) \
+		$(if $(REGRADE),--regrade) $(if $(UNSAFE),--unsafe)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -5,6 +5,7 @@ Examples::
     crmlab generate --out my_world                      # the default world (seed 2024, 5,000 customers)
     crmlab generate --seed 7 --customers 1000000 --out big_world
     crmlab generate --out strong_churn --set churn.log_hr.satisfaction=-0.9
+    crmlab generate --format parquet --transactions 100000000 --out big_log   # streamed, bounded memory
 
 No command overwrites or deletes what it did not write: an output folder must be new or empty
 and an output file new, unless ``--force`` (which overwrites the command's own files and
@@ -68,13 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gen = sub.add_parser(
         "generate",
-        help="write a synthetic company world (CSV tables, truth.json, data dictionary)",
+        help="write a synthetic company world (CSV tables, truth.json, data dictionary) or Parquet logs",
         description="Generate the synthetic company world and write it to a folder. The same seed "
-                    "and settings always give byte-identical files.",
-        epilog="Example: crmlab generate --seed 7 --customers 100000 --months 48 --out big_world",
+                    "and settings always give byte-identical files. --format parquet writes one Parquet "
+                    "file per table instead (the same world); with --transactions or --stream, or above "
+                    "2,000,000 customers, it streams the customers, transactions and memberships of a "
+                    "world of any size to disk block by block (its own random stream, bounded memory).",
+        epilog="Examples: crmlab generate --seed 7 --customers 100000 --months 48 --out big_world; "
+               "crmlab generate --format parquet --transactions 100000000 --out big_log",
     )
     gen.add_argument("--seed", type=_nonneg_int, default=None, help="random seed (default: 2024, the shipped world)")
-    gen.add_argument("--customers", type=_positive_int, default=5000, help="number of customers (default 5000)")
+    gen.add_argument("--customers", type=_positive_int, default=None, help="number of customers (default 5000)")
     gen.add_argument("--months", type=_positive_int, default=36, help="window length in months (default 36)")
     gen.add_argument("--start", default="2023-01-01", help="first day of the window (default 2023-01-01)")
     gen.add_argument("--out", required=True, help="output folder: new or empty (created if needed)")
@@ -83,7 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a planted parameter, e.g. --set churn.log_hr.satisfaction=-0.8 "
                           "(repeatable; see crmlab.synth.params)")
     gen.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="show a progress bar (default: on for 100,000+ customers)")
+                     help="show a progress bar (default: on for 100,000+ customers or 1,000,000+ transactions)")
+    gen.add_argument("--format", dest="file_format", choices=["csv", "parquet"], default="csv",
+                     help="csv (default: the course's files, byte-identical for a seed) or parquet (one file per "
+                          "table; needs pyarrow: pip install 'crmlab[scale]')")
+    gen.add_argument("--transactions", type=_positive_int, default=None, metavar="N",
+                     help="with --format parquet: stream customers until the transaction log has at least N rows "
+                          "(instead of --customers)")
+    gen.add_argument("--stream", action="store_true",
+                     help="with --format parquet: write customers, transactions and memberships block by block "
+                          "(automatic with --transactions and above 2,000,000 customers)")
     nbk = sub.add_parser("notebooks", help="re-execute course notebooks in place, deterministically",
                          description="Execute notebooks top to bottom in a fresh kernel and save their outputs.")
     nbk.add_argument("paths", nargs="*", help="notebooks (default: every notebook under notebooks/, research ones included)")
@@ -91,7 +105,50 @@ def build_parser() -> argparse.ArgumentParser:
     _add_exercises_parser(sub)
     _add_case_parser(sub)
     _add_site_parser(sub)
+    _add_translate_parser(sub)
     return parser
+
+
+def _add_translate_parser(sub) -> None:
+    tr = sub.add_parser(
+        "translate", help="keep the Chinese twins (中文版) of notebooks and exercises in step",
+        description="`sync` rebuilds each twin from its English notebook (code and outputs copied, "
+                    "translations kept where the English text is unchanged); `status` lists twins that "
+                    "are missing, untranslated or stale; `export`/`import` move the markdown cells to "
+                    "and from a JSON file for a translator.",
+        epilog="Example: crmlab translate sync notebooks/03-customer-classification-and-segmentation.ipynb")
+    tr.add_argument("action", choices=["sync", "status", "export", "import"])
+    tr.add_argument("paths", nargs="*", help="English notebooks or exercise masters (default: all of them)")
+    tr.add_argument("--json", help="the JSON file for export/import")
+    tr.add_argument("--all-cells", action="store_true", help="export every markdown cell, not only those to do")
+
+
+def _translate(args) -> int:
+    from .course import translation as tr
+    from .errors import ParameterError
+
+    paths = [Path(p) for p in args.paths] or tr.english_notebooks()
+    if args.action in ("export", "import"):
+        if len(paths) != 1 or not args.json:
+            raise ParameterError(f"{args.action} takes one notebook and --json FILE",
+                                 fix=f"crmlab translate {args.action} notebooks/NN-topic.ipynb --json cells.json")
+        if args.action == "export":
+            rows = tr.export_markdown(paths[0], args.json, only_todo=not args.all_cells)
+            print(f"wrote {len(rows)} markdown cell(s) of {tr.twin_path(paths[0])} to {args.json}")
+        else:
+            n = tr.import_markdown(paths[0], args.json)
+            print(f"updated {n} cell(s) of {tr.twin_path(paths[0])}")
+        return 0
+    if args.action == "sync":
+        for p in paths:
+            tr.sync_twin(p)
+            print(f"synced {tr.twin_path(p)}")
+        return 0
+    problems = [q for p in paths for q in tr.check_twin(p)]
+    for q in problems:
+        print(f"  - {q}")
+    print(f"{len(paths)} notebook(s): {len(problems)} problem(s) in their Chinese twins")
+    return 1 if problems else 0
 
 
 def _add_site_parser(sub) -> None:
@@ -187,14 +244,17 @@ def _case(args) -> int:
 def _add_exercises_parser(sub) -> None:
     exe = sub.add_parser(
         "exercises", help="build, check and grade the auto-graded exercises (otter-grader, offline)",
-        description="Exercises are otter-grader master notebooks in exercises/NN-topic/. `build` writes "
-                    "student copies and autograders, `check` proves the student copies give nothing "
-                    "away, `grade` grades a folder of submitted notebooks into a CSV (no Docker).",
-        epilog="Examples: crmlab exercises build; crmlab exercises check 00; "
-               "crmlab exercises grade submissions --out grades.csv --seed-map seeds.csv")
+        description="Exercises are otter-grader master notebooks in exercises/NN-topic/ (instructors only: "
+                    "they hold the solutions). `build` writes student copies, grading specs and autograders, "
+                    "`check` proves the student copies give nothing away, `publish` refreshes the committed "
+                    "student copies in notebooks/exercises/, `grade` grades a folder of submitted notebooks "
+                    "(sandboxed, no Docker).",
+        epilog="Examples: crmlab exercises build; crmlab exercises check 00; crmlab exercises publish; "
+               "crmlab exercises grade submissions --out grades --seed-map seeds.csv")
     actions = exe.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for action, text in (("build", "write student copies and autograders (make exercises)"),
-                         ("check", "build, then check that no student copy holds solutions or hidden tests")):
+    for action, text in (("build", "write student copies, grading specs and autograders (make exercises)"),
+                         ("check", "build, then check that no student copy holds solutions or hidden tests"),
+                         ("publish", "build, check, and copy the clean student copies to --to (make student-copies)")):
         act = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
         act.add_argument("names", nargs="*", metavar="NAME",
                          help="exercises to build: folder names or their numbers (default: all)")
@@ -205,39 +265,91 @@ def _add_exercises_parser(sub) -> None:
         if action == "check":
             act.add_argument("--no-build", action="store_true",
                              help="check the copies already in --out instead of building first")
+        if action == "publish":
+            act.add_argument("--to", default="notebooks/exercises",
+                             help="folder of the student copies students open (default notebooks/exercises)")
     grade = actions.add_parser(
-        "grade", help="grade a folder of submitted notebooks into a CSV (make grade)",
-        description="Grade every notebook under SUBMISSIONS (one CSV row each; files that are not "
-                    "exercise notebooks get a row with the reason). The exercise is read from the "
-                    "notebook's metadata, so file names do not matter.")
-    grade.add_argument("submissions", help="folder of submissions (searched recursively) or one notebook")
-    grade.add_argument("--out", default="grades.csv", help="new .csv file to write (default grades.csv)")
-    grade.add_argument("--force", action="store_true", help="replace --out if it exists (a .csv file only)")
+        "grade", help="grade a folder of submitted notebooks, each in its own sandbox (make grade)",
+        description="Grade every notebook under SUBMISSIONS. Each runs in an isolated sandbox (Linux "
+                    "namespaces: no access to other submissions, the masters, the builds, the grades or the "
+                    "network; time, memory and process limits); its answers come back as plain data and are "
+                    "checked outside the sandbox against the build's hidden tests, on the student's own world. "
+                    "Writes OUT/grades.csv as results complete, then per-question summary, feedback files, "
+                    "Canvas and Moodle gradebooks and a hand-grading sheet. A re-run skips what is already "
+                    "graded; pass one file of the folder to regrade only its row.",
+        epilog="Examples: crmlab exercises grade submissions --out grades --seed-map seeds.csv --jobs 2; "
+               "crmlab exercises grade submissions/bob/ex03.ipynb --out grades --regrade")
+    grade.add_argument("submissions", help="folder of submissions (searched recursively), or one file in it")
+    grade.add_argument("--out", default="grades",
+                       help="grades folder: new, empty, or one this command wrote (resumed) (default grades)")
     grade.add_argument("--build", default="build/exercises",
-                       help="where `crmlab exercises build` wrote the autograders (default build/exercises)")
+                       help="where `crmlab exercises build` wrote the exercises (default build/exercises)")
     grade.add_argument("--seed-map", default=None, metavar="CSV",
-                       help="CSV with columns submission,seed: grade each listed submission against "
-                            "the world generated with its seed")
+                       help="CSV with columns submission,seed (submission: the file's path in the folder, its "
+                            "name, its name without extension, or the student's folder): grade each listed "
+                            "submission on the world generated with its seed")
     grade.add_argument("--worlds", default="build/worlds",
                        help="cache of the worlds generated for --seed-map (default build/worlds); only "
                             "folders crmlab wrote there are ever replaced")
-    grade.add_argument("--timeout", type=_positive_int, default=300,
-                       help="seconds one cell may run before grading of that notebook stops (default 300)")
+    grade.add_argument("--timeout", type=_positive_int, default=120,
+                       help="seconds one notebook may run in total; at the limit the answers computed so far "
+                            "are graded (default 120)")
+    grade.add_argument("--memory", type=_positive_int, default=2048, metavar="MB",
+                       help="memory (address space) of a notebook's process in MB (default 2048)")
     grade.add_argument("--jobs", type=_positive_int, default=1,
-                       help="submissions graded at once, in worker processes (default 1; up to the CPU cores)")
+                       help="submissions graded at once (default 1; up to the CPU cores)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade again submissions already graded in --out (default: skip them)")
+    grade.add_argument("--unsafe", action="store_true",
+                       help="grade without a sandbox where none can be built (the notebooks can then read and "
+                            "write whatever you can: only for submissions you trust)")
 
 
 def _generate(args) -> int:
-    from .synth import DEFAULT_SEED, WorldParams, generate_world
+    from .synth import DEFAULT_SEED, WorldParams
     from .validation import check_output_dir
 
+    parquet = args.file_format == "parquet"
+    for flag, given in (("--transactions", args.transactions is not None), ("--stream", args.stream)):
+        if given and not parquet:
+            raise ParameterError(f"{flag} writes Parquet logs", fix=f"add --format parquet to {flag}")
+    if args.transactions is not None and args.customers is not None:
+        raise ParameterError("--customers and --transactions both size the world",
+                             fix="give one: --transactions N streams customers until the log has N rows")
+    if parquet:
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise ParameterError("--format parquet needs pyarrow, which is not installed",
+                                 fix="install it with `pip install \"crmlab[scale]\"` (or `pip install pyarrow`), "
+                                     "or write CSV (the default)")
+    n_customers = 5000 if args.customers is None else args.customers
     params = WorldParams()
     if args.settings:
         params = params.override(dict(args.settings))
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    progress = args.progress if args.progress is not None else args.customers >= 100_000
+    progress = args.progress if args.progress is not None else (
+        args.transactions >= 1_000_000 if args.transactions is not None else n_customers >= 100_000)
     out = check_output_dir(args.out, "--out", force=args.force)
-    world = generate_world(seed=seed, n_customers=args.customers, months=args.months, start=args.start,
+    if parquet:
+        from .synth import parquet as pq_world
+
+        if args.transactions is not None:
+            meta = pq_world.stream_transactions_parquet(out, seed=seed, n_transactions=args.transactions,
+                                                        months=args.months, start=args.start, params=params,
+                                                        progress=progress)
+        else:
+            meta = pq_world.generate_world_parquet(out, seed=seed, n_customers=n_customers, months=args.months,
+                                                   start=args.start, params=params, progress=progress,
+                                                   mode="stream" if args.stream else "auto")
+        rows = ", ".join(f"{k} {v:,}" for k, v in meta["rows"].items())
+        how = (" (streamed: customers, transactions and memberships only, drawn from the stream's own random "
+               "numbers, not the rows of this seed's CSV world)" if meta.get("mode") == "stream" else "")
+        print(f"wrote a SYNTHETIC world (seed {seed}) as Parquet to {out}: {rows}{how}")
+        return 0
+    from .synth import generate_world
+
+    world = generate_world(seed=seed, n_customers=n_customers, months=args.months, start=args.start,
                            params=params, progress=progress)
     world.save(out, force=args.force)
     rows = ", ".join(f"{k} {v:,}" for k, v in world.meta["rows"].items())
@@ -248,8 +360,10 @@ def _generate(args) -> int:
 def _notebooks(args) -> int:
     from .course.notebooks import execute_notebooks
 
+    # the course and research notebooks; the student exercises and the Chinese twins are not
+    # executed (twins take their outputs from the English notebook: crmlab translate sync)
     paths = args.paths or sorted(str(p) for p in Path("notebooks").rglob("*.ipynb")
-                                   if ".ipynb_checkpoints" not in p.parts)
+                                 if not {".ipynb_checkpoints", "exercises", "zh"} & set(p.parts))
     if not paths:
         raise ParameterError("no notebooks to execute", fix="pass notebook paths or run from the repository root")
     execute_notebooks(paths, timeout=args.timeout, on_done=lambda path: print(f"executed {path}", flush=True))
@@ -260,15 +374,7 @@ def _exercises(args) -> int:
     from .course import grading
 
     if args.action == "grade":
-        table = grading.grade_submissions(args.submissions, build_dir=args.build, out_csv=args.out,
-                                          seed_map=args.seed_map, worlds_dir=args.worlds,
-                                          timeout=args.timeout, jobs=args.jobs, force=args.force)
-        failed = int((table["error"] != "").sum())
-        graded = table["percent"].dropna()
-        mean = f"; mean score {graded.mean():.1f}%" if len(graded) else ""
-        print(f"graded {len(table)} submission(s) into {args.out} ({len(graded)} scored, "
-              f"{failed} with an error or note){mean}")
-        return 0
+        return _grade(args)
     if args.action == "check" and args.no_build:
         masters = grading.discover_masters(args.exercises_dir, args.names or None)
         builds = []
@@ -282,8 +388,9 @@ def _exercises(args) -> int:
         built = grading.build_all(args.exercises_dir, args.out, args.names or None)
         builds = [(b.name, b.master, b.student_notebook) for b in built]
         for b in built:
-            print(f"built {b.name}: {b.student_notebook} (student copy), {b.autograder_zip} (autograder), "
-                  f"{b.possible:g} points")
+            hand = f" + {sum(b.manual_points.values()):g} hand-graded" if b.manual_points else ""
+            print(f"built {b.name}: {b.student_notebook} (student copy), {b.spec_path} (grading spec), "
+                  f"{b.possible:g} auto-graded points{hand}")
     leaky = 0
     for name, master, student in builds:
         problems = grading.check_student_copy(student, master)
@@ -298,6 +405,47 @@ def _exercises(args) -> int:
         print(f"crmlab exercises {args.action}: {leaky} student copy(ies) give answers away; "
               "do not distribute them (see exercises/README.md)", file=sys.stderr)
         return 1
+    if args.action == "publish":
+        for name, _master, student in builds:
+            target = grading.publish_student_copy(student, args.to)
+            print(f"published {name}: {target}")
+    return 0
+
+
+def _grade(args) -> int:
+    from .course import grading
+
+    fresh: list = []
+    table = grading.grade_submissions(args.submissions, build_dir=args.build, out_dir=args.out,
+                                      seed_map=args.seed_map, worlds_dir=args.worlds, timeout=args.timeout,
+                                      memory_mb=args.memory, jobs=args.jobs, regrade=args.regrade,
+                                      unsafe=args.unsafe, on_result=fresh.append)
+    out = Path(args.out)
+    graded = table[table["status"] == "graded"]
+    other = table[table["status"] != "graded"]
+    mean = f"; mean {graded['percent'].mean():.1f}%" if len(graded) else ""
+    print(f"{len(table)} submission(s) in {out}/grades.csv: {len(graded)} graded{mean}, "
+          f"{len(other)} not gradable; {len(fresh)} graded in this run (the others were already graded: "
+          "--regrade to grade them again)")
+    print(f"wrote {out}/summary.csv (per question), {out}/feedback/ (one file per student and exercise), "
+          f"{out}/gradebook-canvas.csv, {out}/gradebook-moodle.csv")
+    if args.unsafe:
+        print("warning: graded WITHOUT a sandbox (--unsafe)", file=sys.stderr)
+    dupes = table[table["notes"].str.contains("duplicate student id", regex=False)]
+    if len(dupes):
+        print(f"warning: {len(dupes)} submission(s) share a student id with another one for the same exercise "
+              f"(left out of the gradebooks): {', '.join(dupes['submission'].head(6))}", file=sys.stderr)
+    pending = int(table["hand_pending"].fillna(0).sum())
+    if pending:
+        print(f"{pending} hand-graded answer(s) to mark: fill in {out}/hand-grading.csv (answers and rubrics in "
+              f"{out}/hand-grading-*.md), then run this command again")
+    for row in table.itertuples():
+        for note in str(row.notes).split("; "):
+            if note.startswith("hand-grading.csv line"):
+                print(f"warning: {note}", file=sys.stderr)
+    for row in other.itertuples():
+        if row.status == "grader error":
+            print(f"grader error on {row.submission}: {row.error} (it is retried by the next run)", file=sys.stderr)
     return 0
 
 
@@ -308,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     commands = {"notebooks": _notebooks, "exercises": _exercises, "case": _case, "generate": _generate,
-                "site": _site}
+                "site": _site, "translate": _translate}
     debug = os.environ.get("CRMLAB_DEBUG", "").strip() not in ("", "0")
     try:
         return commands[args.command](args)

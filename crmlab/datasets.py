@@ -2,7 +2,9 @@
 
 The default world lives in the repository's ``datasets/`` folder; set the environment
 variable ``CRMLAB_DATA`` (or pass ``data_dir=``) to read another world written by
-``crmlab generate --out DIR``. Nothing is ever downloaded.
+``crmlab generate --out DIR``. Installed without the repository (``pip install crmlab``), the
+kit reads the copy of ``datasets/`` that its wheel carries as package data (``crmlab/_data``,
+the same bytes). Nothing is ever downloaded.
 
 >>> from crmlab import datasets
 >>> customers = datasets.load("customers")
@@ -279,14 +281,51 @@ SCHEMA: dict[str, dict[str, _C]] = {
 _DTYPES = {"int": "int64", "float": "float64", "bool": "bool", "str": "object"}
 
 
+# the repository's datasets/ (a clone, an editable install) and the copy a built wheel carries
+# (setup.py copies datasets/ to crmlab/_data at build time)
+_REPO_DATA = Path(__file__).resolve().parent.parent / "datasets"
+_PACKAGE_DATA = Path(__file__).resolve().parent / "_data"
+
+
+def _shipped_dir(*parts: str, marker: str | None = None) -> Path:
+    """``datasets/<parts>`` of the repository if it is there, else the installed package's copy.
+
+    ``marker`` is a file that must exist in the folder (default: the folder itself). When
+    neither holds it, the repository path is returned, for the caller's error message.
+    """
+    for root in (_REPO_DATA, _PACKAGE_DATA):
+        folder = root.joinpath(*parts)
+        if (folder / marker).is_file() if marker else folder.is_dir():
+            return folder
+    return _REPO_DATA.joinpath(*parts)
+
+
 def find_data_dir(data_dir: str | Path | None = None) -> Path:
-    """The folder a world is read from: argument, ``$CRMLAB_DATA``, or the shipped ``datasets/``."""
+    """The folder a world is read from.
+
+    In this order: the argument ``data_dir``; the environment variable ``CRMLAB_DATA``; the
+    repository's ``datasets/`` (a clone or an editable install); the copy of ``datasets/``
+    installed with the package (``crmlab/_data``, byte-identical, when crmlab was installed
+    from a wheel without the repository). An argument or ``CRMLAB_DATA`` naming a folder
+    without a world is an error, never a silent fall-back to the default world.
+
+    >>> (find_data_dir() / "customers.csv").is_file()
+    True
+    """
     if data_dir is not None:
         path = Path(data_dir)
     elif os.environ.get("CRMLAB_DATA"):
         path = Path(os.environ["CRMLAB_DATA"])
     else:
-        path = Path(__file__).resolve().parent.parent / "datasets"
+        path = _shipped_dir(marker="customers.csv")
+        if not (path / "customers.csv").exists():
+            raise DatasetNotFoundError(
+                f"no crmlab world found: neither {_REPO_DATA} (a repository checkout) nor {_PACKAGE_DATA} "
+                "(the copy installed with the package) holds customers.csv",
+                fix="in the repository run `make data`; for an installed package reinstall it "
+                    "(`pip install --force-reinstall crmlab`), or write a world with `crmlab generate --out DIR` "
+                    "and pass data_dir=DIR (or set CRMLAB_DATA=DIR)")
+        return path
     if not (path / "customers.csv").exists():
         raise DatasetNotFoundError(
             f"no crmlab world found in {path}",
@@ -504,8 +543,9 @@ def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd
 
     ``path`` is a folder holding the files under their published names
     (``CDNOW_sample.txt``, ``cdnow_customers_summary_with_transactions.csv``) or the file
-    itself; by default the copy shipped in ``datasets/real/cdnow`` (see its README for
-    provenance and terms). Nothing is downloaded.
+    itself; by default the copy shipped in ``datasets/real/cdnow`` (installed with the package
+    as ``crmlab/_data/real/cdnow``; see its README for provenance and terms). Nothing is
+    downloaded.
 
     >>> load_cdnow().shape
     (6919, 5)
@@ -517,7 +557,7 @@ def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd
 
     check_option(kind, "kind", list(_CDNOW_FILES))
     if path is None:
-        path = Path(__file__).resolve().parent.parent / "datasets" / "real" / "cdnow"
+        path = _shipped_dir("real", "cdnow")
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
                              fix="pass e.g. path='data/cdnow' (the folder) or the file itself")
@@ -527,7 +567,8 @@ def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd
         raise DatasetNotFoundError(
             f"CDNOW file {file} is missing",
             fix=f"pass path= the folder holding {_CDNOW_FILES[kind]!r} (or the file itself); the shipped copy "
-                "lives in datasets/real/cdnow (restore it from the repository, see its README.md)")
+                "lives in datasets/real/cdnow (restore it from the repository, see its README.md; an installed package "
+                "carries it as crmlab/_data/real/cdnow: reinstall crmlab)")
     try:
         if kind == "transactions":
             tx = pd.read_csv(file, sep=r"\s+", header=None,
@@ -565,7 +606,7 @@ def load_donations(path: str | Path | None = None) -> pd.DataFrame:
     ((22, 4), 11104)
     """
     if path is None:
-        path = Path(__file__).resolve().parent.parent / "datasets" / "real" / "donations"
+        path = _shipped_dir("real", "donations")
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
                              fix="pass e.g. path='data/donations' (the folder) or the file itself")
@@ -574,7 +615,8 @@ def load_donations(path: str | Path | None = None) -> pd.DataFrame:
     if not file.is_file():
         raise DatasetNotFoundError(f"donation file {file} is missing",
                                    fix="pass path= the folder holding 'donations.csv'; the shipped copy lives in "
-                                       "datasets/real/donations (restore it from the repository, see its README.md)")
+                                       "datasets/real/donations (restore it from the repository, see its README.md; an installed "
+                                       "package carries it as crmlab/_data/real/donations: reinstall crmlab)")
     df = pd.read_csv(file)
     need = {"frequency", "recency", "periods", "weights"}
     if not need <= set(df.columns):
@@ -604,7 +646,7 @@ def load_ecsi_mobile(kind: str = "survey", path: str | Path | None = None) -> pd
     check_option(kind, "kind", ["survey", "published"])
     files = {"survey": "mobi_250.txt", "published": "published_estimates.csv"}
     if path is None:
-        path = Path(__file__).resolve().parent.parent / "datasets" / "real" / "ecsi_mobile"
+        path = _shipped_dir("real", "ecsi_mobile")
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
                              fix="pass e.g. path='data/ecsi_mobile' (the folder) or the file itself")
@@ -613,7 +655,8 @@ def load_ecsi_mobile(kind: str = "survey", path: str | Path | None = None) -> pd
     if not file.is_file():
         raise DatasetNotFoundError(f"ECSI mobile file {file} is missing",
                                    fix=f"pass path= the folder holding {files[kind]!r}; the shipped copy lives in "
-                                       "datasets/real/ecsi_mobile (restore it from the repository, see its README.md)")
+                                       "datasets/real/ecsi_mobile (restore it from the repository, see its README.md; an installed "
+                                       "package carries it as crmlab/_data/real/ecsi_mobile: reinstall crmlab)")
     if kind == "survey":
         return pd.read_csv(file, sep="\t", dtype="int64")
     return pd.read_csv(file)

@@ -194,6 +194,111 @@ def test_truth_json_is_strict_json(tmp_path):
     assert truth["survey"]["nps"]["wave1"]["respondents_expected"] is None  # nobody answered: undefined
 
 
+# --- crmlab generate --format: CSV stays the default and byte-identical, Parquet on request ----
+
+def _json(path):
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_default_csv_is_the_shipped_world_byte_for_byte(tmp_path):
+    from pathlib import Path
+
+    shipped_dir = Path(__file__).resolve().parents[1] / "datasets"
+    assert main(["generate", "--out", str(tmp_path / "default")]) == 0
+    assert main(["generate", "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
+    shipped = {p.relative_to(shipped_dir).as_posix(): p.read_bytes() for p in sorted(shipped_dir.rglob("*"))
+               if p.is_file() and "real" not in p.relative_to(shipped_dir).parts}
+    assert _snapshot(tmp_path / "default") == shipped
+    assert _snapshot(tmp_path / "csv") == shipped
+
+
+def test_parquet_holds_the_csv_world_of_the_same_seed(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    from crmlab.synth import TABLE_NAMES
+    from crmlab.synth.parquet import load_parquet
+
+    assert main(["generate", *SMALL, "--seed", "4", "--out", str(tmp_path / "csv")]) == 0
+    assert main(["generate", *SMALL, "--seed", "4", "--format", "parquet", "--out", str(tmp_path / "pq")]) == 0
+    assert "as Parquet" in capsys.readouterr().out
+    assert not list((tmp_path / "pq").glob("*.csv"))
+    for table in TABLE_NAMES:
+        import pandas as pd
+
+        pd.testing.assert_frame_equal(load_parquet(table, tmp_path / "pq"),
+                                      datasets.load(table, data_dir=tmp_path / "csv"), check_names=True)
+    assert _json(tmp_path / "pq" / "truth.json") == datasets.load_truth(tmp_path / "csv")
+    # and the same files every time
+    assert main(["generate", *SMALL, "--seed", "4", "--format", "parquet", "--out", str(tmp_path / "again")]) == 0
+    assert _snapshot(tmp_path / "again") == _snapshot(tmp_path / "pq")
+
+
+def test_parquet_streams_a_log_of_a_given_length(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    out = tmp_path / "log"
+    assert main(["generate", "--format", "parquet", "--transactions", "1000", "--months", "12", "--out", str(out)]) == 0
+    assert "streamed" in capsys.readouterr().out
+    meta = _json(out / "world.json")
+    tx = pd.read_parquet(out / "transactions.parquet")
+    assert meta["mode"] == "stream" and meta["rows"]["transactions"] == len(tx) >= 1000
+    assert {"customers.parquet", "memberships.parquet"} <= {p.name for p in out.iterdir()}
+    assert main(["generate", "--format", "parquet", "--stream", *SMALL, "--out", str(tmp_path / "s")]) == 0
+    assert _json(tmp_path / "s" / "world.json")["rows"]["customers"] == 300
+    assert pd.read_parquet(tmp_path / "s" / "customers.parquet")["customer_id"].is_unique
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--transactions", "1000"], "add --format parquet to --transactions"),
+    (["--stream"], "add --format parquet to --stream"),
+    (["--format", "parquet", "--transactions", "1000", "--customers", "300"], "both size the world"),
+    (["--format", "parquet", "--set", "purchase.rr=1"], "unknown world parameter"),
+    (["--format", "parquet", "--transactions", "1000", "--start", "2023-03-03"], "first day of a month"),
+])
+def test_parquet_bad_combinations_are_one_line_and_write_nothing(tmp_path, argv, message, capsys):
+    if "--set" in argv or "--start" in argv:  # checked after the pyarrow check
+        pytest.importorskip("pyarrow")
+    out = tmp_path / "world"
+    assert main(["generate", "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Fix:" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--format", "feather"], "invalid choice: 'feather'"),
+    (["--format", "parquet", "--transactions", "0"], "must be positive"),
+])
+def test_parquet_bad_arguments_exit_2(tmp_path, argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--out", str(tmp_path / "w"), *argv])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    assert main(["generate", "--format", "parquet", *SMALL, "--out", str(tmp_path / "w")]) == 2
+    assert "crmlab[scale]" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()
+
+
+def test_parquet_force_overwrites_its_files_and_deletes_nothing_else(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    assert main(["generate", "--format", "parquet", *SMALL, "--seed", "1", "--out", str(tmp_path)]) == 0
+    (tmp_path / "notes.txt").write_text("keep me")
+    before = _snapshot(tmp_path)
+    assert main(["generate", "--format", "parquet", *SMALL, "--seed", "2", "--out", str(tmp_path)]) == 2
+    assert "is not empty" in capsys.readouterr().err and _snapshot(tmp_path) == before
+    assert main(["generate", "--format", "parquet", *SMALL, "--seed", "2", "--out", str(tmp_path), "--force"]) == 0
+    assert _json(tmp_path / "world.json")["seed"] == 2
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 # --- crmlab notebooks -------------------------------------------------------------------------
 
 def test_notebooks_broken_file_is_one_line_and_untouched(tmp_path, capsys):

@@ -191,3 +191,62 @@ def test_missing_and_garbled_files(copy_world):
     _edit(copy_world / "truth" / "customers_latent.csv", "purchase_dropout_date", 0, "soon")
     with pytest.raises(DataValidationError, match="purchase_dropout_date"):
         datasets.load_latent(copy_world)
+
+
+# --- installed without the repository: the package's own copy (crmlab/_data) -----------------
+
+@pytest.fixture
+def installed_only(tmp_path, monkeypatch):
+    """As after `pip install crmlab` from a wheel: no repository datasets/, the copy in the package."""
+    import shutil
+
+    package_copy = tmp_path / "site-packages" / "crmlab" / "_data"
+    shutil.copytree(SHIPPED, package_copy)
+    monkeypatch.setattr(datasets, "_REPO_DATA", tmp_path / "site-packages" / "datasets")
+    monkeypatch.setattr(datasets, "_PACKAGE_DATA", package_copy)
+    monkeypatch.delenv("CRMLAB_DATA", raising=False)
+    return package_copy
+
+
+def test_without_the_repository_the_installed_copy_is_read(installed_only):
+    assert datasets.find_data_dir() == installed_only
+    assert datasets.load_meta()["seed"] == 2024
+    assert datasets.load("branches").shape == (12, 6)
+    assert datasets.load_cdnow().shape == (6919, 5)
+    assert int(datasets.load_donations()["weights"].sum()) == 11104
+    assert datasets.load_ecsi_mobile().shape == (250, 24)
+
+
+def test_argument_and_environment_still_come_first(installed_only, tmp_path, monkeypatch):
+    from crmlab.synth import generate_world
+
+    other = generate_world(seed=5, n_customers=300, months=12).save(tmp_path / "other")
+    assert datasets.find_data_dir(other) == other
+    monkeypatch.setenv("CRMLAB_DATA", str(other))
+    assert datasets.load_meta()["seed"] == 5
+    # a named folder without a world is an error, not a silent switch to the default world
+    monkeypatch.setenv("CRMLAB_DATA", str(tmp_path / "typo"))
+    with pytest.raises(DatasetNotFoundError, match="typo"):
+        datasets.load_meta()
+    with pytest.raises(DatasetNotFoundError, match="typo"):
+        datasets.find_data_dir(tmp_path / "typo")
+
+
+def test_the_repository_copy_wins_over_the_installed_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRMLAB_DATA", raising=False)
+    monkeypatch.setattr(datasets, "_PACKAGE_DATA", tmp_path / "elsewhere")
+    assert datasets.find_data_dir() == SHIPPED
+    assert datasets.load_meta()["seed"] == 2024
+
+
+def test_neither_copy_names_both_places_and_the_reinstall(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRMLAB_DATA", raising=False)
+    monkeypatch.setattr(datasets, "_REPO_DATA", tmp_path / "repo" / "datasets")
+    monkeypatch.setattr(datasets, "_PACKAGE_DATA", tmp_path / "pkg" / "_data")
+    with pytest.raises(DatasetNotFoundError) as err:
+        datasets.load("customers")
+    text = str(err.value)
+    assert "repo/datasets" in text and "pkg/_data" in text and "pip install --force-reinstall crmlab" in text
+    for loader in (datasets.load_cdnow, datasets.load_donations, datasets.load_ecsi_mobile):
+        with pytest.raises(DatasetNotFoundError, match="reinstall crmlab"):
+            loader()

@@ -1,17 +1,20 @@
-"""Offline exercise pipeline: build student copies and autograders, check them, grade a class.
+"""Offline exercise pipeline: build student copies and grading specs, check them, grade a class.
 
 Each exercise is an otter-grader master notebook, ``exercises/NN-topic/NN-topic.ipynb``, that
 holds the questions, the solutions and the tests (see ``exercises/README.md`` for the format).
-This module wraps otter-grader 7 without Docker:
 
-- :func:`build_exercise` / :func:`build_all` run ``otter assign``: a student copy (no solutions,
-  no hidden tests) and an autograder (notebook + zip) per exercise, in ``build/exercises/NAME/``;
-- :func:`check_student_copy` lists what a student copy must not contain: solution text, hidden
-  test code (in the notebook or any file shipped beside it), otter markers left over, answers
-  pre-filled outside the solution blocks;
-- :func:`grade_submissions` grades a folder of submitted notebooks into one tidy CSV row per
-  submission; a crashing, foreign or garbage file gets a row with an error, it never stops the
-  batch. With a seed map each submission is graded against the world of its own seed.
+- :func:`build_exercise` / :func:`build_all` run ``otter assign`` for the student copy (no
+  solutions, no hidden tests) and write the grading spec (:func:`grading_spec`: set-up code,
+  public and hidden tests, points) in ``build/exercises/NAME/``; :func:`publish_student_copy`
+  copies a checked student copy to ``notebooks/exercises/``;
+- :func:`check_student_copy` lists what a student copy must not contain: solution text or
+  explanations, hidden test code (in the notebook or any file shipped beside it), otter markers
+  left over, answers pre-filled outside the solution blocks, code that is not valid Python;
+- :func:`grade_submissions` grades a folder of submitted notebooks: each runs in its own sandbox
+  (:mod:`crmlab.course.sandbox`), its answers come out as plain data and the trusted checker
+  (:mod:`crmlab.course.checker`) scores them against the build's hidden tests on the student's
+  world; a crashing, foreign, garbage or hostile file costs only its own row. Results go to a
+  resumable grades folder (:mod:`crmlab.course.gradebook`).
 
 The notebook format needs nothing but the standard library to read:
 
@@ -19,11 +22,12 @@ The notebook format needs nothing but the standard library to read:
 >>> read_assignment_config("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb")["name"]
 '00-welcome-and-data-tour'
 
-Building and grading run otter-grader (``pip install 'crmlab[grading]'``) and take seconds each::
+Building needs otter-grader (``pip install 'crmlab[grading]'``); grading needs Linux with
+util-linux ``unshare`` (or ``unsafe=True`` for trusted files) and takes a second or two a notebook::
 
     >>> from crmlab.course.grading import build_all, grade_submissions
-    >>> builds = build_all()                                    # doctest: +SKIP
-    >>> grades = grade_submissions("submissions", out_csv="grades.csv")  # doctest: +SKIP
+    >>> builds = build_all()                                          # doctest: +SKIP
+    >>> grades = grade_submissions("submissions", out_dir="grades")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -39,10 +43,10 @@ import shutil
 import sys
 import tempfile
 import textwrap
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +54,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import CrmlabError, DatasetNotFoundError, OutputExistsError, ParameterError
-from ..validation import check_output_file, check_scalar
-from .notebooks import deterministic_env
+from ..validation import check_scalar
 
 __all__ = [
     "ExerciseBuild",
@@ -61,12 +64,17 @@ __all__ = [
     "build_all",
     "check_student_copy",
     "grade_submissions",
+    "grading_spec",
+    "load_spec",
+    "publish_student_copy",
+    "student_copy_text",
+    "student_id",
+    "same_student_key",
     "world_for_seed",
     "read_seed_map",
 ]
 
 _OTTER_FIX = "install the grading extra: pip install 'crmlab[grading]' (otter-grader)"
-_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,6 +164,9 @@ class _Question:
     hidden_tests: list[str] = field(default_factory=list)
     other_code: list[str] = field(default_factory=list)     # prompts and scaffolds inside the question
     other_text: list[str] = field(default_factory=list)
+    config: dict = field(default_factory=dict)              # the BEGIN QUESTION YAML
+    hidden_configs: list[dict] = field(default_factory=list)  # TEST CONFIG of each hidden test
+    cells: list[tuple[str, str, str]] = field(default_factory=list)  # (zone, cell_type, source)
 
 
 @dataclass
@@ -165,13 +176,13 @@ class _Master:
     text: list[str]                # markdown outside solution blocks
 
 
-def _test_config(source: str) -> tuple[bool, str]:
-    """(hidden?, test body) of a test cell, following otter's two conventions."""
+def _test_config(source: str) -> tuple[bool, str, dict]:
+    """(hidden?, test body, TEST CONFIG) of a test cell, following otter's two conventions."""
     import yaml
 
     lines = source.split("\n")
     if lines and lines[0].lstrip().startswith("#"):
-        return bool(re.search(r"\bhidden\b", lines[0], re.IGNORECASE)), "\n".join(lines[1:])
+        return bool(re.search(r"\bhidden\b", lines[0], re.IGNORECASE)), "\n".join(lines[1:]), {}
     if lines and re.match(r'\s*"""\s*#\s*BEGIN\s+TEST\s+CONFIG', lines[0], re.IGNORECASE):
         for end, line in enumerate(lines[1:], start=1):
             if re.match(r'\s*"""\s*#\s*END\s+TEST\s+CONFIG', line, re.IGNORECASE):
@@ -179,9 +190,9 @@ def _test_config(source: str) -> tuple[bool, str]:
                     config = yaml.safe_load("\n".join(lines[1:end])) or {}
                 except yaml.YAMLError:
                     config = {}
-                hidden = bool(config.get("hidden", False)) if isinstance(config, dict) else False
-                return hidden, "\n".join(lines[end + 1:])
-    return False, source
+                config = config if isinstance(config, dict) else {}
+                return bool(config.get("hidden", False)), "\n".join(lines[end + 1:]), config
+    return False, source, {}
 
 
 def _parse_master(nb) -> _Master:
@@ -191,6 +202,7 @@ def _parse_master(nb) -> _Master:
     setup_code: list[str] = []
     text: list[str] = []
     question: _Question | None = None
+    ended: _Question | None = None     # the question whose END QUESTION came last
     block: str | None = None
     for index, cell in enumerate(nb.cells):
         kind = cell.get("cell_type")
@@ -203,22 +215,33 @@ def _parse_master(nb) -> _Master:
                         config = yaml.safe_load("\n".join(_lines(_unfence(cell))[1:])) or {}
                     except yaml.YAMLError:
                         config = {}
-                    qname = config.get("name") if isinstance(config, dict) else None
-                    question = _Question(name=str(qname or f"question at cell {index}"))
+                    config = config if isinstance(config, dict) else {}
+                    qname = config.get("name")
+                    question = _Question(name=str(qname or f"question at cell {index}"), config=config)
                     questions.append(question)
+                    ended = None
                 else:
-                    question, block = None, None
+                    ended, question, block = question, None, None
             else:
                 block = name if edge == "begin" else None
             continue
         source = str(cell.get("source", ""))
         if kind == "raw":
             continue
+        if question is not None:
+            zone = block or ("after" if question.solution_cells else "prompt")
+            question.cells.append((zone, kind, source))
+        elif ended is not None:
+            ended.cells.append(("after", kind, source))
         if question is not None and block == "solution":
             question.solution_cells.append((kind, source, list(cell.get("metadata", {}).get("tags", []))))
         elif question is not None and block == "tests" and kind == "code":
-            hidden, body = _test_config(source)
-            (question.hidden_tests if hidden else question.public_tests).append(body)
+            hidden, body, config = _test_config(source)
+            if hidden:
+                question.hidden_tests.append(body)
+                question.hidden_configs.append(config)
+            else:
+                question.public_tests.append(body)
         elif kind == "code":
             (question.other_code if question is not None else setup_code).append(source)
         else:
@@ -347,6 +370,142 @@ def _tested_names(question: _Question, setup_names: set[str]) -> set[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# The grading spec: what the trusted checker needs, written by the build
+# --------------------------------------------------------------------------------------------
+
+SPEC_FILE = "grading.json"
+SPEC_FORMAT = "crmlab-grading-1"
+_OPTION = re.compile(r"^\s*[-*]\s*\*\*([a-h])\.\*\*\s?(.*)$")
+_LETTER_ANSWER = re.compile(r"""^\s*(\w+)\s*=\s*["']([a-h])["']\s*#\s*SOLUTION\s*$""", re.MULTILINE)
+
+
+def _grader_statement(node: ast.stmt) -> bool:
+    """Statements of the set-up cell that belong to the student's self-check, not to the data."""
+    if isinstance(node, ast.Import):
+        return any(a.name.split(".")[0] == "otter" or a.name.startswith("crmlab.course") for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        module = node.module or ""
+        return module.split(".")[0] == "otter" or module.startswith("crmlab.course") or \
+            (module == "crmlab" and any(a.name == "course" for a in node.names))
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "grader" for t in node.targets)
+    return False
+
+
+def _trusted_setup(source: str) -> str:
+    """The master's set-up code without the self-check lines and without IPython magics."""
+    lines = source.split("\n")
+    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines]
+    tree = _parse("\n".join(lines))
+    if tree is None:
+        return "\n".join(lines)
+    for node in tree.body:
+        if _grader_statement(node):
+            for k in range(node.lineno - 1, (node.end_lineno or node.lineno)):
+                lines[k] = ""
+    return "\n".join(lines).strip("\n")
+
+
+def _choice(question: _Question) -> dict | None:
+    """``{"variable", "key", "options"}`` of a multiple-choice question (options `- **a.** text`
+    in the prompt, the key stored as one letter by the solution; ``key`` is None when the
+    solution computes the letter from the data), else None."""
+    options: dict[str, str] = {}
+    current = None
+    for zone, kind, source in question.cells:
+        if zone != "prompt" or kind != "markdown":
+            continue
+        for line in source.split("\n"):
+            match = _OPTION.match(line)
+            if match:
+                current = match.group(1)
+                options[current] = match.group(2).strip()
+            elif current and line.startswith("  ") and line.strip():
+                options[current] += " " + line.strip()
+            else:
+                current = None
+    keys = [m.groups() for _, source, _ in question.solution_cells for m in _LETTER_ANSWER.finditer(source)]
+    if len(options) < 2:
+        return None
+    if len(keys) == 1 and keys[0][1] in options:
+        return {"variable": keys[0][0], "key": keys[0][1], "options": options}
+    # a letter computed from the data (the right option depends on the world): no fixed key
+    computed = [m.group(1) for _, source, _ in question.solution_cells
+                for m in re.finditer(r"^\s*(q\d+_answer)\s*=", source, re.MULTILINE)]
+    if len(set(computed)) == 1:
+        return {"variable": computed[0], "key": None, "options": options}
+    return None
+
+
+def grading_spec(master) -> dict:
+    """What the trusted checker needs to grade one exercise, from its master notebook.
+
+    ``{"format", "name", "master_sha256", "setup", "answers", "questions": [...]}``; each question
+    has ``name``, ``points``, ``manual``, ``seed_independent``, ``answers`` (the variables the
+    student fills in and the tests read), ``public`` (format checks: feedback, 0 points),
+    ``hidden`` (``{"code", "points"}``: the question's points, split equally unless a test's
+    TEST CONFIG gives ``points``) and ``choice`` (multiple choice: key and options, or None).
+    Raises :class:`~crmlab.errors.ParameterError` for a question whose points no test can earn.
+
+    >>> spec = grading_spec("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb")
+    >>> [(q["name"], q["points"], q["answers"]) for q in spec["questions"]][:2]
+    [('q1', 2.0, ['n_b2b_north', 'n_large_b2b']), ('q2', 1.0, ['churn_share'])]
+    """
+    import hashlib
+
+    path = Path(master)
+    nb = _read_notebook(path, "master notebook")
+    name = str(read_assignment_config(nb)["name"])
+    parsed = _parse_master(nb)
+    setup_names: set[str] = set()
+    for code in parsed.setup_code:
+        if (tree := _parse(code)) is not None:
+            setup_names |= _bound_names(tree)
+    filled: set[str] = set()   # names a student's cells bind: solutions and prompts
+    for q in parsed.questions:
+        for code in [src for kind, src, _ in q.solution_cells if kind == "code"] + q.other_code:
+            body = "\n".join(_SOLUTION_TAIL.sub("", ln) for ln in code.split("\n")
+                             if not ln.lstrip().startswith(("# BEGIN SOLUTION", "# END SOLUTION")))
+            if (tree := _parse(body)) is not None:
+                filled |= _bound_names(tree)
+    questions, answers = [], []
+    for q in parsed.questions:
+        manual = bool(q.config.get("manual", False))
+        try:
+            points = float(q.config.get("points", 0 if manual else 1))
+        except (TypeError, ValueError):
+            raise ParameterError(f"{path}: {q.name} has points {q.config.get('points')!r}",
+                                 fix="write `points: 2` in the BEGIN QUESTION cell") from None
+        names = sorted(_tested_names(q, setup_names) & filled)
+        hidden = []
+        if not manual:
+            if not q.hidden_tests:
+                raise ParameterError(f"{path}: {q.name} has no hidden test, so its {points:g} point(s) cannot "
+                                     "be earned (public tests check the format only and are worth 0 points)",
+                                     fix="add a hidden test that checks the value (see exercises/README.md)")
+            given = [c.get("points") for c in q.hidden_configs]
+            if all(g is None for g in given):
+                shares = [points / len(q.hidden_tests)] * len(q.hidden_tests)
+            else:
+                rest = [g for g in given if g is not None]
+                left = points - sum(float(g) for g in rest)
+                none = sum(1 for g in given if g is None)
+                shares = [float(g) if g is not None else left / none for g in given]
+            hidden = [{"code": code, "points": share} for code, share in zip(q.hidden_tests, shares, strict=True)]
+        rubric = "\n\n".join(src for kind, src, _ in q.solution_cells if kind == "markdown") if manual else ""
+        prompt = "\n\n".join(src for zone, kind, src in q.cells if zone == "prompt" and kind == "markdown")
+        questions.append({"name": q.name, "points": points, "manual": manual,
+                          "seed_independent": bool(q.config.get("seed_independent", False)),
+                          "answers": names, "public": list(q.public_tests), "hidden": hidden,
+                          "choice": _choice(q), "prompt": prompt, "rubric": rubric})
+        answers += [n for n in names if n not in answers]
+    return {"format": SPEC_FORMAT, "name": name,
+            "master_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "setup": [code for code in (_trusted_setup(c) for c in parsed.setup_code) if code.strip()],
+            "answers": answers, "questions": questions}
+
+
+# --------------------------------------------------------------------------------------------
 # What a student receives
 # --------------------------------------------------------------------------------------------
 
@@ -416,6 +575,24 @@ class _Shipped:
                 if norm := _norm_line(line):
                     found.setdefault(norm, where)
         return found
+
+
+_EXPLANATION = re.compile(r"^\s*(?:#+\s*|\*\*?|_)?\s*(?:why|solution|answer|explanation)\b", re.IGNORECASE)
+
+
+def _reveals(text: str, choice: dict | None) -> bool:
+    """Whether a markdown cell reads as the explanation of an answer (or names the key)."""
+    if _EXPLANATION.match(text):
+        return True
+    if choice and choice["key"]:
+        key = re.escape(choice["key"])
+        return bool(re.search(rf"\({key}\)|\*\*{key}\.?\*\*|\banswer\s+(?:is\s+)?\(?{key}\b", text,
+                              re.IGNORECASE))
+    return False
+
+
+def _without_magics(source: str) -> str:
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.split("\n"))
 
 
 def _short(text: str, width: int = 90) -> str:
@@ -528,6 +705,26 @@ def check_student_copy(student_nb, master_nb, shipped_dir=None) -> list[str]:
                                         f"`{name}` ({where}): `{_short(ast.get_source_segment(textwrap.dedent(source), node) or ast.unparse(node))}` "
                                         f"(a blank copy reads `{name} = ...`)")
 
+        # explanations of the answer outside the solution block (after it, or after END QUESTION)
+        # are shipped as they are: "Why (b)? ..." hands the key to every student
+        choice = _choice(q)
+        for zone, kind, source in q.cells:
+            if zone == "after" and kind == "markdown" and _reveals(source, choice):
+                lines = [n for line in source.split("\n") if (n := _norm_line(line))]
+                if any(line in found for line in lines):
+                    problems.append(f"{q.name}: an explanation of the answer sits outside the solution block and is "
+                                    f"shipped to students: `{_short(source, 70)}` (move it between the raw "
+                                    "BEGIN SOLUTION / END SOLUTION cells)")
+
+    # a blanked solution line inside a multi-line statement leaves code that cannot run
+    for where, source in shipped.code_cells:
+        if _parse(_without_magics(source)) is None:
+            try:
+                compile(_without_magics(source), where, "exec")
+            except SyntaxError as err:
+                problems.append(f"the student copy's code is not valid Python ({where}, line {err.lineno}: "
+                                f"{err.msg}): mark a multi-line solution with a `# BEGIN SOLUTION` / "
+                                "`# END SOLUTION` comment block, not `# SOLUTION` on each line")
     problems.extend(shipped.hidden_flags)
     for where, text, is_code in shipped.pieces:
         if not is_code:
@@ -553,6 +750,8 @@ class ExerciseBuild:
     autograder_notebook: Path
     autograder_zip: Path
     points: dict = field(default_factory=dict)
+    manual_points: dict = field(default_factory=dict)
+    spec_path: Path | None = None
 
     @property
     def possible(self) -> float:
@@ -643,6 +842,7 @@ def build_exercise(master, out_dir) -> ExerciseBuild:
     if not (_read_notebook(master).metadata.get("kernelspec") or {}).get("name"):
         raise ParameterError(f"master {master} has no kernelspec in its metadata (otter needs it)",
                              fix="open the master in Jupyter with the Python 3 kernel and save it")
+    spec = grading_spec(master)   # a master whose points no test can earn stops here
     _otter()
     from otter.assign import main as otter_assign
 
@@ -667,9 +867,14 @@ def build_exercise(master, out_dir) -> ExerciseBuild:
     if not (student.exists() and autograder.exists() and zips):
         raise CrmlabError(f"otter assign did not write the expected files for {master} in {out_dir}",
                           fix="check the ASSIGNMENT CONFIG (generate: must be set)")
+    # what the trusted checker reads: tests and points come from here, never from a run
+    (out_dir / SPEC_FILE).write_text(json.dumps(spec, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return ExerciseBuild(name=str(config["name"]), master=master.resolve(), out_dir=out_dir,
                          student_notebook=student, autograder_notebook=autograder,
-                         autograder_zip=zips[-1], points=_points(student))
+                         autograder_zip=zips[-1],
+                         points={q["name"]: q["points"] for q in spec["questions"] if not q["manual"]},
+                         manual_points={q["name"]: q["points"] for q in spec["questions"] if q["manual"]},
+                         spec_path=out_dir / SPEC_FILE)
 
 
 def discover_masters(exercises_dir="exercises", names=None) -> list[Path]:
@@ -722,6 +927,41 @@ def build_all(exercises_dir="exercises", out_dir="build/exercises", names=None,
     for name, master in _progress(list(seen.items()), progress, "building", "exercise"):
         builds.append(build_exercise(master, Path(out_dir) / name))
     return builds
+
+
+STUDENT_COPIES = "notebooks/exercises"
+
+
+def student_copy_text(student_nb) -> tuple[str, str]:
+    """(exercise name, the text to publish) of a built student copy: sorted keys, no volatile
+    metadata, so publishing an unchanged master leaves the file byte-identical."""
+    import nbformat
+
+    nb = _read_notebook(student_nb, "student notebook")
+    name = _assignment_name(nb)
+    nb.metadata.pop("widgets", None)
+    nb.metadata.get("language_info", {}).pop("version", None)
+    import hashlib
+
+    for index, cell in enumerate(nb.cells):
+        for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
+            cell.metadata.pop(key, None)
+        # otter gives the cells it adds random ids; stable ones keep the published file stable
+        cell["id"] = hashlib.sha1(f"{name}/{index}/{cell.cell_type}/{cell.source}".encode()).hexdigest()[:8]
+    return name, nbformat.writes(nb) + "\n"
+
+
+def publish_student_copy(student_nb, to=STUDENT_COPIES) -> Path:
+    """Copy a built (and checked) student copy to ``to/NAME.ipynb``, the folder students open.
+
+    Only the notebook is published: its format checks travel in its metadata.
+    """
+    name, text = student_copy_text(student_nb)
+    target = Path(to) / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -786,6 +1026,9 @@ def world_for_seed(seed: int, worlds_dir="build/worlds") -> Path:
     try:
         generate_world(seed=seed, **_SEED_WORLD).save(tmp)
         _mark(tmp, "world", world=key)
+        # readable by the sandbox's unprivileged user (mkdtemp makes the folder private)
+        for path in [tmp, *tmp.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
         if target.exists():
             shutil.rmtree(target)  # marked by _mark above in an earlier run: ours to replace
         os.replace(tmp, target)
@@ -839,7 +1082,39 @@ def read_seed_map(seed_map) -> dict[str, int]:
     return out
 
 
-def _list_submissions(submissions, skip: Iterable[Path]) -> list[tuple[Path, str]]:
+# --------------------------------------------------------------------------------------------
+# Grading a class: sandboxed runs, trusted checks, a resumable results store
+# --------------------------------------------------------------------------------------------
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+RESULT_FORMAT = "crmlab-result-1"
+GRADES_WHAT = "grades"
+_COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[\s_-]+copy(\s*\d+)?)$", re.IGNORECASE)
+
+
+def student_id(label: str) -> str:
+    """The student a submission belongs to: its top folder when the class hands in one folder
+    per student (``bob/ex03.ipynb`` -> ``bob``), else the file name without extension.
+
+    >>> student_id("bob/ex03.ipynb"), student_id("s047.ipynb"), student_id("x (1).ipynb")
+    ('bob', 's047', 'x (1)')
+    """
+    parts = Path(label).parts
+    return parts[0] if len(parts) > 1 else Path(label).stem
+
+
+def same_student_key(student: str) -> str:
+    """Key under which two ids are probably the same student: case, spaces and a download
+    copy suffix (``x (1)``, ``x-copy``) do not count.
+
+    >>> same_student_key("S047 "), same_student_key("x (1)"), same_student_key("Alice_copy")
+    ('s047', 'x', 'alice')
+    """
+    return _COPY_SUFFIX.sub("", student.strip()).strip().casefold()
+
+
+def _list_submissions(submissions, skip: Iterable[Path]) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """(root folder or None, [(path, label)]) of what to grade."""
     skip = {p.resolve() for p in skip}
     if isinstance(submissions, str | os.PathLike):
         root = Path(submissions)
@@ -847,34 +1122,46 @@ def _list_submissions(submissions, skip: Iterable[Path]) -> list[tuple[Path, str
             raise ParameterError(f"submissions {root} does not exist",
                                  fix="pass a folder of submitted notebooks (or a list of files)")
         if root.is_file():
-            return [(root, root.name)]
-        files = [p for p in sorted(root.rglob("*")) if p.is_file()
-                 and not any(part.startswith(".") for part in p.relative_to(root).parts)
-                 and p.resolve() not in skip]
-        return [(p, p.relative_to(root).as_posix()) for p in files]
+            return None, [(root, root.name)]
+        files = []
+        for p in sorted(root.rglob("*")):
+            rel = p.relative_to(root)
+            if p.is_symlink() or not p.is_file() or any(part.startswith(".") for part in rel.parts):
+                continue
+            if p.resolve() in skip or any(part in ("__pycache__",) for part in rel.parts):
+                continue
+            files.append((p, rel.as_posix()))
+        return root, files
     out = []
     for item in submissions:
         p = Path(item)
         if not p.is_file():
             raise ParameterError(f"submission {p} is not a file", fix="pass existing notebook files")
         out.append((p, p.name))
-    return out
+    return None, out
 
 
 def _submission_notebook(path: Path):
-    """The submitted notebook (a .ipynb, or the single .ipynb inside a .zip)."""
+    """The submitted notebook (a .ipynb, or the single .ipynb inside a .zip), parsed as data."""
     import nbformat
 
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise _NotGradable(f"file larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
         if path.suffix.lower() == ".zip":
             with zipfile.ZipFile(path) as zf:
-                inner = [n for n in zf.namelist() if n.endswith(".ipynb") and "checkpoint" not in n]
+                inner = [i for i in zf.infolist() if i.filename.endswith(".ipynb") and "checkpoint" not in i.filename]
                 if len(inner) != 1:
                     raise _NotGradable(f"zip file with {len(inner)} notebooks (expected exactly one)")
+                if inner[0].file_size > MAX_NOTEBOOK_BYTES:
+                    raise _NotGradable(f"notebook in the zip larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
                 text = zf.read(inner[0]).decode("utf-8")
         else:
             text = path.read_text(encoding="utf-8")
-        return nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("no cells")
+        return nb
     except _NotGradable:
         raise
     except Exception as err:
@@ -882,253 +1169,398 @@ def _submission_notebook(path: Path):
         raise _NotGradable(f"not a Jupyter notebook ({kind}; {type(err).__name__})") from None
 
 
-def _find_build(build_dir: Path, name: str, cache: dict) -> tuple[Path, dict]:
-    if name not in cache:
-        ag = build_dir / name / "autograder"
-        zips = sorted(ag.glob(f"{name}-autograder_*.zip"))
-        if not zips:
-            cache[name] = None
-        else:
-            points = {}
-            student = build_dir / name / "student" / f"{name}.ipynb"
-            if student.exists():
-                points = _points(student)
-            cache[name] = (zips[-1], points)
-    if cache[name] is None:
-        raise _NotGradable(f"exercise {name!r} is not built in {build_dir}; run "
-                           f"`crmlab exercises build --out {build_dir} {name}`")
-    return cache[name]
+def _code_cells(nb) -> list[str]:
+    return [str(c.get("source", "")) for c in nb.cells if isinstance(c, Mapping) and c.get("cell_type") == "code"]
 
 
-@contextmanager
-def _quiet_stderr(enabled: bool):
-    """Silence fd 2 (the grading kernel's start-up warnings) while one notebook is graded."""
-    if not enabled:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-@contextmanager
-def _cell_timeout(seconds: float | None):
-    """Give otter's notebook executor a per-cell timeout (otter 7 builds its config internally)."""
-    import otter.execute as otter_execute
-
-    original = getattr(otter_execute, "Config", None)
-    if seconds is None or original is None:
-        yield
-        return
-
-    def config_with_timeout(*args, **kwargs):
-        config = original(*args, **kwargs)
-        config.ExecutePreprocessor.timeout = int(seconds)
-        return config
-
-    otter_execute.Config = config_with_timeout
-    try:
-        yield
-    finally:
-        otter_execute.Config = original
-
-
-def _cell_errors(submitted, executed) -> str:
-    """Which of the submission's own cells raised, as one readable sentence."""
-    own = [str(c.source) for c in submitted.cells if c.get("cell_type") == "code"]
-    errors = []
-    for cell in executed.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                source = str(cell.source)
-                label = f"code cell {own.index(source) + 1}" if source in own else "an autograder cell"
-                errors.append(f"{label} (`{_short(source, 40)}`) raised {out.get('ename')}: "
-                              f"{_short(str(out.get('evalue', '')), 80)}")
-                break
-    if not errors:
-        return ""
-    more = f"; {len(errors) - 1} more cell(s) raised errors" if len(errors) > 1 else ""
-    return errors[0] + more
-
-
-def _grade_one(row: dict, path: Path, build_dir: Path, cache: dict, data_dir: Path | None,
-               timeout: float | None, quiet: bool) -> list[str]:
-    """Fill ``row`` with the grading of ``path``; returns the question names graded."""
-    import nbformat
-    from otter.api import grade_submission
-
-    nb = _submission_notebook(path)
-    meta = nb.metadata.get("otter")
+def _assignment_name(nb) -> str:
+    meta = nb.metadata.get("otter") if isinstance(nb.metadata, Mapping) else None
     name = meta.get("assignment_name") if isinstance(meta, Mapping) else None
-    if not name:
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,99}", name) or ".." in name:
         raise _NotGradable("not an exercise notebook: no otter assignment name in its metadata "
                            "(was it started from a student copy?)")
-    row["exercise"] = str(name)
-    zip_path, points = _find_build(build_dir, str(name), cache)
-    row["possible"] = float(sum(points.values())) if points else None
-    nb.metadata["kernelspec"] = dict(_KERNELSPEC)  # students' kernel names vary; grade in this env
-    with tempfile.TemporaryDirectory(prefix="crmlab-grade-") as tmp:
-        copy = Path(tmp) / f"{name}.ipynb"
-        nbformat.write(nb, copy)
-        # the student's world: a seed-map world, else whatever CRMLAB_DATA the grader set
-        data = str(data_dir.resolve()) if data_dir is not None else os.environ.get("CRMLAB_DATA")
-        try:
-            with deterministic_env(CRMLAB_DATA=data), _quiet_stderr(quiet), _cell_timeout(timeout):
-                results = grade_submission(str(copy), str(zip_path), quiet=True)
-        except Exception as err:
-            if type(err).__name__ == "CellTimeoutError":
-                raise _NotGradable(f"grading stopped: a cell ran longer than {timeout:g} s") from None
-            raise _NotGradable(f"grading failed: {type(err).__name__}: {_short(str(err), 160)}") from None
-    row.update({q: float(r.score) for q, r in results.results.items()})
-    row["total"] = float(results.total)
-    row["possible"] = float(results.possible)
-    messages = []
-    if getattr(results, "catastrophic_error", None) is not None:
-        messages.append(f"autograder error: {_short(str(results.catastrophic_error), 160)}")
-    if results.notebook is not None and (crashed := _cell_errors(nb, results.notebook)):
-        messages.append(crashed)
-    row["error"] = "; ".join(messages)
-    return list(results.results)
+    return name
 
 
-# builds read by this process (one per worker when grading in parallel)
-_BUILD_CACHE: dict = {}
-
-
-def _grade_row(task: tuple) -> tuple[dict, list[str]]:
-    """Grade one submission into its CSV row; never raises (a module-level function, so that
-    worker processes can run it)."""
-    path, label, seed, data_dir, failure, note, build_dir, timeout, quiet = task
-    row: dict = {"submission": label, "exercise": None, "seed": seed, "error": failure}
-    graded: list[str] = []
+def load_spec(build_dir, name: str) -> dict:
+    """The grading spec the build wrote for exercise ``name`` (``BUILD/NAME/grading.json``)."""
+    path = Path(build_dir) / name / SPEC_FILE
     try:
-        if not failure:
-            graded = _grade_one(row, path, build_dir, _BUILD_CACHE, data_dir, timeout, quiet)
-    except _NotGradable as err:
-        row["error"] = str(err)
-    except Exception as err:  # one odd file must not stop the batch
-        row["error"] = f"could not grade: {type(err).__name__}: {_short(str(err), 160)}"
-    row["error"] = "; ".join(m for m in (row["error"], note) if m)
-    return row, graded
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise _NotGradable(f"exercise {name!r} is not built in {build_dir} (no {SPEC_FILE}); run "
+                           f"`crmlab exercises build --out {build_dir} {name}`") from None
+    if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT or spec.get("name") != name:
+        raise _NotGradable(f"{path} is not a grading spec of this crmlab version; rebuild the exercise "
+                           f"(`crmlab exercises build {name}`)")
+    return spec
 
 
-def _natural(name: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def grade_submissions(submissions, build_dir="build/exercises", out_csv="grades.csv", seed_map=None,
-                      *, worlds_dir="build/worlds", timeout: float | None = 300,
-                      progress: bool | None = None, quiet: bool = True, jobs: int = 1,
-                      force: bool = False) -> pd.DataFrame:
-    """Grade submitted notebooks offline (no Docker) into one tidy row per submission.
+def _result_key(label: str) -> str:
+    import hashlib
 
-    ``submissions`` is a folder (searched recursively; hidden files skipped) or a list of
-    files. The exercise is read from the notebook's otter metadata, so file names do not
-    matter; its autograder must be in ``build_dir/NAME`` (``crmlab exercises build``).
-    Columns: ``submission, exercise, seed, <question scores...>, total, possible, percent,
-    error``. A notebook whose cells raise is still graded (the error names the first failing
-    cell); a file that is no exercise notebook, or grading that fails or passes ``timeout``
-    seconds in one cell, gives a row with empty scores and the reason in ``error``.
+    safe = re.sub(r"[^\w.-]+", "_", label)[-60:].strip("._") or "submission"
+    return f"{safe}-{hashlib.sha1(label.encode('utf-8')).hexdigest()[:10]}"
 
-    ``seed_map`` (CSV ``submission,seed`` or a mapping; ``submission`` = the file's path
-    relative to the folder, its name, or its name without extension): each listed submission
-    is graded against the world of its seed, generated once into ``worlds_dir/seed-N`` and
-    passed to the grading kernel as ``CRMLAB_DATA``. Without a seed the grading kernel
-    reads the world that ``CRMLAB_DATA`` names, or the shipped one.
 
-    ``jobs`` grades that many submissions at once, each in its own worker process (every
-    submission already runs in its own kernel, so the rows are the same as with ``jobs=1``;
-    seed-map worlds are generated first, once each). Use up to the number of CPU cores.
+def _describe_cell_errors(errors: list, cells: int) -> str:
+    shown = []
+    for e in errors[:3]:
+        if not isinstance(e, Mapping):
+            continue
+        cell = e.get("cell") if isinstance(e.get("cell"), int) else "?"
+        shown.append(f"code cell {cell} raised {_short(str(e.get('ename', '?')), 40)}: "
+                     f"{_short(str(e.get('evalue', '')), 100)}")
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(shown) + more
 
-    Writes ``out_csv`` (a ``.csv`` path) unless it is None; an existing file is replaced only
-    with ``force=True`` (:class:`~crmlab.errors.OutputExistsError` otherwise, raised before
-    anything is graded). Returns the table.
 
-    >>> grades = grade_submissions("submissions", out_csv="grades.csv")   # doctest: +SKIP
-    >>> grades[["submission", "exercise", "total", "possible", "percent"]]  # doctest: +SKIP
+def _grade_item(item: dict, spec: dict, checker, limits, slot: int, mode: str, result=None) -> dict:
+    """Run one submission in its sandbox (unless its ``result`` is given) and check its answers:
+    the result record."""
+    from . import sandbox
+
+    if result is None:
+        result = sandbox.run_notebook_cells(item["cells"], spec["answers"], item["world"], limits=limits,
+                                            slot=slot, mode=mode)
+    record = {"status": "graded", "seconds": round(result.elapsed, 2)}
+    notes: list[str] = []
+    document = None
+    if result.status == "setup":
+        record.update(status="grader error", error=f"the sandbox could not be built: {result.detail}")
+        return record
+    if result.export:
+        try:
+            document = json.loads(result.export.decode("utf-8"))
+            if not isinstance(document, dict) or document.get("format") != "crmlab-answers-1" \
+                    or document.get("complete") is not True or not isinstance(document.get("answers"), dict):
+                document = None
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            document = None
+    if result.status == "too_large":
+        notes.append(f"the notebook's answers passed the {limits.output_mb} MB export limit: none were graded")
+    elif result.status == "timeout" and document is None:
+        notes.append(f"the notebook was stopped after {limits.timeout:g} s (endless loop?) and exported no "
+                     "answers: every question scores 0")
+    elif result.status == "killed" and document is None:
+        notes.append(f"the notebook's process was {result.detail} before its answers were read: every "
+                     "question scores 0")
+    elif document is None:
+        notes.append("the notebook ended the grading process before its answers were read (os._exit, "
+                     f"exit status {result.returncode}): every question scores 0")
+    answers = {}
+    if document is not None:
+        answers = document["answers"]
+        errors = document.get("errors") if isinstance(document.get("errors"), list) else []
+        if errors:
+            notes.append(_describe_cell_errors(errors, len(item["cells"])))
+        if document.get("deadline") is True:
+            executed = document.get("executed") if isinstance(document.get("executed"), int) else "?"
+            notes.append(f"stopped at the {limits.timeout:g} s time limit in code cell {executed}; the answers "
+                         "computed until then were graded")
+        if any(isinstance(e, Mapping) and e.get("ename") == "MemoryError" for e in errors):
+            notes.append(f"a cell ran out of memory (limit {limits.memory_mb} MB)")
+    questions = checker.check(spec, item["world"], answers)
+    # the plain answers are kept for audits (what did the student hand in?), large ones as a digest
+    record["answers"] = {k: (v if len(json.dumps(v)) <= 20_000 else {"t": "digest", "chars": len(json.dumps(v))})
+                         for k, v in answers.items() if k in spec["answers"]}
+    record["questions"] = {q.name: {"points": q.points, "possible": q.possible, "manual": q.manual,
+                                    "format_ok": q.format_ok, "messages": q.messages} for q in questions}
+    record["notes"] = notes
+    return record
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _prepare_out_dir(out_dir: Path, root: Path | None) -> dict:
+    """Create or resume a grades folder (marked); refuse a folder crmlab did not write."""
+    if out_dir.suffix.lower() == ".csv":
+        raise ParameterError(f"--out {out_dir} names a .csv file; grading now writes a folder (the class CSV, "
+                             "feedback files, gradebook exports and a resumable results store)",
+                             fix=f"pass a folder, e.g. --out {out_dir.with_suffix('')} (the class CSV is then "
+                                 f"{out_dir.with_suffix('') / 'grades.csv'})")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"--out {out_dir} exists and is not a folder", fix="pass a folder path")
+    mark = _marker(out_dir) if out_dir.is_dir() else None
+    if out_dir.is_dir() and any(out_dir.iterdir()) and (mark or {}).get("what") != GRADES_WHAT:
+        raise _not_ours(out_dir, "a grades folder", fix="grade into a new or empty folder, e.g. --out grades")
+    recorded = (mark or {}).get("submissions")
+    if root is not None and recorded and Path(recorded) != root.resolve():
+        raise ParameterError(f"{out_dir} holds the grades of {recorded}, not of {root}",
+                             fix="grade each folder of submissions into its own --out folder")
+    (out_dir / "results").mkdir(parents=True, exist_ok=True)
+    if mark is None or (root is not None and not recorded):
+        _mark(out_dir, GRADES_WHAT, submissions=str(root.resolve()) if root is not None else recorded)
+        mark = _marker(out_dir)
+    return mark or {}
+
+
+def grade_submissions(submissions, build_dir="build/exercises", out_dir="grades", seed_map=None, *,
+                      worlds_dir="build/worlds", timeout: float = 120, memory_mb: int = 2048, jobs: int = 1,
+                      regrade: bool = False, unsafe: bool = False, progress: bool | None = None,
+                      on_result=None, grace: float = 10) -> pd.DataFrame:
+    """Grade submitted notebooks, each in its own sandbox, into a folder of grades.
+
+    ``submissions`` is a folder (searched recursively; hidden files skipped; one sub-folder
+    per student is fine), one file in it, or a list of files. The exercise is read from the
+    notebook's metadata. Each notebook runs in an isolated sandbox
+    (:mod:`crmlab.course.sandbox`: no access to the other submissions, the masters, the builds,
+    the grades or the network; capped time ``timeout`` seconds for the whole notebook, memory
+    ``memory_mb``, processes); its answers come back as plain data and are checked by the
+    trusted checker (:mod:`crmlab.course.checker`) against the hidden tests of the build,
+    with expected values computed on the student's world. Points possible come from the build.
+
+    ``out_dir`` (default ``grades``) receives, as results complete: ``results/*.json`` (one per
+    submission: the resumable store), ``grades.csv`` (one row per submission), and at the end
+    ``summary.csv`` (per question: how the class did), ``feedback/STUDENT/EXERCISE.md``,
+    ``gradebook-canvas.csv``, ``gradebook-moodle.csv`` and ``hand-grading.csv`` (hand-graded
+    questions: fill in, re-run to merge). A re-run skips submissions already graded with the
+    same file, build and seed (``regrade=True`` grades them again); grading one file of the
+    folder updates its row only. ``out_dir=None`` writes nothing.
+
+    ``seed_map`` (CSV ``submission,seed`` or a mapping): the key may be the submission's path in
+    the folder, its file name, its name without extension, or the student's folder (one folder
+    per student). Each such submission is run and checked on the world of its seed, generated
+    once into ``worlds_dir/seed-N``; others use the default world (flagged when a map is given).
+
+    Refuses to run (:class:`~crmlab.course.sandbox.SandboxUnavailableError`) where no isolation
+    works, unless ``unsafe=True``. Returns the class table (the rows of ``grades.csv``).
+
+    >>> grades = grade_submissions("submissions", out_dir="grades")   # doctest: +SKIP
+    >>> grades[["submission", "student", "exercise", "total", "possible"]]  # doctest: +SKIP
     """
-    _otter()
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from . import gradebook, sandbox
+    from .checker import Checker
+
     build_dir = Path(build_dir)
-    if not build_dir.is_dir() or not any(build_dir.glob("*/autograder/*-autograder_*.zip")):
+    if not build_dir.is_dir() or not any(build_dir.glob(f"*/{SPEC_FILE}")):
         raise ParameterError(f"no built exercises in {build_dir}",
                              fix="run `crmlab exercises build` (make exercises) first, or pass build_dir=")
-    if timeout is not None and not timeout > 0:
-        raise ParameterError(f"timeout must be a positive number of seconds or None, got {timeout!r}",
-                             fix="e.g. timeout=300")
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ParameterError(f"timeout must be a positive number of seconds, got {timeout!r}", fix="e.g. timeout=120")
+    check_scalar(memory_mb, "memory_mb", numbers.Integral, 256, 1 << 20)
     check_scalar(jobs, "jobs", numbers.Integral, 1, 256)
-    if out_csv is not None:
-        check_output_file(out_csv, "out_csv", force=force, suffix=".csv")
+    mode = "unsafe" if unsafe else sandbox.isolation_status().mode
+    if mode == "unavailable":
+        raise sandbox.SandboxUnavailableError(
+            f"cannot grade safely here: {sandbox.isolation_status().reason}", fix=sandbox._FIX)
+    limits = sandbox.SandboxLimits(timeout=float(timeout), memory_mb=int(memory_mb), grace=float(grace))
     seeds = read_seed_map(seed_map) if seed_map is not None else {}
-    skip = [Path(out_csv)] if out_csv is not None else []
-    if seed_map is not None and not isinstance(seed_map, Mapping):
-        skip.append(Path(seed_map))
-    items = _list_submissions(submissions, skip)
+    skip = [Path(seed_map)] if seed_map is not None and not isinstance(seed_map, Mapping) else []
+    root, items = _list_submissions(submissions, skip)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        skip.append(out)
+        if root is None and isinstance(submissions, str | os.PathLike):
+            mark = _marker(out) if out.is_dir() else None
+            recorded = Path(mark["submissions"]) if mark and mark.get("submissions") else None
+            one = Path(submissions).resolve()
+            if recorded is not None and one.is_relative_to(recorded):
+                items = [(Path(submissions), one.relative_to(recorded).as_posix())]
+            root_for_mark = recorded
+        else:
+            root_for_mark = root
+        items = [(p, lab) for p, lab in items if not p.resolve().is_relative_to(out.resolve())]
+        _prepare_out_dir(out, root_for_mark)
     if not items:
         raise ParameterError(f"no submissions found in {submissions}",
                              fix="put the submitted notebooks (.ipynb) in the folder")
 
     def seed_of(path: Path, label: str) -> int | None:
-        for key in (label, path.name, path.stem, Path(label).with_suffix("").as_posix()):
+        keys = (label, path.name, path.stem, Path(label).with_suffix("").as_posix(), student_id(label),
+                Path(label).parts[0])
+        for key in keys:
             if key in seeds:
                 return seeds[key]
         return None
 
-    # a folder in the way of a seed's world stops the run before any world is generated
     for seed in sorted({s for s in (seed_of(p, lab) for p, lab in items) if s is not None}):
         _world_target(seed, worlds_dir)
-    tasks, worlds = [], {}
+    from ..datasets import find_data_dir
+
+    try:
+        default_world = find_data_dir()
+    except CrmlabError:
+        default_world = None
+    worlds: dict = {}
+    specs: dict = {}
+    results_dir = out / "results" if out is not None else None
+    todo, records = [], {}
     for path, label in items:
-        seed = seed_of(path, label)
-        note = ""
-        if seeds and seed is None:
-            note = "no seed for this submission in the seed map: graded against the default world"
-        if seed is not None and seed not in worlds:  # each world once, before any worker reads it
+        item = {"path": path, "label": label, "student": student_id(label), "notes": []}
+        record = {"format": RESULT_FORMAT, "submission": label, "student": item["student"],
+                  "exercise": None, "seed": None, "status": "not gradable", "error": "", "notes": []}
+        try:
+            item["sha256"] = record["sha256"] = _sha256(path)
+            nb = _submission_notebook(path)
+            name = _assignment_name(nb)
+            record["exercise"] = name
+            if name not in specs:
+                try:
+                    specs[name] = load_spec(build_dir, name)
+                except _NotGradable as err:
+                    specs[name] = err
+            if isinstance(specs[name], _NotGradable):
+                raise specs[name]
+            spec = specs[name]
+            record["build"] = spec["master_sha256"]
+            item["cells"] = _code_cells(nb)
+            item["manual_text"] = gradebook.manual_answers(nb, spec)
+            seed = seed_of(path, label)
+            record["seed"] = seed
+            if seeds and seed is None:
+                record["notes"].append("no seed for this submission in the seed map: graded on the default world")
+            if seed is not None:
+                if seed not in worlds:
+                    try:
+                        worlds[seed] = world_for_seed(seed, worlds_dir)
+                    except Exception as err:
+                        worlds[seed] = _NotGradable(f"could not generate the world of seed {seed}: "
+                                                    f"{type(err).__name__}: {_short(str(err), 120)}")
+                world = worlds[seed]
+                if isinstance(world, _NotGradable):
+                    raise world
+            else:
+                world = default_world
+                if world is None:
+                    raise _NotGradable("no default world to grade on (run `make data` or set CRMLAB_DATA)")
+            item["world"] = world
+        except _NotGradable as err:
+            record["error"] = str(err)
+        except OSError as err:
+            record["error"] = f"could not read the file: {err.strerror or err}"
+        key = _result_key(label)
+        record["limits"] = {"timeout": float(timeout), "memory_mb": int(memory_mb)}
+        previous = None
+        if results_dir is not None and (results_dir / f"{key}.json").is_file():
             try:
-                worlds[seed] = (world_for_seed(seed, worlds_dir), "")
-            except Exception as err:  # the submissions of this seed get a row with the reason
-                worlds[seed] = (None, f"could not grade: {type(err).__name__}: {_short(str(err), 160)}")
-        data_dir, failure = worlds[seed] if seed is not None else (None, "")
-        tasks.append((path, label, seed, data_dir, failure, note, build_dir, timeout, quiet))
+                previous = json.loads((results_dir / f"{key}.json").read_text(encoding="utf-8"))
+            except ValueError:
+                previous = None
+        if not record["error"]:
+            same = previous is not None and previous.get("status") == "graded" and all(
+                previous.get(k) == record.get(k) for k in ("sha256", "build", "seed", "exercise"))
+            if same and not regrade:
+                records[key] = previous
+                continue
+            todo.append((key, item, record))
+        else:
+            records[key] = record
 
-    if jobs == 1 or len(tasks) == 1:
-        done = [_grade_row(t) for t in _progress(tasks, progress, "grading", "submission")]
+    checker = Checker()
+    lock = threading.Lock()
+    # `jobs` sandboxes run at once; a sandbox's slot is freed as soon as the notebook has run, so
+    # the next one starts while this one's answers are checked (in this process)
+    sandboxes = threading.BoundedSemaphore(jobs)
+    free_slots = list(range(jobs))
+    store = {_result_key(str(r.get("submission", ""))): r
+             for r in _all_records(results_dir, {})} if results_dir is not None else {}
+
+    def save(key: str, record: dict) -> None:
+        with lock:
+            records[key] = record
+            store[key] = record
+            if results_dir is not None:
+                _write_json(results_dir / f"{key}.json", record)
+                gradebook.write_class_csv(out, sorted(store.values(), key=lambda r: _natural(str(r.get("submission")))),
+                                          specs_for(out))
+            if on_result is not None:
+                on_result(record)
+
+    def specs_for(_out):
+        return {n: s for n, s in specs.items() if isinstance(s, dict)}
+
+    def work(key: str, item: dict, record: dict) -> None:
+        from . import sandbox
+
+        spec = specs[record["exercise"]]
+        try:
+            with sandboxes:
+                with lock:
+                    slot = free_slots.pop()
+                try:
+                    ran = sandbox.run_notebook_cells(item["cells"], spec["answers"], item["world"], limits=limits,
+                                                     slot=slot, mode=mode)
+                finally:
+                    with lock:
+                        free_slots.append(slot)
+            outcome = _grade_item(item, spec, checker, limits, slot, mode, result=ran)
+        except Exception as err:  # a grader fault: this row only, retried by the next run
+            outcome = {"status": "grader error", "error": f"{type(err).__name__}: {_short(str(err), 200)}"}
+        notes = record["notes"] + outcome.pop("notes", [])
+        record.update(outcome)
+        record["notes"] = notes
+        record["manual_text"] = item.get("manual_text", {})
+        save(key, record)
+
+    # results already on disk (and files that cannot be graded) are written first
+    for key, record in list(records.items()):
+        target = results_dir / f"{key}.json" if results_dir is not None else None
+        if target is not None and record.get("status") != "graded":
+            try:
+                unchanged = json.loads(target.read_text(encoding="utf-8")) == json.loads(json.dumps(record))
+            except (OSError, ValueError):
+                unchanged = False
+            if not unchanged:
+                _write_json(target, record)
+    bar = _progress(None, progress, "grading", "submission", total=len(todo))
+    if jobs == 1 or len(todo) <= 1:
+        for key, item, record in todo:
+            work(key, item, record)
+            bar.update(1)
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        with ThreadPoolExecutor(max_workers=min(jobs + 2, len(todo))) as pool:
+            futures = [pool.submit(work, key, item, record) for key, item, record in todo]
+            for future in as_completed(futures):
+                future.result()
+                bar.update(1)
+    bar.close()
+    everything = _all_records(results_dir, records) if results_dir is not None else \
+        sorted(records.values(), key=lambda r: _natural(str(r.get("submission", ""))))
+    gradebook.flag_duplicates(everything)
+    all_specs = {n: s for n, s in specs.items() if isinstance(s, dict)}
+    for record in everything:
+        name = record.get("exercise")
+        if name and name not in all_specs:
+            try:
+                all_specs[name] = load_spec(build_dir, name)
+            except _NotGradable:
+                pass
+    if out is not None:
+        gradebook.write_all(out, everything, all_specs)
+    return gradebook.class_table(everything, all_specs, out)
 
-        # spawn: workers start clean, not as copies of a process with threads and open kernels
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            done = list(_progress(pool.map(_grade_row, tasks), progress, "grading", "submission",
-                                  total=len(tasks)))
-    rows, questions = [], []
-    for row, graded in done:
-        rows.append(row)
-        questions.extend(q for q in graded if q not in questions)
 
-    columns = ["submission", "exercise", "seed", *sorted(questions, key=_natural),
-               "total", "possible", "percent", "error"]
-    table = pd.DataFrame(rows).reindex(columns=columns)
-    table["seed"] = table["seed"].astype("Int64")
-    for col in ["total", "possible", *questions]:
-        table[col] = pd.to_numeric(table[col], errors="coerce")
-    graded = table["total"].notna() & (table["possible"] > 0)
-    table["percent"] = (100 * table["total"] / table["possible"]).where(graded).round(2)
-    table["error"] = table["error"].fillna("")
-    if out_csv is not None:
-        out_csv = Path(out_csv)
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out_csv, index=False)
-    return table
+def _all_records(results_dir: Path | None, fresh: dict) -> list[dict]:
+    """Every result in the store (those of earlier runs too), this run's taking precedence."""
+    merged: dict = {}
+    if results_dir is not None:
+        for path in sorted(results_dir.glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            if isinstance(data, dict) and data.get("format") == RESULT_FORMAT:
+                merged[path.stem] = data
+    merged.update(fresh)
+    return sorted(merged.values(), key=lambda r: _natural(str(r.get("submission", ""))))
 
+
+def _natural(name: str):
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]
