@@ -29,9 +29,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-RESEARCH = sorted((ROOT / "notebooks" / "research").glob("*.ipynb"))
+RESEARCH = sorted((ROOT / "notebooks" / "research").glob("*.ipynb"))  # not notebooks/exercises, zh
 NOTEBOOKS = COURSE + RESEARCH
 NUMBERS = {p.name[:2]: p for p in COURSE}
+#: known slips in notebooks that arrived after this review, owned elsewhere: the test is expected to
+#: fail (strict, so that it reports as soon as the slip is fixed and the entry can go)
+OUTSTANDING = {
+    ("numbers", "scale-duckdb"): "issue 14's notebook states figures of a separate 1.7-million-customer "
+                                 "simulation (alpha 7.52 and 7.44, a/(a+b) 0.197) and a 2.3 GB peak that no output shows",
+    ("window", "scale-duckdb"): "issue 14's notebook prints meta['window_end'] (2026-01-01, exclusive) "
+                                "instead of the last observed day",
+}
+
+
+def _checked(kind: str):
+    """The notebooks as pytest parameters, with the OUTSTANDING slips of ``kind`` marked."""
+    return [pytest.param(p, id=p.stem, marks=pytest.mark.xfail(strict=True, reason=OUTSTANDING[(kind, p.stem)]))
+            if (kind, p.stem) in OUTSTANDING else pytest.param(p, id=p.stem) for p in NOTEBOOKS]
 
 
 def _cells(path: Path) -> list[dict]:
@@ -283,7 +297,7 @@ def test_the_allow_list_holds_only_numbers_that_need_it():
             assert f": {number} in" in unshown, f"{key}: an output now shows {number}: drop it from STATED_ELSEWHERE"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _checked("numbers"))
 def test_numbers_in_the_prose_appear_in_an_output(path):
     bad = _unshown_numbers(path)
     assert not bad, ("numbers the prose states but no output shows: print them in a cell, correct them, or "
@@ -346,7 +360,7 @@ def test_chinese_terms_are_the_glossarys(path):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _checked("window"))
 def test_the_window_is_described_one_way(path):
     """The world is observed from 2023-01-01 to 2025-12-31, both days included; meta["window_end"]
     (2026-01-01) is an exclusive bound for code, never what a reader is told."""
@@ -361,23 +375,35 @@ def test_the_window_is_described_one_way(path):
 # ----------------------------------------------------------------------------------------------
 # each notebook ends with its exercise
 # ----------------------------------------------------------------------------------------------
-def student_copy(stem: str) -> str:
-    """Where a student finds the exercise of notebook ``stem``, relative to the repository."""
-    published = ROOT / "student-exercises" / f"{stem}.ipynb"
-    return f"student-exercises/{stem}.ipynb" if published.exists() else f"exercises/{stem}/"
+def student_copy(stem: str) -> Path:
+    """The student copy of the exercise of notebook ``stem`` (no solutions, no hidden tests)."""
+    return ROOT / "notebooks" / "exercises" / f"{stem}.ipynb"
 
 
 @pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
 def test_notebook_ends_by_pointing_to_its_exercise(path):
     last = _cells(path)[-1]
     text = "".join(last["source"])
-    assert last["cell_type"] == "markdown" and re.search(rf"\bExercise {path.name[:2]}\b", text), \
-        "end the notebook with a markdown cell that points to its exercise"
+    assert last["cell_type"] == "markdown" and re.search(rf"^## Exercise {path.name[:2]}\b", text), \
+        "end the notebook with a markdown cell '## Exercise NN' that points to its exercise"
     assert re.search(r"practis", text), "say what the exercise practises"
-    target = student_copy(path.stem)
-    assert f"../{target}" in text, f"link the student copy ../{target}"
-    masters = re.findall(rf"exercises/{path.stem}/{path.stem}\.ipynb", text)
-    assert not masters, "students get the student copy, not the master with its solutions"
+    copy = student_copy(path.stem)
+    assert copy.is_file(), f"no student copy {copy.relative_to(ROOT)}"
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    assert links == [copy.relative_to(path.parent).as_posix()], f"link the student copy, found {links}"
+    assert "solution" not in json.dumps(_cells(copy)[:1]).lower() or "no solution" in text.lower()
+    assert not re.search(rf"exercises/{path.stem}/{path.stem}\.ipynb", text), \
+        "students get the student copy, not the master with its solutions"
     # no second, older pointer elsewhere that could disagree with this one
     earlier = [i for i, t in _markdown(path)[:-1] if re.search(r"\*\*Exercise \d\d\*\*", t)]
     assert not earlier, f"cells {earlier} point to the exercise before the end: keep the one at the end"
+
+
+def test_the_sections_an_exercise_pointer_names_exist():
+    for path in COURSE:
+        text = "".join(_cells(path)[-1]["source"])
+        sections = _sections(path)
+        for group in re.findall(r"\(sections? ([^)]*)\)", text):
+            for a, b in re.findall(r"(\d+)(?:–(\d+))?", group):
+                for k in range(int(a), int(b or a) + 1):
+                    assert str(k) in sections, f"{path.name}: the pointer names section {k}, which it lacks"
