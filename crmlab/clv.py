@@ -1521,7 +1521,11 @@ def plot_tracking(table: pd.DataFrame, calibration_end=None, ax=None, synthetic:
         if len(cut):
             ax.axvline(cut[-1], color="0.5", ls=":", lw=1)
             ax.text(cut[-1], ax.get_ylim()[1] * 0.95, " holdout ->", fontsize=8, color="0.4", va="top")
-    return plots.finish(ax, title="Tracking cumulative repeat purchases", xlabel="period since the first purchase",
+    days = table["period_end"].diff().dt.days.median() if len(table) > 1 else np.nan
+    unit = {1: "days", 7: "weeks"}.get(int(days), "months" if 28 <= days <= 31 else "periods") \
+        if np.isfinite(days) else "periods"
+    return plots.finish(ax, title="Tracking cumulative repeat purchases",
+                        xlabel=f"{unit} since the cohort's first purchase",
                         ylabel="cumulative repeat purchases", synthetic=synthetic)
 
 

@@ -513,5 +513,10 @@ def plot_targeting(table: pd.DataFrame, metric: str = "est_profit", ax=None):
                 ls="--" if name == "random" else "-", label=name)
     ax.axhline(0, color="k", lw=0.6)
     label = metric.replace("_", " ").replace("est ", "estimated ")
-    return plots.finish(ax, title=f"Targeting the retention offer: {label}",
-                        xlabel="share of members targeted (highest score first)", ylabel=label)
+    unit = " (CNY)" if "profit" in metric else ""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.35 * (hi - lo))  # head room: the legend sits above the curves
+    plots.finish(ax, title=f"Targeting the retention offer: {label}",
+                 xlabel="share of members targeted (highest score first)", ylabel=label + unit, legend=False)
+    ax.legend(frameon=False, ncol=2, loc="upper center", fontsize=8)
+    return ax

@@ -30,6 +30,7 @@ ask for key indicators that are measurable, balanced and computed by a stated fo
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -1159,15 +1160,21 @@ def plot_benchmark(table: pd.DataFrame, branch, columns=None, directions=None, i
     ax.plot(close(ang), close(med), color="#6b6b6b", lw=1, ls="--", label="median unit")
     ax.plot(close(ang), close(own), color="#1f5f8b", lw=2, label=str(unit))
     ax.fill(close(ang), close(own), color="#1f5f8b", alpha=0.15)
+    import textwrap
+
     ax.set_xticks(ang)
-    ax.set_xticklabels(list(x.columns), fontsize=8)
+    # the indicators in words, without units (every spoke is scaled 0-1), wrapped to stay clear
+    names = [textwrap.fill(re.sub(r" \([^)]*\)$", "", plots.label(c)), 18) for c in x.columns]
+    ax.set_xticklabels(names, fontsize=8)
+    ax.tick_params(axis="x", pad=10)
     ax.set_ylim(0, 1.05)
     ax.set_yticks([0.25, 0.5, 0.75, 1.0])
-    ax.set_rlabel_position(75)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False, fontsize=8)
+    # radial labels half-way between two spokes, where no indicator name sits
+    ax.set_rlabel_position(float(np.degrees(ang[1] / 2)) if len(ang) > 1 else 90.0)
+    ax.tick_params(axis="y", labelsize=7, labelcolor="#666666")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=8)
     plots.finish(ax, title=f"Benchmarking {unit} (1 = best unit)", legend=False)
-    ax.set_title(ax.get_title(), pad=18)
+    ax.set_title(ax.get_title(), pad=24)
     return ax
 
 
@@ -1483,6 +1490,14 @@ class StaggeredDiD(Fitter):
         es = self.event_study_
         if max_rel is not None:
             es = es[es["rel_time"] <= max_rel]
+        # a share (retention, churn, SLA attainment, ...) is shown in percentage points, as the
+        # tables of the course report it; other outcomes keep their own unit
+        indicator = INDICATORS.get(self.outcome_)
+        scale = 100.0 if indicator is not None and indicator.unit == "share" else 1.0
+        unit = " (percentage points)" if scale == 100.0 else ""
+        es = es.assign(**{c: scale * es[c] for c in ("estimate", "ci_lower", "ci_upper")})
+        if truth is not None:
+            truth = scale * float(truth)
         if ax is None:
             _fig, ax = plots.subplots()
         for kind, color in (("pre-trend", "#6b6b6b"), ("effect", "#1f5f8b")):
@@ -1498,7 +1513,7 @@ class StaggeredDiD(Fitter):
         if truth is not None:
             ax.hlines(truth, 0, es["rel_time"].max(), color="#e07a1f", ls="--", lw=1.5, label="planted effect")
         plots.finish(ax, title=f"Event study: {self.outcome_}", xlabel="periods since go-live",
-                     ylabel=f"effect on {self.outcome_}")
+                     ylabel=f"effect on {self.outcome_}{unit}")
         return ax
 
 
@@ -1553,11 +1568,13 @@ def plot_scorecard(indicators: pd.DataFrame, branch: str = "ALL", panels: dict |
             s = d[c].astype(float).rolling(window, min_periods=1).mean()
             base = d[c].astype(float).iloc[:base_periods].mean()
             better = "higher" if INDICATORS.get(c, None) is None or INDICATORS[c].direction > 0 else "lower"
+            # the indicator in words; no unit, since the panel shows an index or a percentage
+            name = re.sub(r" \([^)]*\)$", "", plots.label(c))
             if np.isfinite(base) and base != 0:
-                ax.plot(s.index, 100 * s / base, lw=1.6, label=f"{c} ({better} is better)")
+                ax.plot(s.index, 100 * s / base, lw=1.6, label=f"{name} ({better} is better)")
             else:
                 percent = True
-                ax.plot(s.index, 100 * s, lw=1.6, label=f"{c}, % ({better} is better)")
+                ax.plot(s.index, 100 * s, lw=1.6, label=f"{name}, % ({better} is better)")
         title = {"learning_growth": "learning & growth"}.get(persp, persp.replace("_", " "))
         plots.finish(ax, title=f"{title} perspective",
                      ylabel="percent" if percent else f"index (first {base_periods} periods = 100)")
@@ -1566,7 +1583,7 @@ def plot_scorecard(indicators: pd.DataFrame, branch: str = "ALL", panels: dict |
         locator = mdates.MonthLocator(bymonth=(1, 7))
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    fig.suptitle(f"CRM balanced scorecard: {unit}", fontsize=12)
+    fig.suptitle("CRM balanced scorecard: " + ("whole company" if unit == "ALL" else f"branch {unit}"), fontsize=12)
     return axes
 
 

@@ -1276,8 +1276,9 @@ class SatisfactionIndexModel(Fitter):
         title = (f"{self._label} model: standardised paths "
                  f"(n={self.n_obs_}, CFI={cfi:.3f}, RMSEA={rmsea:.3f})")
         ax.set_title(title, fontsize=10)
-        ax.text(1.0, 0.0, f"* p<.05  ** p<.01  *** p<.001 | {plots.SYNTHETIC_NOTE}", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=7, color="#888888")
+        ax.text(0.0, 0.0, "* p<.05  ** p<.01  *** p<.001", transform=ax.transAxes,
+                ha="left", va="bottom", fontsize=7, color="#888888")
+        plots.mark_synthetic(ax.figure)
         return ax
 
 

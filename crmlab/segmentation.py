@@ -341,7 +341,7 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: str | None = None, ax=None, a
     else:
         check_frame(rfm, "rfm", required=[value_col], numeric=[value_col])
         grid = rfm.pivot_table(index="R", columns="F", values=value_col, aggfunc="mean")
-        label, fmt = f"mean {value_col}", "{:.0f}"
+        label, fmt = f"mean {plots.label(value_col)}", "{:.0f}"
     grid = grid.sort_index(ascending=False)
     if ax is None:
         _, ax = plots.subplots()
@@ -449,7 +449,7 @@ def plot_rfm_treemap(segments: pd.Series, value: pd.Series | None = None, ax=Non
     rects = _squarify(cust_share.to_numpy() * 100.0, 0.0, 0.0, 10.0, 10.0)
     for (x, y, w, h), name, colour in zip(rects, counts.index, colours, strict=True):
         ax.add_patch(Rectangle((x, y), w, h, facecolor=colour, edgecolor="white", lw=2))
-        text = f"{name}\n{cust_share[name]:.0%} of customers"
+        text = f"{plots.label(name)}\n{cust_share[name]:.0%} of customers"
         if val_share is not None:
             text += f"\n{val_share[name]:.0%} of value"
         if w * h >= 2.0:  # too small boxes stay unlabelled: the legend is the summary table
@@ -591,13 +591,17 @@ def plot_pareto(values, ax=None, label: str = "customers", synthetic: bool = Tru
         _, ax = plots.subplots()
     x = np.concatenate([[0], tab["cum_customer_share"].to_numpy()])
     y = np.concatenate([[0], tab["cum_value_share"].to_numpy()])
-    ax.plot(x, y, label=label)
-    ax.plot([0, 1], [0, 1], ls=":", color="0.5", label="equal value")
+    line, = ax.plot(x, y, label=label)
+    first = not any(ln.get_label() == "equal value" for ln in ax.get_lines())
+    if first:  # a second curve on the same axes shares the diagonal and the 20% line
+        ax.plot([0, 1], [0, 1], ls=":", color="0.5", label="equal value")
+        ax.axvline(0.2, color="0.7", lw=0.8)
     k = max(int(np.ceil(0.2 * len(tab))), 1)
     top = tab["cum_value_share"].iloc[k - 1]
-    ax.axvline(0.2, color="0.7", lw=0.8)
-    ax.annotate(f"top 20% hold {top:.0%}", (0.2, top), xytext=(0.3, top - 0.15),
-                arrowprops={"arrowstyle": "->", "color": "0.4"}, fontsize=9)
+    # one annotation per curve, stacked so that two curves' notes do not overlap
+    n_notes = sum(1 for t in ax.texts if t.get_text().startswith("top 20%"))
+    ax.annotate(f"top 20% hold {top:.0%}", (0.2, top), xytext=(0.32, 0.45 - 0.1 * n_notes),
+                arrowprops={"arrowstyle": "->", "color": line.get_color()}, fontsize=9, color=line.get_color())
     return plots.finish(ax, title="Pareto curve of customer value", xlabel="cumulative share of customers",
                         ylabel="cumulative share of value", synthetic=synthetic)
 
@@ -963,7 +967,7 @@ def plot_choose_k(table: pd.DataFrame, ax=None):
     ax2.set_ylabel("silhouette")
     ax2.grid(False)
     lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
-    ax.legend(lines, [ln.get_label() for ln in lines], frameon=False, loc="upper center")
+    ax.legend(lines, [ln.get_label() for ln in lines], frameon=False, loc="upper right")
     return plots.finish(ax, title=f"Choosing k (best silhouette at k = {best})", xlabel="number of clusters k",
                         legend=False)
 
@@ -1099,10 +1103,18 @@ class SegmentClusterer(Fitter):
                        edgecolor="black", zorder=5)
         strength = (self.loadings_ ** 2).sum(axis=1).sort_values(ascending=False)
         scale = 0.9 * np.abs(self.map_.to_numpy()).max() / max(np.abs(self.loadings_.to_numpy()).max(), 1e-12)
+        placed: list[tuple[float, float]] = []
+        step = 0.05 * float(np.ptp(self.map_["pc2"].to_numpy()))  # about one line of text
         for feat in strength.index[:arrows]:
             lx, ly = self.loadings_.loc[feat] * scale * 0.6
             ax.annotate("", xy=(lx, ly), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "0.3"})
-            ax.text(lx * 1.08, ly * 1.08, feat, fontsize=8, color="0.2", ha="center")
+            tx, ty = lx * 1.1, ly * 1.1
+            while any(abs(tx - px) < 4 * step and abs(ty - py) < step for px, py in placed):
+                ty += step if ly >= 0 else -step  # move a label off one it would overlap
+            placed.append((tx, ty))
+            ax.text(tx, ty, plots.label(feat), fontsize=8, color="0.2",
+                    ha="left" if lx >= 0 else "right", va="bottom" if ly >= 0 else "top",
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
         ev = np.append(self.pca_.explained_variance_ratio_, 0.0)
         return plots.finish(ax, title="Positioning map of the segments", xlabel=f"PC1 ({ev[0]:.0%} of variance)",
                             ylabel=f"PC2 ({ev[1]:.0%} of variance)")

@@ -404,7 +404,7 @@ def plot_equity_sensitivity(margin: float, retention: float, discount_rate: floa
     if ax is None:
         _, ax = plots.subplots()
     for d in ds:
-        ax.plot(rr, customer_equity(margin, rr, d, horizon), label=f"discount {d:.3g}")
+        ax.plot(rr, customer_equity(margin, rr, d, horizon), label=f"discount rate {d:.2%} per period")
     ax.axvline(retention, color="#888888", ls=":", label="current retention")
     return plots.finish(ax, title="Customer equity is convex in retention",
                         xlabel="retention rate per period", ylabel="customer equity (currency)")

@@ -492,11 +492,11 @@ class ChurnCox(Fitter):
         ax.scatter(t, y, s=6, alpha=0.3, color=plots.PALETTE[0], label="scaled residual")
         sm = lowess(y, t, frac=frac, it=0, return_sorted=True)  # it=0: binary covariates are bimodal
         ax.plot(sm[:, 0], sm[:, 1], color=plots.PALETTE[1], lw=2, label="lowess smooth")
-        ax.axhline(self.params_[covariate], color="k", ls="--", lw=1, label="estimated coef")
+        ax.axhline(self.params_[covariate], color="k", ls="--", lw=1, label="estimated coefficient")
         lo, hi = np.quantile(y, [0.02, 0.98])
         ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         return plots.finish(ax, title=f"Schoenfeld residuals: {covariate}", xlabel="tenure (months)",
-                            ylabel="beta(t) estimate")
+                            ylabel="β(t): log hazard ratio at tenure t")
 
     def plot_hazard_ratios(self, ax=None, truth: dict | None = None):
         """Forest plot of hazard ratios with CIs (log scale); ``truth`` = planted HRs."""
