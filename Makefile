@@ -69,7 +69,7 @@ $(MIN_STAMP): pyproject.toml constraints-min.txt
 	rm -rf $(MIN_VENV)
 	$(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
-	$(MIN_VENV)/bin/python -m pip install --quiet --constraint constraints-min.txt --editable ".[dev,grading]"
+	$(MIN_VENV)/bin/python -m pip install --quiet --constraint constraints-min.txt --editable ".[dev,grading,scale]"
 	@touch $(MIN_STAMP)
 
 test-min: $(MIN_STAMP)

@@ -1401,8 +1401,18 @@ class StaggeredDiD(Fitter):
             if keep.any() and not identified:
                 self._pretrend_note = ("the leads are not identified (too few untreated periods before go-live "
                                        "to separate them from the unit and period effects)")
+            # as many untreated cells as coefficients leave no residual to cluster on
+            if identified and Xp.shape[0] <= Xp.shape[1]:
+                identified = False
+                self._pretrend_note = (f"{Xp.shape[0]} untreated cells for {Xp.shape[1]} coefficients: no residual "
+                                       "variation to test the leads on")
+            rp = None
             if identified:
-                rp = sm.OLS(y[~tr], Xp).fit(cov_type="cluster", cov_kwds={"groups": ui[~tr]}, use_t=True)
+                try:
+                    rp = sm.OLS(y[~tr], Xp).fit(cov_type="cluster", cov_kwds={"groups": ui[~tr]}, use_t=True)
+                except (ZeroDivisionError, np.linalg.LinAlgError, ValueError) as err:
+                    self._pretrend_note = f"the pre-trend regression failed ({err}): no lead test"
+            if rp is not None:
                 lags = np.arange(1, K + 1)[keep]
                 for j, k in enumerate(lags):
                     es.append({"rel_time": -int(k), "estimate": float(rp.params[j]), "std_error": float(rp.bse[j]),

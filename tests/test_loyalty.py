@@ -374,7 +374,7 @@ def test_satisfaction_loyalty_hypothesis_bad_fits():
     x = np.linspace(-2, 2, 200)
     noise = np.random.default_rng(0).normal(size=200)
     separated = pd.DataFrame({"sat": x, "other": noise, "loy": (x > 0).astype(int)})
-    with pytest.raises(ConvergenceError, match="did not converge.*Fix: perfect separation"):
+    with pytest.raises(ConvergenceError, match="(did not converge|fit failed).*Fix: perfect separation"):
         L.satisfaction_loyalty_hypothesis(separated, "sat", "loy", others=["other"])
     with pytest.raises(DataValidationError, match=r"\['loy'\] is constant.*Fix"):
         L.satisfaction_loyalty_hypothesis(separated.assign(loy=1), "sat", "loy", others=["other"])

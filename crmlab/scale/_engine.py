@@ -234,9 +234,9 @@ class DuckDBEngine(Engine):
     def batches(self, sql: str, batch_size: int) -> Iterator:
         """pyarrow RecordBatches of at most ``batch_size`` rows; the result is never whole in memory."""
         rel = self.con.sql(sql)
-        # DuckDB 2 spells it to_arrow_reader; 1.x fetch_record_batch
+        # DuckDB 2 spells it relation.to_arrow_reader; 1.x has relation.record_batch
         reader = (rel.to_arrow_reader(batch_size) if hasattr(rel, "to_arrow_reader")
-                  else rel.fetch_record_batch(batch_size))
+                  else rel.record_batch(batch_size))
         yield from reader
 
     def drop(self, view: str) -> None:
