@@ -391,8 +391,24 @@ def _exercises(args) -> int:
             hand = f" + {sum(b.manual_points.values()):g} hand-graded" if b.manual_points else ""
             print(f"built {b.name}: {b.student_notebook} (student copy), {b.spec_path} (grading spec), "
                   f"{b.possible:g} auto-graded points{hand}")
+    # the translated masters (exercises/NN-topic/zh/): built to OUT/zh/NAME, published to TO/zh/
+    copies = [(name, master, student, Path(args.to) if args.action == "publish" else None)
+              for name, master, student in builds]
+    for name, master, _student in builds:
+        for lang, twin in grading.twin_masters(master).items():
+            out = Path(args.out) / lang / name
+            if args.action == "check" and args.no_build:
+                student = out / "student" / f"{twin.stem}.ipynb"
+                if not student.exists():
+                    raise ParameterError(f"{student} does not exist", fix="build first: drop --no-build")
+            else:
+                student = grading.build_twin(master, out, lang).student_notebook
+                if args.action == "build":
+                    print(f"built {name} ({lang}): {student} (student copy; graded with the English build)")
+            copies.append((f"{name} ({lang})", twin, student,
+                           Path(args.to) / lang if args.action == "publish" else None))
     leaky = 0
-    for name, master, student in builds:
+    for name, master, student, _to in copies:
         problems = grading.check_student_copy(student, master)
         if problems:
             leaky += 1
@@ -406,8 +422,8 @@ def _exercises(args) -> int:
               "do not distribute them (see exercises/README.md)", file=sys.stderr)
         return 1
     if args.action == "publish":
-        for name, _master, student in builds:
-            target = grading.publish_student_copy(student, args.to)
+        for name, _master, student, to in copies:
+            target = grading.publish_student_copy(student, to)
             print(f"published {name}: {target}")
     return 0
 

@@ -17,6 +17,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from crmlab.course import grading, sandbox
@@ -48,6 +49,16 @@ def built(request, tmp_path_factory):
     master = request.cls.master
     build_dir = tmp_path_factory.mktemp(f"build-{master.parent.name}")
     return build_exercise(master, build_dir / master.parent.name)
+
+
+@pytest.fixture(scope="class")
+def built_zh(request, tmp_path_factory):
+    """The Chinese twin of the requesting class's master, built once (graded with the English build)."""
+    master = request.cls.master
+    if "zh" not in grading.twin_masters(master):
+        pytest.fail(f"{master.relative_to(REPO)} has no Chinese twin: crmlab translate sync it and translate it")
+    build_dir = tmp_path_factory.mktemp(f"build-zh-{master.parent.name}")
+    return grading.build_twin(master, build_dir / master.parent.name)
 
 
 @pytest.fixture(scope="class")
@@ -133,6 +144,22 @@ class _ExerciseChecks:
         assert published.is_file() and published.read_text(encoding="utf-8") == text, (
             f"{published.relative_to(REPO)} is not the student copy of the current master: run "
             "`make student-copies` (crmlab exercises publish) and commit the result")
+
+    def test_chinese_twin_grades_like_the_english(self):
+        twin = grading.twin_masters(self.master).get("zh")
+        assert twin is not None, f"{self.master.relative_to(REPO)} has no Chinese twin"
+        assert grading.twin_spec_differences(grading_spec(self.master), grading_spec(twin)) == []
+        assert read_assignment_config(twin)["name"] == read_assignment_config(self.master)["name"]
+
+    def test_chinese_student_copy_gives_nothing_away_and_is_published(self, built_zh):
+        assert check_student_copy(built_zh.student_notebook, built_zh.master) == []
+        name, text = grading.student_copy_text(built_zh.student_notebook)
+        published = REPO / grading.STUDENT_COPIES / "zh" / f"{name}.ipynb"
+        assert published.is_file() and published.read_text(encoding="utf-8") == text, (
+            f"{published.relative_to(REPO)} is not the student copy of the current Chinese master: run "
+            "`make student-copies` and commit the result")
+        prose = "".join(c.source for c in nbformat.read(published, 4).cells if c.cell_type == "markdown")
+        assert len(re.findall(r"[\u4e00-\u9fff]", prose)) > 200, "the Chinese student copy is not in Chinese"
 
 
 for _master in MASTERS:

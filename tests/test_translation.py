@@ -129,9 +129,24 @@ def test_cli_round_trip(en, tmp_path, capsys):
 # the real twins: every one that exists is in step with its English notebook
 # ------------------------------------------------------------------------------------
 ENGLISH = tr.english_notebooks(REPO)
-EXISTING = [p for p in ENGLISH if tr.twin_path(p).is_file()]
 
 
-@pytest.mark.parametrize("path", EXISTING, ids=[p.name for p in EXISTING])
-def test_twin_in_step_with_its_english_notebook(path):
+def _id(path: Path) -> str:
+    return path.relative_to(REPO).as_posix()
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=[_id(p) for p in ENGLISH])
+def test_every_notebook_has_a_chinese_twin_in_step(path):
+    """The Chinese edition is whole: every course notebook, research notebook and exercise master
+    has a twin whose code and outputs equal the English and whose prose is translated from the
+    current English text (crmlab translate status lists what to do)."""
+    assert tr.twin_path(path).is_file(), f"no Chinese twin of {_id(path)}: crmlab translate sync {_id(path)}"
     assert tr.check_twin(path) == []
+
+
+def test_the_twins_are_all_there_and_nothing_else():
+    twins = {_id(tr.twin_path(p)) for p in ENGLISH}
+    found = {_id(p) for p in (REPO / "notebooks" / "zh").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+    found |= {_id(p) for p in (REPO / "exercises").glob("*/zh/*.ipynb")}
+    assert found == twins, f"twins without an English notebook: {sorted(found - twins)}"
+    assert len(ENGLISH) == 13 + 4 + 13, [_id(p) for p in ENGLISH]

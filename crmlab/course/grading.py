@@ -62,6 +62,9 @@ __all__ = [
     "discover_masters",
     "build_exercise",
     "build_all",
+    "build_twin",
+    "twin_masters",
+    "twin_spec_differences",
     "check_student_copy",
     "grade_submissions",
     "grading_spec",
@@ -930,6 +933,60 @@ def build_all(exercises_dir="exercises", out_dir="build/exercises", names=None,
 
 
 STUDENT_COPIES = "notebooks/exercises"
+#: translated masters live beside the English one (exercises/NN-topic/zh/NN-topic.ipynb); their
+#: builds go to BUILD/zh/NAME and their student copies to notebooks/exercises/zh/
+TWIN_LANGUAGES = ("zh",)
+
+
+def twin_masters(master) -> dict[str, Path]:
+    """The translated masters of an English master that exist, by language.
+
+    >>> sorted(twin_masters("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb"))
+    ['zh']
+    """
+    master = Path(master)
+    return {lang: p for lang in TWIN_LANGUAGES if (p := master.parent / lang / master.name).is_file()}
+
+
+def twin_spec_differences(spec: dict, twin: dict) -> list[str]:
+    """What a translated master changes in grading; it must change nothing but the prose.
+
+    A twin's submissions are graded with the English build (same assignment name), so names,
+    points, answer variables, setup, tests and multiple-choice keys must be identical.
+    """
+    problems = [f"{key} differs" for key in ("name", "setup", "answers") if spec.get(key) != twin.get(key)]
+    en_q, zh_q = spec["questions"], twin["questions"]
+    if [q["name"] for q in en_q] != [q["name"] for q in zh_q]:
+        return problems + [f"questions differ: {[q['name'] for q in en_q]} vs {[q['name'] for q in zh_q]}"]
+    for a, b in zip(en_q, zh_q, strict=True):
+        for key in ("points", "manual", "seed_independent", "answers", "public", "hidden"):
+            if a.get(key) != b.get(key):
+                problems.append(f"{a['name']}: {key} differs")
+        ca, cb = a.get("choice"), b.get("choice")
+        shape = (lambda c: None if c is None else (c["variable"], c["key"], sorted(c["options"])))
+        if shape(ca) != shape(cb):
+            problems.append(f"{a['name']}: multiple-choice variable, key or option letters differ "
+                            f"({shape(ca)} vs {shape(cb)})")
+    return problems
+
+
+def build_twin(master, out_dir, lang: str = "zh") -> ExerciseBuild:
+    """Build the ``lang`` twin of an English master into ``out_dir`` (as :func:`build_exercise`),
+    after checking that it grades exactly like the English one (:func:`twin_spec_differences`).
+
+    >>> b = build_twin("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb",
+    ...                "build/exercises/zh/00-welcome-and-data-tour")      # doctest: +SKIP
+    """
+    twins = twin_masters(master)
+    if lang not in twins:
+        raise DatasetNotFoundError(f"{master} has no {lang} twin ({Path(master).parent / lang / Path(master).name})",
+                                   fix="crmlab translate sync the master, then translate its prompts")
+    problems = twin_spec_differences(grading_spec(master), grading_spec(twins[lang]))
+    if problems:
+        raise ParameterError(f"{twins[lang]} does not grade like {master}: " + "; ".join(problems),
+                             fix=f"crmlab translate sync {master} (code, tests and option letters come from the English)")
+    return build_exercise(twins[lang], out_dir)
+
 
 
 def student_copy_text(student_nb) -> tuple[str, str]:
