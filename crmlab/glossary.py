@@ -1351,6 +1351,84 @@ GLOSSARY: tuple[Term, ...] = (
     _t("cross-loading", "交叉载荷", "methods",
        "An item's correlation with a construct other than its own; it should stay below the "
        "item's loading on its own construct.", EXT, "cross loading", "cross-loadings"),
+    # ---- terms the Chinese edition needed (renderings as the translators used them) ----
+    _t("risk set", "风险集", "methods",
+       "The members still under observation and not yet churned at a given tenure: the "
+       "denominator of a hazard estimate.", EXT, "at risk"),
+    _t("Wilson interval", "Wilson置信区间", "methods",
+       "A confidence interval for a proportion that stays inside 0-1 and behaves well for small "
+       "samples and rates near 0 or 1.", EXT, "Wilson score interval"),
+    _t("profile likelihood", "剖面似然", "methods",
+       "The likelihood maximised over the other parameters for each value of one parameter; "
+       "its drop gives a confidence interval without a normal approximation.", EXT),
+    _t("likelihood-ratio test", "似然比检验", "methods",
+       "Compares nested models by twice the difference of their log-likelihoods, referred to a "
+       "chi-square distribution.", EXT, "likelihood ratio test", "LR test"),
+    _t("delta method", "delta法", "methods",
+       "The standard error of a function of estimates from their covariance and the function's "
+       "derivatives.", EXT),
+    _t("omitted-variable bias", "遗漏变量偏差", "methods",
+       "The bias in a coefficient when a cause of the outcome that is correlated with the "
+       "regressor is left out of the model.", EXT, "omitted variable bias"),
+    _t("pooled OLS", "混合OLS回归", "methods",
+       "Ordinary least squares on panel data that ignores which unit each row belongs to.", EXT,
+       "pooled regression"),
+    _t("false discovery rate", "错误发现率", "methods",
+       "The expected share of false positives among the findings declared significant "
+       "(Benjamini-Hochberg).", EXT, "FDR", "false discovery"),
+    _t("heatmap", "热力图", "methods",
+       "A table drawn as coloured cells, so that large and small values stand out at a glance.",
+       EXT, "heat map"),
+    _t("sufficient statistics", "充分统计量", "methods",
+       "Summaries of the data that carry everything the likelihood needs, e.g. (x, t_x, T) for "
+       "BG/NBD: a fit on them is the fit on every transaction.", EXT, "sufficient statistic"),
+    _t("measurement model", "测量模型", "methods",
+       "The part of a structural equation or PLS model that links each construct to its survey "
+       "items.", EXT, "outer model"),
+    _t("structural model", "结构模型", "methods",
+       "The part of a structural equation or PLS model that links the constructs to each other "
+       "by paths.", EXT, "inner model"),
+    _t("composite", "组合变量", "methods",
+       "A weighted sum of items standing for a construct, as PLS estimates it (as opposed to a "
+       "common factor in covariance-based SEM).", EXT, "composite score"),
+    _t("total effect", "总效应", "methods",
+       "A construct's direct path plus all its indirect paths through mediators to an outcome.",
+       EXT),
+    _t("Fornell–Larcker criterion", "Fornell–Larcker准则", "methods",
+       "Discriminant validity holds when each construct's AVE exceeds its squared correlations "
+       "with the other constructs.", EXT, "Fornell-Larcker"),
+    _t("corrected item-total correlation", "校正的项目-总分相关", "satisfaction",
+       "An item's correlation with the sum of the scale's other items; a low value flags an item "
+       "that measures something else.", EXT, "item-rest correlation"),
+    _t("Chinese Customer Satisfaction Index", "中国顾客满意度指数", "satisfaction",
+       "The national satisfaction index of China, estimated like the ACSI and ECSI with PLS path "
+       "models.", EXT, "CCSI"),
+    _t("buy-till-you-die model", "购买直至流失模型", "value",
+       "The family of customer-base models (Pareto/NBD, BG/NBD, BG/BB) in which each customer "
+       "buys at random until an unobserved drop-out.", EXT, "buy till you die", "BTYD"),
+    _t("discounted expected residual transactions", "折现期望剩余交易次数", "value",
+       "The expected number of a customer's future transactions, each discounted to today; "
+       "times the value per transaction, it is residual CLV (BG/BB).", EXT, "DERT"),
+    _t("transaction opportunity", "交易机会", "value",
+       "One of the discrete occasions (a year's appeal, an event) at which a BG/BB customer may "
+       "or may not transact.", EXT),
+    _t("customer-base analysis", "客户群分析", "value",
+       "Forecasting a base of customers' future purchases and their chance of still being "
+       "active from their past transactions.", EXT, "customer base analysis"),
+    _t("needs-based segmentation", "基于需求的细分", "segmentation",
+       "Segments formed from what customers want (survey importance ratings, benefits sought) "
+       "rather than from what they bought.", EXT, "benefit segmentation"),
+    _t("advocate", "拥护者", "loyalty",
+       "A loyal customer who also recommends the firm to others (an 'apostle' in Jones & Sasser's "
+       "terms).", EXT, "apostle"),
+    _t("SLA attainment", "SLA达成率", "service",
+       "The share of tickets or calls handled within the service-level agreement's target "
+       "time.", EXT, "service level attainment"),
+    _t("average speed of answer", "平均应答速度", "service",
+       "The mean wait before a call-centre agent answers a call.", EXT, "ASA"),
+    _t("occupancy", "坐席占用率", "service",
+       "The share of agents' logged-in time spent handling contacts.", EXT, "agent occupancy"),
+
 )
 
 

@@ -60,6 +60,24 @@ def test_cli_build_writes_the_copies(build00):
     assert build00.cli.err == "", "a clean build reports no problem"
 
 
+def test_chinese_copies_are_built_beside_and_graded_with_the_english_build(build00, tmp_path):
+    """The Chinese master (exercises/NN/zh/) builds to BUILD/zh/NAME; its submissions carry the same
+    assignment name, so the English build's spec grades them: full marks for the solution, zero blank."""
+    zh = build00.dir / "zh" / WELCOME
+    assert f"built {WELCOME} (zh)" in build00.cli.out, build00.cli.out
+    student = nbformat.read(zh / "student" / f"{WELCOME}.ipynb", as_version=4)
+    assert "第 1 题" in "".join(c.source for c in student.cells if c.cell_type == "markdown")
+    assert grading.check_student_copy(zh / "student" / f"{WELCOME}.ipynb", grading.twin_masters(MASTER)["zh"]) == []
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(zh / "autograder" / f"{WELCOME}.ipynb", subs / "li.ipynb")
+    shutil.copy(zh / "student" / f"{WELCOME}.ipynb", subs / "wang.ipynb")
+    table = grading.grade_submissions(subs, build_dir=build00.dir, out_dir=None, timeout=300,
+                                      jobs=1).set_index("submission")
+    assert (table["status"] == "graded").all() and (table["exercise"] == WELCOME).all(), table["error"].tolist()
+    assert table.loc["li.ipynb", "total"] == 7 and table.loc["wang.ipynb", "total"] == 0
+
+
 def test_cli_check_existing_build(build00):
     result = run_cli(["exercises", "check", "--no-build", "--exercises-dir", str(REPO / "exercises"),
                       "--out", str(build00.dir), WELCOME])

@@ -247,6 +247,11 @@ def _student_copies(root: Path, tmp: Path, log: Callable[[str], None]) -> dict[s
             raise SiteError(f"crmlab exercises check wrote no student copy {student}",
                             fix="run `crmlab exercises build` and read its output")
         copies[name] = student
+        for lang in LANGUAGES:
+            # a translated master (exercises/NAME/<lang>/) is built by the same check to tmp/<lang>/NAME
+            twin = tmp / lang / name / "student" / f"{name}.ipynb"
+            if lang != "en" and twin.is_file():
+                copies[f"{lang}/{name}"] = twin
     log(f"site: built and checked {len(copies)} exercise student copies")
     return copies
 
@@ -576,9 +581,12 @@ def _tree(root: Path, lang: str, copies: dict[str, Path], modules: list[str]) ->
         if lang == "en" and name in copies:
             tree.files[docname + ".ipynb"] = copies[name]
             exercises.append(docname)
+        elif lang != "en" and f"{lang}/{name}" in copies:
+            # the student copy built from the translated master (exercises/NAME/<lang>/NAME.ipynb)
+            tree.files[docname + ".ipynb"] = _unwrap_notebook(copies[f"{lang}/{name}"])
+            exercises.append(docname)
         elif lang != "en":
-            # Chinese exercise prompts will live beside the master (issue 13 item 3); until a
-            # master's twin exists, readers are sent to the English student copy.
+            # no translated master yet: readers are sent to the English student copy
             tree.missing.append(f"exercises/{name}/{lang}/{name}.ipynb")
             if name in copies:
                 missing_pages.append((docname, _notebook_title(copies[name]), "en"))
@@ -911,6 +919,8 @@ def expected_pages(root=None, *, exercises: bool = True) -> list[str]:
     pages += [f"en/datasets/real/{folder}/README.html" for folder, _, _ in _real_datasets(root)]
     if exercises:
         pages += [f"en/exercises/{n}/{n}.html" for n in _exercise_names(root)]
+        pages += [f"{lang}/exercises/{n}/{n}.html" for lang in LANGUAGES if lang != "en"
+                  for n in _exercise_names(root) if (root / "exercises" / n / lang / f"{n}.ipynb").is_file()]
     return pages
 
 
