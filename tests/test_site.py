@@ -164,7 +164,8 @@ def test_chinese_tree_skips_missing_twins_and_says_so(built):
     missing = site.missing_twins(ROOT, "zh")
     assert site.missing_twins(ROOT, "en") == []
     if missing:
-        assert built.missing["zh"] == missing
+        # the fast build has no exercise pages in either language, so no missing Chinese ones
+        assert built.missing.get("zh", []) == [m for m in missing if not m.startswith("exercises/")]
         assert any("no 中文 version yet" in line for line in built.log)
         home = _html(built, "zh/index.html")
         assert "尚未翻译" in home

@@ -585,11 +585,10 @@ def _tree(root: Path, lang: str, copies: dict[str, Path], modules: list[str]) ->
             # the student copy built from the translated master (exercises/NAME/<lang>/NAME.ipynb)
             tree.files[docname + ".ipynb"] = _unwrap_notebook(copies[f"{lang}/{name}"])
             exercises.append(docname)
-        elif lang != "en":
+        elif lang != "en" and name in copies:
             # no translated master yet: readers are sent to the English student copy
             tree.missing.append(f"exercises/{name}/{lang}/{name}.ipynb")
-            if name in copies:
-                missing_pages.append((docname, _notebook_title(copies[name]), "en"))
+            missing_pages.append((docname, _notebook_title(copies[name]), "en"))
     datasets = root / "datasets"
     tree.files["datasets/README.md"] = _untranslated_note(lang, (datasets / "README.md").read_text(encoding="utf-8")).encode()
     real = _real_datasets(root)
