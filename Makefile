@@ -27,7 +27,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place (deterministic)"
 	@echo "make data       regenerate datasets/ from the generator (default seed)"
 	@echo "make exercises  build student copies and grading specs into build/exercises (instructors)"
-	@echo "make student-copies  build, check and publish the student copies into notebooks/exercises/"
+	@echo "make student-copies  build, check and publish the student copies (English and 中文) into notebooks/exercises/"
 	@echo "make grade      grade SUBMISSIONS=dir into the folder GRADES=grades, each notebook in a sandbox"
 	@echo "                (SEED_MAP=csv per-student worlds, JOBS=n at once, TIMEOUT=s per notebook, MEMORY=MB,"
 	@echo "                REGRADE=1 grade again what is already graded, UNSAFE=1 no sandbox: trusted files only)"
@@ -88,6 +88,7 @@ nbtest: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/crmlab notebooks
+	$(BIN)/crmlab translate sync    # the Chinese twins take the new outputs (prose edits show as stale)
 
 data: $(STAMP)
 	$(BIN)/crmlab generate --out datasets --force
