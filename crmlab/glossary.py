@@ -1388,9 +1388,9 @@ GLOSSARY: tuple[Term, ...] = (
     _t("structural model", "结构模型", "methods",
        "The part of a structural equation or PLS model that links the constructs to each other "
        "by paths.", EXT, "inner model"),
-    _t("composite", "组合变量", "methods",
+    _t("PLS composite", "组合变量", "methods",
        "A weighted sum of items standing for a construct, as PLS estimates it (as opposed to a "
-       "common factor in covariance-based SEM).", EXT, "composite score"),
+       "common factor in covariance-based SEM).", EXT),
     _t("total effect", "总效应", "methods",
        "A construct's direct path plus all its indirect paths through mediators to an outcome.",
        EXT),
@@ -1415,9 +1415,6 @@ GLOSSARY: tuple[Term, ...] = (
     _t("customer-base analysis", "客户群分析", "value",
        "Forecasting a base of customers' future purchases and their chance of still being "
        "active from their past transactions.", EXT, "customer base analysis"),
-    _t("needs-based segmentation", "基于需求的细分", "segmentation",
-       "Segments formed from what customers want (survey importance ratings, benefits sought) "
-       "rather than from what they bought.", EXT, "benefit segmentation"),
     _t("advocate", "拥护者", "loyalty",
        "A loyal customer who also recommends the firm to others (an 'apostle' in Jones & Sasser's "
        "terms).", EXT, "apostle"),
