@@ -963,7 +963,9 @@ def twin_spec_differences(spec: dict, twin: dict) -> list[str]:
             if a.get(key) != b.get(key):
                 problems.append(f"{a['name']}: {key} differs")
         ca, cb = a.get("choice"), b.get("choice")
-        shape = (lambda c: None if c is None else (c["variable"], c["key"], sorted(c["options"])))
+        def shape(c):
+            return None if c is None else (c["variable"], c["key"], sorted(c["options"]))
+
         if shape(ca) != shape(cb):
             problems.append(f"{a['name']}: multiple-choice variable, key or option letters differ "
                             f"({shape(ca)} vs {shape(cb)})")
