@@ -438,9 +438,10 @@ def _analyse_retailer(world, a: Mapping) -> dict:
     decision = (f"{text.capitalize()}. Uplift in 6-month retention: coupon users "
                 f"{tiers.loc['coupon_users', 'uplift']:+.3f}, other members {tiers.loc['other_members', 'uplift']:+.3f}"
                 f" (all {overall['uplift']:+.3f}); the coupon pays where the uplift exceeds {breakeven:.3f} "
-                f"(= offer cost {cost:.0f} / value of a retained member {value:,.0f} CNY). Each tier can only "
-                f"detect uplifts of about {tiers['min_detectable_uplift'].max():.3f} with 80% power, so "
-                f"treat the split as a pilot result.")
+                f"(= offer cost {cost:.0f} / value of a retained member {value:,.0f} CNY). With 80% power the tiers "
+                f"can only detect uplifts of {tiers.loc['coupon_users', 'min_detectable_uplift']:.3f} (coupon users) "
+                f"and {tiers.loc['other_members', 'min_detectable_uplift']:.3f} (other members), so treat the "
+                f"split as a pilot result.")
     recov = [{"quantity": "uplift, all members", "estimate": float(overall["uplift"]),
               "ci_lower": float(overall["ci_lower"]), "ci_upper": float(overall["ci_upper"]), "planted": planted_all}]
     for t in ("coupon_users", "other_members"):

@@ -144,7 +144,7 @@ INDICATORS: dict[str, Indicator] = {i.name: i for i in [
        +1, "internal_process", "S000 §5.1(3) (service standards)"),
     _I("clv", "客户生命周期价值", "profit_per_customer_month x (1 + d) / (1 + d - r), r = monthly retention, "
        "d = monthly discount rate", "CNY per customer", +1, "financial", "S002 Ch2 §2, Ch7 §3 [EXT formula]"),
-    _I("clv_cac", "客户终身价值与获客成本之比", "clv / cac", "ratio", +1, "financial", "[EXT] (S003 §1: keep the "
+    _I("clv_cac", "客户生命周期价值与客户获得成本之比", "clv / cac", "ratio", +1, "financial", "[EXT] (S003 §1: keep the "
        "cost of acquiring and retaining customers low)"),
     _I("crm_live", "CRM系统上线", "share of the period's months in which the branch's CRM system was live",
        "share", +1, "learning_growth", "S000 §8.3(6) (improve the CRM information system)"),
