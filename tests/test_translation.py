@@ -150,3 +150,33 @@ def test_the_twins_are_all_there_and_nothing_else():
     found |= {_id(p) for p in (REPO / "exercises").glob("*/zh/*.ipynb")}
     assert found == twins, f"twins without an English notebook: {sorted(found - twins)}"
     assert len(ENGLISH) == 13 + 4 + 13, [_id(p) for p in ENGLISH]
+
+
+# ------------------------------------------------------------------------------------
+# Chinese typography: CommonMark emphasis next to full-width punctuation
+# ------------------------------------------------------------------------------------
+def _all_notebooks() -> list[Path]:
+    found = [p for en in ENGLISH for p in (en, tr.twin_path(en)) if p.is_file()]
+    return found + sorted((REPO / "notebooks" / "exercises").rglob("*.ipynb"))
+
+
+def test_emphasis_renders_next_to_chinese_punctuation():
+    """`**客户资产（customer equity）**的` does not render as bold: CommonMark does not close
+    emphasis after a punctuation mark that a letter follows (full-width brackets and quotes count
+    as punctuation). Write `**客户资产**（customer equity）的` instead. Checked in every notebook,
+    twin and student copy, as JupyterLab and the site (markdown-it) render them."""
+    import re
+
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark")
+    bad = []
+    for path in _all_notebooks():
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            html = md.render("".join(cell["source"]))
+            text = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", html, flags=re.S)
+            if "**" in text:
+                bad.append(f"{_id(path)} cell {cell.get('id')}: "
+                           + re.search(r".{0,15}\*\*.{0,15}", text).group(0).replace("\n", " "))
+    assert not bad, "emphasis that renders as literal **:\n" + "\n".join(bad)
