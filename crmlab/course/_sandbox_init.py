@@ -97,6 +97,11 @@ def main() -> None:
     # our mounts must never propagate back to the host
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0755")
+    # the writable home and /tmp before the binds, so that a venv or repository that lives under
+    # /tmp (a clone in /tmp/x) is bound inside the private /tmp instead of hidden by it
+    for path, size in config["tmpfs"]:
+        os.makedirs(root + path, exist_ok=True)
+        mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0777")
     for source, target, read_only in config["binds"]:
         if os.path.exists(source):
             bind(source, root + target, read_only)
@@ -104,9 +109,6 @@ def main() -> None:
         os.makedirs(os.path.dirname(root + link), exist_ok=True)
         if not os.path.lexists(root + link):
             os.symlink(target, root + link)
-    for path, size in config["tmpfs"]:
-        os.makedirs(root + path, exist_ok=True)
-        mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0777")
     os.makedirs(root + "/proc", exist_ok=True)
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(root + "/dev", exist_ok=True)
@@ -120,6 +122,8 @@ def main() -> None:
     uid = config.get("uid")
     for path in config["owned"] if uid is not None else ():
         for folder, dirs, names in os.walk(root + path):
+            # never into a bind mount (the read-only venv under /tmp): only what the sandbox made
+            dirs[:] = [d for d in dirs if not os.path.ismount(os.path.join(folder, d))]
             for name in [folder, *(os.path.join(folder, n) for n in dirs + names)]:
                 os.chown(name, uid, uid)
     # the rest of the root is read-only: only the home folder and /tmp take writes
