@@ -1426,6 +1426,58 @@ GLOSSARY: tuple[Term, ...] = (
     _t("occupancy", "坐席占用率", "service",
        "The share of agents' logged-in time spent handling contacts.", EXT, "agent occupancy"),
 
+    _t("weighted likelihood", "加权似然", "methods",
+       "A likelihood in which each distinct row counts as often as its weight: the same fit as on "
+       "the uncompressed data, far faster.", EXT),
+    _t("life table", "生命表", "methods",
+       "Counts of members at risk, events and exposure per tenure band (and covariate pattern): "
+       "what Kaplan–Meier and piecewise-exponential models need.", EXT, "actuarial table"),
+    _t("piecewise-exponential model", "分段指数模型", "methods",
+       "A proportional hazards model with a baseline hazard constant within each tenure band, "
+       "fitted as a Poisson regression on life-table cells.", EXT, "piecewise exponential model"),
+    _t("partial likelihood", "偏似然", "methods",
+       "Cox's likelihood for the regression coefficients alone, leaving the baseline hazard "
+       "unspecified.", EXT, "Cox partial likelihood"),
+    _t("Poisson regression", "泊松回归", "methods",
+       "A generalised linear model for counts with a log link, here with the log of exposure as "
+       "an offset.", EXT),
+    _t("non-collapsibility", "不可压缩性", "methods",
+       "Leaving out a covariate that affects the outcome changes a hazard or odds ratio even when "
+       "the covariate is independent of the others.", EXT, "non-collapsible"),
+    _t("membership spell", "会员期", "churn",
+       "One membership from its start to its end (or to the end of observation): the unit of a "
+       "survival analysis of paid memberships.", EXT, "spell"),
+    _t("record batch", "记录批次", "technology",
+       "A block of rows handed over at once (Arrow), so that a table larger than memory is "
+       "processed piece by piece.", EXT),
+    _t("columnar storage format", "列式存储格式", "technology",
+       "A file format that stores each column together and compressed (Parquet), so a query "
+       "reads only the columns it needs.", EXT, "Parquet", "columnar file format"),
+    _t("embedded analytical database", "嵌入式分析数据库", "technology",
+       "An SQL engine that runs inside the analysis process with no server (DuckDB) and queries "
+       "files where they lie.", EXT, "DuckDB"),
+    _t("cross-buying", "交叉购买", "value",
+       "A customer buying from categories new to the relationship.", EXT, "cross-selling uptake"),
+    _t("survivorship rules", "存活规则", "data",
+       "The rules that pick, field by field, which source's value goes into the merged customer "
+       "record after linkage.", EXT, "survivorship"),
+    _t("precision", "精确率", "methods",
+       "Of the cases a rule flags, the share that are true (e.g. true duplicates among the pairs "
+       "a linker merges).", EXT),
+    _t("recall", "召回率", "methods",
+       "Of the true cases, the share a rule flags.", EXT),
+    _t("consistency index", "一致性指标", "methods",
+       "(λmax − n)/(n − 1) of an AHP comparison matrix; divided by the random index it gives the "
+       "consistency ratio.", EXT, "CI (AHP)"),
+    _t("random index", "平均随机一致性指标", "methods",
+       "Saaty's average consistency index of random comparison matrices of the same size.", EXT,
+       "RI"),
+    _t("average treatment effect on the treated", "处理组平均处理效应", "methods",
+       "The mean effect of a treatment (e.g. the CRM go-live) on the units that received it.", EXT,
+       "ATT"),
+    _t("acquisition channel", "获客渠道", "value",
+       "The channel through which a customer was first won (store, online, referral, ...).", EXT),
+
 )
 
 
