@@ -54,7 +54,7 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -64,12 +64,14 @@ from ._threads import single_thread as _single_thread
 from .base import Fitter, summary_frame
 from .errors import ConvergenceError, DataValidationError, NotFittedError, ParameterError
 from .validation import (
+    _check_column_args,
+    _check_scalar_option,
+    _tz_naive,
     check_binary,
     check_ci_level,
     check_count,
     check_dates,
     check_frame,
-    check_option,
     check_random_state,
     check_scalar,
     check_timestamp,
@@ -110,36 +112,12 @@ _MAX_PERIODS = 10_000_000  # renewal periods / periods survived: beyond this the
 # ------------------------------------------------------------------------------------
 def _time_unit(time_unit: str) -> float:
     try:
-        return TIME_UNIT_DAYS[_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
+        return TIME_UNIT_DAYS[_check_scalar_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
     except ParameterError as err:
         close = str(time_unit).strip().upper()[:1]
         hint = f"did you mean time_unit={close!r}? " if close in TIME_UNIT_DAYS else ""
         raise ParameterError(err.problem, fix=f"{hint}use 'W' (weeks, as in the BG/NBD papers), 'D' (days) or "
                                                 "'M' (months of 30.4375 days)") from None
-
-
-def _check_column_args(optional=(), **cols) -> None:
-    """Each ``*_col`` argument names one column: a label such as a string, not a list or None."""
-    for arg, col in cols.items():
-        if col is None and arg in optional:
-            continue
-        if col is None or isinstance(col, (list, tuple, set, dict, pd.Index, pd.Series, np.ndarray)) \
-                or not isinstance(col, Hashable):
-            raise ParameterError(f"{arg} names one column, got {type(col).__name__} {str(col)[:60]}",
-                                 fix=f"pass the column's name as a string, e.g. {arg}='...'")
-
-
-def _option(value, name: str, options: list):
-    """check_option for one scalar choice (a DataFrame or array would make ``in`` ambiguous)."""
-    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray, list, dict, set)):
-        raise ParameterError(f"{name} must be one of {options}, got a {type(value).__name__}",
-                             fix=f"pass one of {options}")
-    return check_option(value, name, options)
-
-
-def _naive(dates: pd.Series) -> pd.Series:
-    """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone."""
-    return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
 
 
 def summary_from_transactions(
@@ -187,7 +165,7 @@ def summary_from_transactions(
     unit = _time_unit(time_unit)
     end = check_timestamp(as_of, "as_of")
     cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
-    _option(merge_same_day, "merge_same_day", [True, False])
+    _check_scalar_option(merge_same_day, "merge_same_day", [True, False])
     _check_column_args(optional=("amount_col",), customer_id_col=customer_id_col, date_col=date_col,
                        amount_col=amount_col)
     if cal is not None and cal >= end:
@@ -197,7 +175,7 @@ def summary_from_transactions(
     amount = [amount_col] if amount_col is not None else []
     check_frame(transactions, "transactions", required=[customer_id_col, date_col, *amount],
                 no_nan=[customer_id_col, *amount], numeric=amount, non_negative=amount)
-    when = _naive(check_dates(transactions, date_col, "transactions"))
+    when = _tz_naive(check_dates(transactions, date_col, "transactions"))
     _check_not_after(when, end, cal, date_col)
     day = when.dt.floor("D")
     df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()})
@@ -289,8 +267,8 @@ def contract_periods(
     period = float(check_scalar(period_days, "period_days", low=0, low_inclusive=False))
     _check_column_args(start_col=start_col, end_col=end_col)
     check_frame(contracts, "contracts", required=[start_col, end_col])
-    s = _naive(check_dates(contracts, start_col, "contracts"))
-    e = _naive(check_dates(contracts, end_col, "contracts", allow_nat=True))
+    s = _tz_naive(check_dates(contracts, start_col, "contracts"))
+    e = _tz_naive(check_dates(contracts, end_col, "contracts", allow_nat=True))
     for col, dates in ((start_col, s), (end_col, e)):
         late = (dates > obs).fillna(False).to_numpy(dtype=bool)
         if late.any():
@@ -1210,7 +1188,7 @@ class ShiftedBetaGeometricFitter(_BTYDFitter):
         al, be = self._theta()
         d = float(check_scalar(discount_rate, "discount_rate", low=0, high=1))
         n = check_count(periods_survived, "periods_survived", 0, _MAX_PERIODS)
-        _option(convention, "convention", ["crmlab", "fader_hardie"])
+        _check_scalar_option(convention, "convention", ["crmlab", "fader_hardie"])
         if d == 0 and al <= 1:
             raise ParameterError(f"with alpha = {al:.3g} <= 1 the undiscounted expected lifetime is infinite",
                                  fix="pass a discount rate > 0 (a per-period rate, e.g. 0.01 for monthly contracts)")
@@ -1469,13 +1447,13 @@ def tracking_table(
     unit = _time_unit(time_unit)
     end = check_timestamp(as_of, "as_of")
     cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
-    _option(merge_same_day, "merge_same_day", [True, False])
+    _check_scalar_option(merge_same_day, "merge_same_day", [True, False])
     _check_column_args(customer_id_col=customer_id_col, date_col=date_col)
     if cal is not None and cal >= end:
         raise ParameterError(f"calibration_end ({cal.date()}) must be before as_of ({end.date()})",
                              fix="choose a calibration end inside the observation period")
     check_frame(transactions, "transactions", required=[customer_id_col, date_col], no_nan=[customer_id_col])
-    when = _naive(check_dates(transactions, date_col, "transactions"))
+    when = _tz_naive(check_dates(transactions, date_col, "transactions"))
     _check_not_after(when, end, cal, date_col)
     day = when.dt.floor("D")
     df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()})
