@@ -46,19 +46,83 @@ _MAX_BOOT = 10_000
 
 
 # ------------------------------------------------------------------------------------
-# shared plumbing of the BTYD fitters (also used by crmlab._pareto_nbd)
+# shared plumbing of the BTYD fitters (also used by crmlab._pareto_nbd and crmlab.clv)
 # ------------------------------------------------------------------------------------
-def _numeric_hessian(grad, theta: np.ndarray) -> np.ndarray:
-    """Central differences of an analytic gradient (natural-scale parameters)."""
+def _numeric_hessian(grad, theta: np.ndarray, g0: np.ndarray | None = None) -> np.ndarray:
+    """Finite differences of an analytic gradient (natural-scale parameters).
+
+    Forward differences from ``g0`` (the gradient at ``theta``) when given — one gradient per
+    parameter, which matters on a million customers — else central differences.
+    """
     k = len(theta)
     H = np.zeros((k, k))
     for i in range(k):
         h = 1e-5 * max(abs(theta[i]), 1e-3)
-        up, dn = theta.copy(), theta.copy()
+        up = theta.copy()
         up[i] += h
-        dn[i] -= h
-        H[:, i] = (grad(up) - grad(dn)) / (2 * h)
+        if g0 is None:
+            dn = theta.copy()
+            dn[i] -= h
+            H[:, i] = (grad(up) - grad(dn)) / (2 * h)
+        else:
+            H[:, i] = (grad(up) - g0) / h
     return (H + H.T) / 2
+
+
+def _minimise_log_params(negll, x0: np.ndarray, n_obs: float, *, penalizer_coef: float, names, what: str,
+                         data_hint: str, maxiter: int, ftol: float):
+    """Minimise the mean negative log-likelihood over log-parameters (L-BFGS-B).
+
+    ``negll(theta)`` returns the total negative log-likelihood and its gradient at natural-scale
+    ``theta``; ``penalizer_coef`` adds ``c * sum(log(θ)²)``. Returns the natural-scale estimates,
+    scipy's result and the fix later errors should suggest; raises :class:`ConvergenceError`
+    (naming ``what`` and the parameter ``names``) when the fit fails or runs off to a boundary.
+    """
+    pen = float(penalizer_coef)
+
+    def obj(z):
+        value, grad = negll(np.exp(z))
+        # the penalty pulls log-parameters towards 0 (parameters towards 1)
+        return value / n_obs + pen * np.sum(z ** 2), grad * np.exp(z) / n_obs + 2 * pen * z
+
+    with np.errstate(all="ignore"), _single_thread():
+        res = optimize.minimize(obj, np.log(x0), jac=True, method="L-BFGS-B",
+                                bounds=[(-2 * _LOG_BOUND, 2 * _LOG_BOUND)] * len(x0),
+                                options={"maxiter": maxiter, "ftol": ftol, "gtol": 1e-9})
+    fix = ("add a small penalty, e.g. penalizer_coef=0.001 (it pulls the parameters towards 1), "
+           f"or fit on more data: {data_hint}")
+    if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
+        raise ConvergenceError(f"the {what} fit produced non-finite values", fix=fix)
+    runaway = [n for n, z in zip(names, res.x, strict=True) if abs(z) > _LOG_BOUND]
+    if runaway:
+        vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(names, res.x, strict=True))
+        raise ConvergenceError(f"the {what} fit did not converge: parameter(s) {runaway} ran off to "
+                               f"the boundary ({vals}); the data cannot identify them", fix=fix)
+    gnorm = float(np.max(np.abs(res.jac))) if res.jac is not None else 0.0
+    if not res.success and gnorm > 1e-4:
+        raise ConvergenceError(f"the {what} fit did not converge ({res.message}; max |gradient| "
+                               f"{gnorm:.2g})", fix=fix)
+    return np.exp(res.x), res, fix
+
+
+def _hessian_covariance(grad, theta: np.ndarray, what: str, fix: str, forward: bool = False) -> np.ndarray:
+    """Inverse numeric Hessian of the penalised negative log-likelihood whose gradient is ``grad``.
+
+    ``forward`` uses forward differences (one gradient per parameter, for big data). Raises
+    :class:`ConvergenceError` when the information matrix is singular.
+    """
+    with _single_thread():
+        H = _numeric_hessian(grad, theta, grad(theta) if forward else None)
+    try:
+        with np.errstate(all="ignore"):
+            cov = np.linalg.inv(H)
+        ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        raise ConvergenceError(f"the {what} fit converged to a point where the information matrix "
+                               "is singular, so no standard errors exist", fix=fix)
+    return cov
 
 
 def _whole(values: np.ndarray, col: str, name: str, what: str) -> None:
@@ -154,32 +218,10 @@ class _BTYDFitter(Fitter):
     # -- fitting ---------------------------------------------------------------------------
     def _optimise(self, negll, x0: np.ndarray, n_obs: float) -> np.ndarray:
         """Minimise the mean negative log-likelihood over log-parameters; returns natural params."""
-        pen = float(self.penalizer_coef)
-
-        def obj(z):
-            value, grad = negll(np.exp(z))
-            # the penalty pulls log-parameters towards 0 (parameters towards 1), as clv.BetaGeoFitter's
-            return value / n_obs + pen * np.sum(z ** 2), grad * np.exp(z) / n_obs + 2 * pen * z
-
-        with np.errstate(all="ignore"), _single_thread():
-            res = optimize.minimize(obj, np.log(x0), jac=True, method="L-BFGS-B",
-                                    bounds=[(-2 * _LOG_BOUND, 2 * _LOG_BOUND)] * len(x0),
-                                    options={"maxiter": 3000, "ftol": 1e-14, "gtol": 1e-9})
-        fix = ("add a small penalty, e.g. penalizer_coef=0.001 (it pulls the parameters towards 1), "
-               f"or fit on more data: {self._data_hint}")
-        if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
-            raise ConvergenceError(f"the {self._what} fit produced non-finite values", fix=fix)
-        runaway = [n for n, z in zip(self._params, res.x, strict=True) if abs(z) > _LOG_BOUND]
-        if runaway:
-            vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(self._params, res.x, strict=True))
-            raise ConvergenceError(f"the {self._what} fit did not converge: parameter(s) {runaway} ran off to "
-                                   f"the boundary ({vals}); the data cannot identify them", fix=fix)
-        gnorm = float(np.max(np.abs(res.jac))) if res.jac is not None else 0.0
-        if not res.success and gnorm > 1e-4:
-            raise ConvergenceError(f"the {self._what} fit did not converge ({res.message}; max |gradient| "
-                                   f"{gnorm:.2g})", fix=fix)
-        self._fix = fix
-        return np.exp(res.x)
+        theta, _, self._fix = _minimise_log_params(
+            negll, x0, n_obs, penalizer_coef=self.penalizer_coef, names=self._params, what=self._what,
+            data_hint=self._data_hint, maxiter=3000, ftol=1e-14)
+        return theta
 
     def _fit_compressed(self, make_negll, data: tuple, w: np.ndarray, x0: np.ndarray):
         """Fit on compressed rows ``data`` with counts ``w``; set every learned attribute."""
@@ -199,16 +241,7 @@ class _BTYDFitter(Fitter):
             def grad(th):  # gradient of the penalised total negative log-likelihood, natural scale
                 return negll(th)[1] + total * pen * 2 * np.log(th) / th
 
-            with _single_thread():
-                H = _numeric_hessian(grad, theta)
-            try:
-                cov = np.linalg.inv(H)
-                ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
-            except np.linalg.LinAlgError:
-                ok = False
-            if not ok:
-                raise ConvergenceError(f"the {self._what} fit converged to a point where the information matrix "
-                                       "is singular, so no standard errors exist", fix=self._fix)
+            cov = _hessian_covariance(grad, theta, self._what, self._fix)
         else:
             cov = self._bootstrap(make_negll, data, w, theta)
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)

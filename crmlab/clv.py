@@ -58,9 +58,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special, stats
 
-from ._threads import single_thread as _single_thread
+from ._bgbb import _hessian_covariance, _minimise_log_params
 from .base import Fitter, summary_frame
 from .errors import ConvergenceError, DataValidationError, NotFittedError, ParameterError
 from .validation import (
@@ -102,7 +102,6 @@ __all__ = [
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 """Length of one model time unit in days (``M`` = an average month, 365.25 / 12 days)."""
 
-_LOG_BOUND = 12.0  # |log(parameter)| beyond this (x 1.6e5) = the parameter ran off
 _MAX_HORIZON = 1200  # periods of a CLV horizon (100 years of months): a typo guard
 _MAX_PERIODS = 10_000_000  # renewal periods / periods survived: beyond this the dates are wrong
 
@@ -389,28 +388,6 @@ def _ci(params: np.ndarray, se: np.ndarray, level: float):
     return params / k, params * k
 
 
-def _numeric_hessian(grad, theta: np.ndarray, g0: np.ndarray | None = None) -> np.ndarray:
-    """Finite differences of an analytic gradient (natural-scale parameters).
-
-    Forward differences from ``g0`` (the gradient at ``theta``) when given — one gradient per
-    parameter, which matters on a million customers — else central differences.
-    """
-    k = len(theta)
-    H = np.zeros((k, k))
-    for i in range(k):
-        h = 1e-5 * max(abs(theta[i]), 1e-3)
-        up = theta.copy()
-        up[i] += h
-        if g0 is None:
-            dn = theta.copy()
-            dn[i] -= h
-            H[:, i] = (grad(up) - grad(dn)) / (2 * h)
-        else:
-            H[:, i] = (grad(up) - g0) / h
-    return (H + H.T) / 2
-
-
-
 class _BTYDFitter(Fitter):
     """Shared plumbing of the buy-till-you-die fitters: optimiser, standard errors, summary.
 
@@ -477,33 +454,10 @@ class _BTYDFitter(Fitter):
     # -- fitting ---------------------------------------------------------------------------
     def _optimise(self, negll, x0: np.ndarray, n_obs: float):
         """Minimise the mean negative log-likelihood over log-parameters; returns natural params."""
-        pen = float(self.penalizer_coef)
-
-        def obj(z):
-            value, grad = negll(np.exp(z))
-            # the penalty pulls log-parameters towards 0 (parameters towards 1)
-            return value / n_obs + pen * np.sum(z ** 2), grad * np.exp(z) / n_obs + 2 * pen * z
-
-        with np.errstate(all="ignore"), _single_thread():
-            res = optimize.minimize(obj, np.log(x0), jac=True, method="L-BFGS-B",
-                                    bounds=[(-2 * _LOG_BOUND, 2 * _LOG_BOUND)] * len(x0),
-                                    options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
-        fix = ("add a small penalty, e.g. penalizer_coef=0.001 (it pulls the parameters towards 1), "
-               f"or fit on more data: {self._data_hint}")
-        if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
-            raise ConvergenceError(f"the {self._what} fit produced non-finite values", fix=fix)
-        runaway = [n for n, z in zip(self._model_params, res.x, strict=True) if abs(z) > _LOG_BOUND]
-        if runaway:
-            vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(self._model_params, res.x, strict=True))
-            raise ConvergenceError(
-                f"the {self._what} fit did not converge: parameter(s) {runaway} ran off to the boundary "
-                f"({vals}); the data cannot identify them", fix=fix)
-        gnorm = float(np.max(np.abs(res.jac))) if res.jac is not None else 0.0
-        if not res.success and gnorm > 1e-4:
-            raise ConvergenceError(f"the {self._what} fit did not converge ({res.message}; max |gradient| "
-                                   f"{gnorm:.2g})", fix=fix)
-        self._fix = fix
-        return np.exp(res.x), res
+        theta, res, self._fix = _minimise_log_params(
+            negll, x0, n_obs, penalizer_coef=self.penalizer_coef, names=self._model_params, what=self._what,
+            data_hint=self._data_hint, maxiter=2000, ftol=1e-13)
+        return theta, res
 
     def _finish(self, theta, negll, n_rows: int, w: np.ndarray):
         names = list(self._model_params)
@@ -514,17 +468,7 @@ class _BTYDFitter(Fitter):
             g = negll(th)[1]
             return g + n_obs * float(self.penalizer_coef) * 2 * np.log(th) / th
 
-        with _single_thread():
-            H = _numeric_hessian(grad, theta, grad(theta) if n_obs > 50_000 else None)
-        try:
-            with np.errstate(all="ignore"):
-                cov = np.linalg.inv(H)
-            ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
-        except np.linalg.LinAlgError:
-            ok = False
-        if not ok:
-            raise ConvergenceError(f"the {self._what} fit converged to a point where the information matrix "
-                                   "is singular, so no standard errors exist", fix=self._fix)
+        cov = _hessian_covariance(grad, theta, self._what, self._fix, forward=n_obs > 50_000)
         self.params_ = pd.Series(theta, index=names, name="estimate")
         self.log_likelihood_ = float(-nll)
         self.n_customers_ = n_obs
