@@ -163,6 +163,18 @@ def _check_weights(summary: pd.DataFrame, weights_col: str | None, name: str) ->
     return w
 
 
+def _initial(values, k: int, names: str, example: str) -> np.ndarray:
+    """``initial_params``: ``k`` finite positive numbers (``names`` and ``example`` word the error)."""
+    try:
+        x0 = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        x0 = np.array([])
+    if x0.shape != (k,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
+        raise ParameterError(f"initial_params must be {k} positive numbers ({names})",
+                             fix=f"pass e.g. initial_params={example}")
+    return x0
+
+
 class _BTYDFitter(Fitter):
     """Shared plumbing: log-parameter optimisation, Hessian/bootstrap errors, summary, from_params."""
 
@@ -222,6 +234,31 @@ class _BTYDFitter(Fitter):
             negll, x0, n_obs, penalizer_coef=self.penalizer_coef, names=self._params, what=self._what,
             data_hint=self._data_hint, maxiter=3000, ftol=1e-14)
         return theta
+
+    def _summary_patterns(self, summary: pd.DataFrame, cols: dict, check_logic, weights_col, customer_id_col, *,
+                          event: str, unobserved_fix: str, no_repeat_fix: str):
+        """Check a one-row-per-customer summary and compress it to distinct rows with summed weights.
+
+        ``cols`` maps frequency, recency and the observation length (in that order) to their
+        columns and ``check_logic`` checks how they fit together; ``event`` ("purchase",
+        "transaction") and the two fixes word the errors for data that identify nothing.
+        Returns the distinct rows and their weights, as :meth:`_fit_compressed` takes them.
+        """
+        need = list(cols.values()) + ([weights_col] if weights_col else [])
+        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
+        _check_ids(summary, customer_id_col, "summary")
+        x, tx, n = (summary[c].to_numpy(dtype=float) for c in cols.values())
+        check_logic(x, tx, n, cols, "summary")
+        w = _check_weights(summary, weights_col, "summary")
+        pos = w > 0
+        if not np.any(n[pos] > 0):
+            raise DataValidationError(f"every customer has {list(cols.values())[-1]!r} == 0: nobody was observed "
+                                      f"after the first {event}", fix=unobserved_fix)
+        if not np.any((x > 0) & pos):
+            params = ", ".join(self._params[:-1]) + f" and {self._params[-1]}"
+            raise DataValidationError(f"no customer made a repeat {event}, so {params} cannot be estimated",
+                                      fix=no_repeat_fix)
+        return _compress(x[pos], tx[pos], n[pos], w=w[pos])
 
     def _fit_compressed(self, make_negll, data: tuple, w: np.ndarray, x0: np.ndarray):
         """Fit on compressed rows ``data`` with counts ``w``; set every learned attribute."""
@@ -397,12 +434,20 @@ def _bgbb_loglik(theta, x, tx, n, grad: bool = True):
     return ll, G0
 
 
-def _bgbb_negll(x, tx, n, w):
-    def f(theta):
-        ll, g = _bgbb_loglik(theta, x, tx, n)
-        return -(w @ ll), -(w @ g)
+def _weighted_negll(loglik):
+    """``make_negll`` for :meth:`_BTYDFitter._fit_compressed` from a per-row log-likelihood and gradient."""
 
-    return f
+    def make(x, tx, n, w):
+        def f(theta):
+            ll, g = loglik(theta, x, tx, n)
+            return -(w @ ll), -(w @ g)
+
+        return f
+
+    return make
+
+
+_bgbb_negll = _weighted_negll(_bgbb_loglik)
 
 
 def _compress(*columns, w):
@@ -449,28 +494,15 @@ class BetaGeoBetaBinomFitter(_BTYDFitter):
             n_periods_col: str = "n_periods", weights_col: str | None = None, customer_id_col: str | None = None,
             initial_params=None) -> BetaGeoBetaBinomFitter:
         """Fit on one row per customer (or per pattern, with ``weights_col``); returns self."""
-        cols = {"frequency": frequency_col, "recency": recency_col, "n_periods": n_periods_col}
-        need = list(cols.values()) + ([weights_col] if weights_col else [])
-        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
-        _check_ids(summary, customer_id_col, "summary")
-        x, tx, n = (summary[c].to_numpy(dtype=float) for c in cols.values())
-        _check_bgbb_logic(x, tx, n, cols, "summary")
-        w = _check_weights(summary, weights_col, "summary")
-        pos = w > 0
-        if not np.any(n[pos] > 0):
-            raise DataValidationError(f"every customer has {n_periods_col!r} == 0: nobody was observed after the "
-                                      "first transaction", fix="observe the customers for at least one opportunity")
-        if not np.any((x > 0) & pos):
-            raise DataValidationError("no customer made a repeat transaction, so alpha, beta, gamma and delta "
-                                      "cannot be estimated", fix="use more opportunities or more customers")
-        data, wc = _compress(x[pos], tx[pos], n[pos], w=w[pos])
+        data, wc = self._summary_patterns(
+            summary, {"frequency": frequency_col, "recency": recency_col, "n_periods": n_periods_col},
+            _check_bgbb_logic, weights_col, customer_id_col, event="transaction",
+            unobserved_fix="observe the customers for at least one opportunity",
+            no_repeat_fix="use more opportunities or more customers")
         if initial_params is None:
             x0 = np.array([1.0, 1.0, 1.0, 1.0])
         else:
-            x0 = np.asarray(initial_params, dtype=float)
-            if x0.shape != (4,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-                raise ParameterError("initial_params must be 4 positive numbers (alpha, beta, gamma, delta)",
-                                     fix="pass e.g. initial_params=[1, 1, 1, 1]")
+            x0 = _initial(initial_params, 4, "alpha, beta, gamma, delta", "[1, 1, 1, 1]")
         self._fit_compressed(_bgbb_negll, data, wc, x0)
         return self
 

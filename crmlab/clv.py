@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ._bgbb import _hessian_covariance, _minimise_log_params
+from ._bgbb import _hessian_covariance, _initial, _minimise_log_params
 from .base import Fitter, summary_frame
 from .errors import ConvergenceError, DataValidationError, NotFittedError, ParameterError
 from .validation import (
@@ -839,17 +839,6 @@ class BetaGeoFitter(_BTYDFitter):
         return plots.finish(ax, title="Probability alive by frequency and recency",
                             xlabel="recency (time of last purchase)", ylabel="repeat purchases",
                             synthetic=synthetic)
-
-
-def _initial(values, k: int, names: str, example: str) -> np.ndarray:
-    try:
-        x0 = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        x0 = np.array([])
-    if x0.shape != (k,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-        raise ParameterError(f"initial_params must be {k} positive numbers ({names})",
-                             fix=f"pass e.g. initial_params={example}")
-    return x0
 
 
 # ------------------------------------------------------------------------------------
