@@ -175,6 +175,25 @@ def _initial(values, k: int, names: str, example: str) -> np.ndarray:
     return x0
 
 
+def _history_arrays(negative_fix: str, **values) -> list[np.ndarray]:
+    """A customer history given as numbers or 1-D arrays (prediction calls), broadcast together.
+
+    Each value must be finite and >= 0; ``negative_fix`` words the fix for negative values,
+    with ``{label}`` standing for the argument's name.
+    """
+    out = []
+    for label, v in values.items():
+        a = np.asarray(v, dtype=float)
+        if a.ndim > 1:
+            raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
+        if np.any(~np.isfinite(a)):
+            raise DataValidationError(f"{label} has missing or infinite values", fix="drop those customers first")
+        if np.any(a < 0):
+            raise DataValidationError(f"{label} has negative values", fix=negative_fix.format(label=label))
+        out.append(a)
+    return np.broadcast_arrays(*out)
+
+
 class _BTYDFitter(Fitter):
     """Shared plumbing: log-parameter optimisation, Hessian/bootstrap errors, summary, from_params."""
 
@@ -350,17 +369,8 @@ class _BTYDFitter(Fitter):
 # ------------------------------------------------------------------------------------
 def _bgbb_arrays(frequency, recency, n_periods, name: str = "inputs"):
     """Validate (x, t_x, n) given as arrays (prediction calls); returns float arrays."""
-    out = []
-    for label, v in (("frequency", frequency), ("recency", recency), ("n_periods", n_periods)):
-        a = np.asarray(v, dtype=float)
-        if a.ndim > 1:
-            raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
-        if np.any(~np.isfinite(a)):
-            raise DataValidationError(f"{label} has missing or infinite values", fix="drop those customers first")
-        if np.any(a < 0):
-            raise DataValidationError(f"{label} has negative values", fix=f"{label} counts opportunities: >= 0")
-        out.append(a)
-    x, tx, n = np.broadcast_arrays(*out)
+    x, tx, n = _history_arrays("{label} counts opportunities: >= 0", frequency=frequency, recency=recency,
+                               n_periods=n_periods)
     _check_bgbb_logic(x, tx, n, {"frequency": "frequency", "recency": "recency", "n_periods": "n_periods"}, name)
     return x.astype(float), tx.astype(float), n.astype(float)
 

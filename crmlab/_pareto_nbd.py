@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._bgbb import _BTYDFitter, _initial, _weighted_negll
+from ._bgbb import _BTYDFitter, _history_arrays, _initial, _weighted_negll
 from .errors import DataValidationError, ParameterError
 from .validation import check_count, check_frame, check_random_state, check_scalar
 
@@ -141,17 +141,8 @@ def _rfm_logic(x, tx, T, cols: dict, name: str) -> None:
 
 
 def _rfm_arrays(frequency, recency, T):
-    out = []
-    for label, v in (("frequency", frequency), ("recency", recency), ("T", T)):
-        a = np.asarray(v, dtype=float)
-        if a.ndim > 1:
-            raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
-        if np.any(~np.isfinite(a)):
-            raise DataValidationError(f"{label} has missing or infinite values", fix="drop those customers first")
-        if np.any(a < 0):
-            raise DataValidationError(f"{label} has negative values", fix=f"{label} must be >= 0")
-        out.append(a)
-    x, tx, T = (np.array(v, dtype=float) for v in np.broadcast_arrays(*out))
+    arrays = _history_arrays("{label} must be >= 0", frequency=frequency, recency=recency, T=T)
+    x, tx, T = (np.array(v, dtype=float) for v in arrays)
     _rfm_logic(np.atleast_1d(x), np.atleast_1d(tx), np.atleast_1d(T),
                {"frequency": "frequency", "recency": "recency", "T": "T"}, "inputs")
     return x, tx, T
