@@ -66,6 +66,7 @@ from .errors import ConvergenceError, DataValidationError, NotFittedError, Param
 from .validation import (
     _check_column_args,
     _check_scalar_option,
+    _float_values,
     _tz_naive,
     check_binary,
     check_ci_level,
@@ -341,15 +342,8 @@ def _check_history(x, tx, T, name="summary", f="frequency", r="recency", t="T") 
 
 def _non_negative_array(t, name: str) -> np.ndarray:
     """A finite, non-negative number or array of numbers (any shape) as floats."""
-    if t is None or isinstance(t, (str, bytes, pd.DataFrame)):
-        raise ParameterError(f"{name} must be a number or an array of numbers, got {type(t).__name__}",
-                             fix=f"pass {name} as a number, a list, a numpy array or a Series")
-    if isinstance(t, pd.Series) and not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)):
-        raise ParameterError(f"{name} must be numeric, got dtype {t.dtype}", fix=coding_advice(t, name, "numeric"))
-    try:
-        arr = np.asarray(t, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
+    arr = _float_values(t, name, "a number or an array of numbers",
+                        f"pass {name} as a number, a list, a numpy array or a Series")
     bad = ~np.isfinite(arr) | (arr < 0)
     if np.any(bad):
         n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())

@@ -607,16 +607,8 @@ def check_array(x, name: str, *, finite: bool = True, non_negative: bool = False
     >>> check_array([1, 2.5], "t")
     array([1. , 2.5])
     """
-    if x is None or isinstance(x, (str, bytes, pd.DataFrame)):
-        raise ParameterError(f"{name} must be a 1-D list or array of numbers, got {type(x).__name__}",
-                             fix=f"pass {name} as a list, numpy array or Series of numbers")
-    if isinstance(x, pd.Series) and not (pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x)):
-        raise ParameterError(f"{name} must be numeric, got dtype {x.dtype}", fix=coding_advice(x, name, "numeric"))
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
-    arr = np.atleast_1d(arr)
+    arr = np.atleast_1d(_float_values(x, name, "a 1-D list or array of numbers",
+                                      f"pass {name} as a list, numpy array or Series of numbers"))
     if arr.ndim != 1:
         raise ParameterError(f"{name} must be 1-D, got shape {arr.shape}", fix=f"pass one value per row: {name}.ravel()")
     if arr.size < min_size:
@@ -806,3 +798,23 @@ def _tz_naive(dates: pd.Series) -> pd.Series:
     Timestamp('2024-01-01 00:00:00')
     """
     return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
+
+
+def _float_values(x, name: str, what: str, fix: str) -> np.ndarray:
+    """``x`` as a float array of any shape, refusing None, text, frames and non-numeric values.
+
+    ``what`` ("a number or an array of numbers") and ``fix`` word the refusal of None, text and frames.
+
+    >>> _float_values(pd.Series(["Yes", "No"]), "churn", "numbers", "pass numbers")
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: churn must be numeric, got dtype object. Fix: map the two labels to 1/0, e.g. df['churn'] = df['churn'].map({'Yes': 1, 'No': 0})
+    """
+    if x is None or isinstance(x, (str, bytes, pd.DataFrame)):
+        raise ParameterError(f"{name} must be {what}, got {type(x).__name__}", fix=fix)
+    if isinstance(x, pd.Series) and not (pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x)):
+        raise ParameterError(f"{name} must be numeric, got dtype {x.dtype}", fix=coding_advice(x, name, "numeric"))
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
