@@ -125,6 +125,14 @@ def _hessian_covariance(grad, theta: np.ndarray, what: str, fix: str, forward: b
     return cov
 
 
+def _log_wald_interval(est: np.ndarray, se: np.ndarray, ci_level: float):
+    """Wald interval on the log scale: keeps positive parameters positive (an unidentified one gets inf)."""
+    z = normal_quantile(ci_level)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        k = np.exp(z * se / est)
+    return est / k, est * k
+
+
 def _whole(values: np.ndarray, col: str, name: str, what: str) -> None:
     bad = np.abs(values - np.round(values)) > 1e-9
     if bad.any():
@@ -341,11 +349,7 @@ class _BTYDFitter(Fitter):
             tail = 100 * (1 - self.ci_level) / 2
             lo, hi = np.percentile(self.bootstrap_params_.to_numpy(), [tail, 100 - tail], axis=0)
             return lo, hi
-        # Wald interval on the log scale: keeps positive parameters positive
-        z = normal_quantile(self.ci_level)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            k = np.exp(z * se / est)
-        return est / k, est * k
+        return _log_wald_interval(est, se, self.ci_level)
 
     def _summary(self) -> pd.DataFrame:
         lo, hi = self._intervals()

@@ -58,9 +58,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from ._bgbb import _hessian_covariance, _initial, _minimise_log_params
+from ._bgbb import _hessian_covariance, _initial, _log_wald_interval, _minimise_log_params
 from .base import Fitter, summary_frame
 from .errors import ConvergenceError, DataValidationError, NotFittedError, ParameterError
 from .validation import (
@@ -374,14 +374,6 @@ def _history(frequency, recency, T, t=None):
     return out
 
 
-def _ci(params: np.ndarray, se: np.ndarray, level: float):
-    """Wald interval on the log scale (keeps positive parameters positive)."""
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an unidentified parameter: bound inf
-        k = np.exp(z * se / params)
-    return params / k, params * k
-
-
 class _BTYDFitter(Fitter):
     """Shared plumbing of the buy-till-you-die fitters: optimiser, standard errors, summary.
 
@@ -479,7 +471,7 @@ class _BTYDFitter(Fitter):
         keep positive bounds); NaN errors and bounds for a model built by :meth:`from_params`."""
         est = self.params_.to_numpy(dtype=float)
         se = self.standard_errors_.to_numpy(dtype=float)
-        lo, hi = _ci(est, se, self.ci_level)
+        lo, hi = _log_wald_interval(est, se, self.ci_level)
         return summary_frame(est, se, lo, hi, index=list(self.params_.index), ci_level=self.ci_level)
 
     def _repr_fitted(self) -> str:
