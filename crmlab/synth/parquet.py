@@ -74,6 +74,15 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, str(path), coerce_timestamps="us", allow_truncated_timestamps=False)
 
 
+def _folder(out_dir) -> Path:
+    """The output folder, created if needed (a file at that path is refused)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def write_world_parquet(world: World, out_dir) -> Path:
     """Write every table of ``world`` as ``<table>.parquet`` plus its meta data and truth.
 
@@ -90,10 +99,7 @@ def write_world_parquet(world: World, out_dir) -> Path:
     if not isinstance(world, World):
         raise ParameterError(f"world must be a crmlab World, got {type(world).__name__}",
                              fix="pass crmlab.synth.generate_world(...) or crmlab.datasets.load_world()")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(out_dir)
     for name, df in world.tables.items():
         _write(_typed(df, name), out / f"{name}.parquet")
     meta = {**world.meta, "format": "parquet"}
@@ -281,10 +287,7 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
     p = params if params is not None else WorldParams()
     _check_params(p)
     bounds_ts, bounds = _month_bounds(start_ts, months, p.customers.legacy_months)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(out_dir)
     writers: dict[str, pq.ParquetWriter] = {}
     (out / "truth").mkdir(exist_ok=True)
     n_cust = n_tx = n_mem = block = 0
