@@ -46,19 +46,91 @@ _MAX_BOOT = 10_000
 
 
 # ------------------------------------------------------------------------------------
-# shared plumbing of the BTYD fitters (also used by crmlab._pareto_nbd)
+# shared plumbing of the BTYD fitters (also used by crmlab._pareto_nbd and crmlab.clv)
 # ------------------------------------------------------------------------------------
-def _numeric_hessian(grad, theta: np.ndarray) -> np.ndarray:
-    """Central differences of an analytic gradient (natural-scale parameters)."""
+def _numeric_hessian(grad, theta: np.ndarray, g0: np.ndarray | None = None) -> np.ndarray:
+    """Finite differences of an analytic gradient (natural-scale parameters).
+
+    Forward differences from ``g0`` (the gradient at ``theta``) when given — one gradient per
+    parameter, which matters on a million customers — else central differences.
+    """
     k = len(theta)
     H = np.zeros((k, k))
     for i in range(k):
         h = 1e-5 * max(abs(theta[i]), 1e-3)
-        up, dn = theta.copy(), theta.copy()
+        up = theta.copy()
         up[i] += h
-        dn[i] -= h
-        H[:, i] = (grad(up) - grad(dn)) / (2 * h)
+        if g0 is None:
+            dn = theta.copy()
+            dn[i] -= h
+            H[:, i] = (grad(up) - grad(dn)) / (2 * h)
+        else:
+            H[:, i] = (grad(up) - g0) / h
     return (H + H.T) / 2
+
+
+def _minimise_log_params(negll, x0: np.ndarray, n_obs: float, *, penalizer_coef: float, names, what: str,
+                         data_hint: str, maxiter: int, ftol: float):
+    """Minimise the mean negative log-likelihood over log-parameters (L-BFGS-B).
+
+    ``negll(theta)`` returns the total negative log-likelihood and its gradient at natural-scale
+    ``theta``; ``penalizer_coef`` adds ``c * sum(log(θ)²)``. Returns the natural-scale estimates,
+    scipy's result and the fix later errors should suggest; raises :class:`ConvergenceError`
+    (naming ``what`` and the parameter ``names``) when the fit fails or runs off to a boundary.
+    """
+    pen = float(penalizer_coef)
+
+    def obj(z):
+        value, grad = negll(np.exp(z))
+        # the penalty pulls log-parameters towards 0 (parameters towards 1)
+        return value / n_obs + pen * np.sum(z ** 2), grad * np.exp(z) / n_obs + 2 * pen * z
+
+    with np.errstate(all="ignore"), _single_thread():
+        res = optimize.minimize(obj, np.log(x0), jac=True, method="L-BFGS-B",
+                                bounds=[(-2 * _LOG_BOUND, 2 * _LOG_BOUND)] * len(x0),
+                                options={"maxiter": maxiter, "ftol": ftol, "gtol": 1e-9})
+    fix = ("add a small penalty, e.g. penalizer_coef=0.001 (it pulls the parameters towards 1), "
+           f"or fit on more data: {data_hint}")
+    if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
+        raise ConvergenceError(f"the {what} fit produced non-finite values", fix=fix)
+    runaway = [n for n, z in zip(names, res.x, strict=True) if abs(z) > _LOG_BOUND]
+    if runaway:
+        vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(names, res.x, strict=True))
+        raise ConvergenceError(f"the {what} fit did not converge: parameter(s) {runaway} ran off to "
+                               f"the boundary ({vals}); the data cannot identify them", fix=fix)
+    gnorm = float(np.max(np.abs(res.jac))) if res.jac is not None else 0.0
+    if not res.success and gnorm > 1e-4:
+        raise ConvergenceError(f"the {what} fit did not converge ({res.message}; max |gradient| "
+                               f"{gnorm:.2g})", fix=fix)
+    return np.exp(res.x), res, fix
+
+
+def _hessian_covariance(grad, theta: np.ndarray, what: str, fix: str, forward: bool = False) -> np.ndarray:
+    """Inverse numeric Hessian of the penalised negative log-likelihood whose gradient is ``grad``.
+
+    ``forward`` uses forward differences (one gradient per parameter, for big data). Raises
+    :class:`ConvergenceError` when the information matrix is singular.
+    """
+    with _single_thread():
+        H = _numeric_hessian(grad, theta, grad(theta) if forward else None)
+    try:
+        with np.errstate(all="ignore"):
+            cov = np.linalg.inv(H)
+        ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        raise ConvergenceError(f"the {what} fit converged to a point where the information matrix "
+                               "is singular, so no standard errors exist", fix=fix)
+    return cov
+
+
+def _log_wald_interval(est: np.ndarray, se: np.ndarray, ci_level: float):
+    """Wald interval on the log scale: keeps positive parameters positive (an unidentified one gets inf)."""
+    z = normal_quantile(ci_level)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        k = np.exp(z * se / est)
+    return est / k, est * k
 
 
 def _whole(values: np.ndarray, col: str, name: str, what: str) -> None:
@@ -97,6 +169,37 @@ def _check_weights(summary: pd.DataFrame, weights_col: str | None, name: str) ->
         raise DataValidationError(f"{name}[{weights_col!r}] is zero for every row, so there is nothing to fit",
                                   fix="weights are the number of customers with each pattern; pass positive counts")
     return w
+
+
+def _initial(values, k: int, names: str, example: str) -> np.ndarray:
+    """``initial_params``: ``k`` finite positive numbers (``names`` and ``example`` word the error)."""
+    try:
+        x0 = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        x0 = np.array([])
+    if x0.shape != (k,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
+        raise ParameterError(f"initial_params must be {k} positive numbers ({names})",
+                             fix=f"pass e.g. initial_params={example}")
+    return x0
+
+
+def _history_arrays(negative_fix: str, **values) -> list[np.ndarray]:
+    """A customer history given as numbers or 1-D arrays (prediction calls), broadcast together.
+
+    Each value must be finite and >= 0; ``negative_fix`` words the fix for negative values,
+    with ``{label}`` standing for the argument's name.
+    """
+    out = []
+    for label, v in values.items():
+        a = np.asarray(v, dtype=float)
+        if a.ndim > 1:
+            raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
+        if np.any(~np.isfinite(a)):
+            raise DataValidationError(f"{label} has missing or infinite values", fix="drop those customers first")
+        if np.any(a < 0):
+            raise DataValidationError(f"{label} has negative values", fix=negative_fix.format(label=label))
+        out.append(a)
+    return np.broadcast_arrays(*out)
 
 
 class _BTYDFitter(Fitter):
@@ -154,32 +257,35 @@ class _BTYDFitter(Fitter):
     # -- fitting ---------------------------------------------------------------------------
     def _optimise(self, negll, x0: np.ndarray, n_obs: float) -> np.ndarray:
         """Minimise the mean negative log-likelihood over log-parameters; returns natural params."""
-        pen = float(self.penalizer_coef)
+        theta, _, self._fix = _minimise_log_params(
+            negll, x0, n_obs, penalizer_coef=self.penalizer_coef, names=self._params, what=self._what,
+            data_hint=self._data_hint, maxiter=3000, ftol=1e-14)
+        return theta
 
-        def obj(z):
-            value, grad = negll(np.exp(z))
-            # the penalty pulls log-parameters towards 0 (parameters towards 1), as clv.BetaGeoFitter's
-            return value / n_obs + pen * np.sum(z ** 2), grad * np.exp(z) / n_obs + 2 * pen * z
+    def _summary_patterns(self, summary: pd.DataFrame, cols: dict, check_logic, weights_col, customer_id_col, *,
+                          event: str, unobserved_fix: str, no_repeat_fix: str):
+        """Check a one-row-per-customer summary and compress it to distinct rows with summed weights.
 
-        with np.errstate(all="ignore"), _single_thread():
-            res = optimize.minimize(obj, np.log(x0), jac=True, method="L-BFGS-B",
-                                    bounds=[(-2 * _LOG_BOUND, 2 * _LOG_BOUND)] * len(x0),
-                                    options={"maxiter": 3000, "ftol": 1e-14, "gtol": 1e-9})
-        fix = ("add a small penalty, e.g. penalizer_coef=0.001 (it pulls the parameters towards 1), "
-               f"or fit on more data: {self._data_hint}")
-        if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
-            raise ConvergenceError(f"the {self._what} fit produced non-finite values", fix=fix)
-        runaway = [n for n, z in zip(self._params, res.x, strict=True) if abs(z) > _LOG_BOUND]
-        if runaway:
-            vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(self._params, res.x, strict=True))
-            raise ConvergenceError(f"the {self._what} fit did not converge: parameter(s) {runaway} ran off to "
-                                   f"the boundary ({vals}); the data cannot identify them", fix=fix)
-        gnorm = float(np.max(np.abs(res.jac))) if res.jac is not None else 0.0
-        if not res.success and gnorm > 1e-4:
-            raise ConvergenceError(f"the {self._what} fit did not converge ({res.message}; max |gradient| "
-                                   f"{gnorm:.2g})", fix=fix)
-        self._fix = fix
-        return np.exp(res.x)
+        ``cols`` maps frequency, recency and the observation length (in that order) to their
+        columns and ``check_logic`` checks how they fit together; ``event`` ("purchase",
+        "transaction") and the two fixes word the errors for data that identify nothing.
+        Returns the distinct rows and their weights, as :meth:`_fit_compressed` takes them.
+        """
+        need = list(cols.values()) + ([weights_col] if weights_col else [])
+        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
+        _check_ids(summary, customer_id_col, "summary")
+        x, tx, n = (summary[c].to_numpy(dtype=float) for c in cols.values())
+        check_logic(x, tx, n, cols, "summary")
+        w = _check_weights(summary, weights_col, "summary")
+        pos = w > 0
+        if not np.any(n[pos] > 0):
+            raise DataValidationError(f"every customer has {list(cols.values())[-1]!r} == 0: nobody was observed "
+                                      f"after the first {event}", fix=unobserved_fix)
+        if not np.any((x > 0) & pos):
+            params = ", ".join(self._params[:-1]) + f" and {self._params[-1]}"
+            raise DataValidationError(f"no customer made a repeat {event}, so {params} cannot be estimated",
+                                      fix=no_repeat_fix)
+        return _compress(x[pos], tx[pos], n[pos], w=w[pos])
 
     def _fit_compressed(self, make_negll, data: tuple, w: np.ndarray, x0: np.ndarray):
         """Fit on compressed rows ``data`` with counts ``w``; set every learned attribute."""
@@ -199,16 +305,7 @@ class _BTYDFitter(Fitter):
             def grad(th):  # gradient of the penalised total negative log-likelihood, natural scale
                 return negll(th)[1] + total * pen * 2 * np.log(th) / th
 
-            with _single_thread():
-                H = _numeric_hessian(grad, theta)
-            try:
-                cov = np.linalg.inv(H)
-                ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
-            except np.linalg.LinAlgError:
-                ok = False
-            if not ok:
-                raise ConvergenceError(f"the {self._what} fit converged to a point where the information matrix "
-                                       "is singular, so no standard errors exist", fix=self._fix)
+            cov = _hessian_covariance(grad, theta, self._what, self._fix)
         else:
             cov = self._bootstrap(make_negll, data, w, theta)
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
@@ -252,11 +349,7 @@ class _BTYDFitter(Fitter):
             tail = 100 * (1 - self.ci_level) / 2
             lo, hi = np.percentile(self.bootstrap_params_.to_numpy(), [tail, 100 - tail], axis=0)
             return lo, hi
-        # Wald interval on the log scale: keeps positive parameters positive
-        z = normal_quantile(self.ci_level)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            k = np.exp(z * se / est)
-        return est / k, est * k
+        return _log_wald_interval(est, se, self.ci_level)
 
     def _summary(self) -> pd.DataFrame:
         lo, hi = self._intervals()
@@ -280,17 +373,8 @@ class _BTYDFitter(Fitter):
 # ------------------------------------------------------------------------------------
 def _bgbb_arrays(frequency, recency, n_periods, name: str = "inputs"):
     """Validate (x, t_x, n) given as arrays (prediction calls); returns float arrays."""
-    out = []
-    for label, v in (("frequency", frequency), ("recency", recency), ("n_periods", n_periods)):
-        a = np.asarray(v, dtype=float)
-        if a.ndim > 1:
-            raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
-        if np.any(~np.isfinite(a)):
-            raise DataValidationError(f"{label} has missing or infinite values", fix="drop those customers first")
-        if np.any(a < 0):
-            raise DataValidationError(f"{label} has negative values", fix=f"{label} counts opportunities: >= 0")
-        out.append(a)
-    x, tx, n = np.broadcast_arrays(*out)
+    x, tx, n = _history_arrays("{label} counts opportunities: >= 0", frequency=frequency, recency=recency,
+                               n_periods=n_periods)
     _check_bgbb_logic(x, tx, n, {"frequency": "frequency", "recency": "recency", "n_periods": "n_periods"}, name)
     return x.astype(float), tx.astype(float), n.astype(float)
 
@@ -364,12 +448,20 @@ def _bgbb_loglik(theta, x, tx, n, grad: bool = True):
     return ll, G0
 
 
-def _bgbb_negll(x, tx, n, w):
-    def f(theta):
-        ll, g = _bgbb_loglik(theta, x, tx, n)
-        return -(w @ ll), -(w @ g)
+def _weighted_negll(loglik):
+    """``make_negll`` for :meth:`_BTYDFitter._fit_compressed` from a per-row log-likelihood and gradient."""
 
-    return f
+    def make(x, tx, n, w):
+        def f(theta):
+            ll, g = loglik(theta, x, tx, n)
+            return -(w @ ll), -(w @ g)
+
+        return f
+
+    return make
+
+
+_bgbb_negll = _weighted_negll(_bgbb_loglik)
 
 
 def _compress(*columns, w):
@@ -416,28 +508,15 @@ class BetaGeoBetaBinomFitter(_BTYDFitter):
             n_periods_col: str = "n_periods", weights_col: str | None = None, customer_id_col: str | None = None,
             initial_params=None) -> BetaGeoBetaBinomFitter:
         """Fit on one row per customer (or per pattern, with ``weights_col``); returns self."""
-        cols = {"frequency": frequency_col, "recency": recency_col, "n_periods": n_periods_col}
-        need = list(cols.values()) + ([weights_col] if weights_col else [])
-        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
-        _check_ids(summary, customer_id_col, "summary")
-        x, tx, n = (summary[c].to_numpy(dtype=float) for c in cols.values())
-        _check_bgbb_logic(x, tx, n, cols, "summary")
-        w = _check_weights(summary, weights_col, "summary")
-        pos = w > 0
-        if not np.any(n[pos] > 0):
-            raise DataValidationError(f"every customer has {n_periods_col!r} == 0: nobody was observed after the "
-                                      "first transaction", fix="observe the customers for at least one opportunity")
-        if not np.any((x > 0) & pos):
-            raise DataValidationError("no customer made a repeat transaction, so alpha, beta, gamma and delta "
-                                      "cannot be estimated", fix="use more opportunities or more customers")
-        data, wc = _compress(x[pos], tx[pos], n[pos], w=w[pos])
+        data, wc = self._summary_patterns(
+            summary, {"frequency": frequency_col, "recency": recency_col, "n_periods": n_periods_col},
+            _check_bgbb_logic, weights_col, customer_id_col, event="transaction",
+            unobserved_fix="observe the customers for at least one opportunity",
+            no_repeat_fix="use more opportunities or more customers")
         if initial_params is None:
             x0 = np.array([1.0, 1.0, 1.0, 1.0])
         else:
-            x0 = np.asarray(initial_params, dtype=float)
-            if x0.shape != (4,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-                raise ParameterError("initial_params must be 4 positive numbers (alpha, beta, gamma, delta)",
-                                     fix="pass e.g. initial_params=[1, 1, 1, 1]")
+            x0 = _initial(initial_params, 4, "alpha, beta, gamma, delta", "[1, 1, 1, 1]")
         self._fit_compressed(_bgbb_negll, data, wc, x0)
         return self
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._bgbb import _BTYDFitter, _check_ids, _check_weights, _compress
+from ._bgbb import _BTYDFitter, _history_arrays, _initial, _weighted_negll
 from .errors import DataValidationError, ParameterError
 from .validation import check_count, check_frame, check_random_state, check_scalar
 
@@ -116,12 +116,7 @@ def _pnbd_loglik(theta, x, tx, T, grad: bool = True):
     return ll, G
 
 
-def _pnbd_negll(x, tx, T, w):
-    def f(theta):
-        ll, g = _pnbd_loglik(theta, x, tx, T)
-        return -(w @ ll), -(w @ g)
-
-    return f
+_pnbd_negll = _weighted_negll(_pnbd_loglik)
 
 
 def _rfm_logic(x, tx, T, cols: dict, name: str) -> None:
@@ -146,17 +141,8 @@ def _rfm_logic(x, tx, T, cols: dict, name: str) -> None:
 
 
 def _rfm_arrays(frequency, recency, T):
-    out = []
-    for label, v in (("frequency", frequency), ("recency", recency), ("T", T)):
-        a = np.asarray(v, dtype=float)
-        if a.ndim > 1:
-            raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
-        if np.any(~np.isfinite(a)):
-            raise DataValidationError(f"{label} has missing or infinite values", fix="drop those customers first")
-        if np.any(a < 0):
-            raise DataValidationError(f"{label} has negative values", fix=f"{label} must be >= 0")
-        out.append(a)
-    x, tx, T = (np.array(v, dtype=float) for v in np.broadcast_arrays(*out))
+    arrays = _history_arrays("{label} must be >= 0", frequency=frequency, recency=recency, T=T)
+    x, tx, T = (np.array(v, dtype=float) for v in arrays)
     _rfm_logic(np.atleast_1d(x), np.atleast_1d(tx), np.atleast_1d(T),
                {"frequency": "frequency", "recency": "recency", "T": "T"}, "inputs")
     return x, tx, T
@@ -195,30 +181,17 @@ class ParetoNBDFitter(_BTYDFitter):
             T_col: str = "T", weights_col: str | None = None, customer_id_col: str | None = None,
             initial_params=None) -> ParetoNBDFitter:
         """Fit on a per-customer summary (see ``clv.summary_from_transactions``); returns self."""
-        cols = {"frequency": frequency_col, "recency": recency_col, "T": T_col}
-        need = list(cols.values()) + ([weights_col] if weights_col else [])
-        check_frame(summary, "summary", required=need, numeric=need, no_nan=need, non_negative=need)
-        _check_ids(summary, customer_id_col, "summary")
-        x, tx, T = (summary[c].to_numpy(dtype=float) for c in cols.values())
-        _rfm_logic(x, tx, T, cols, "summary")
-        w = _check_weights(summary, weights_col, "summary")
-        pos = w > 0
-        if not np.any(T[pos] > 0):
-            raise DataValidationError(f"every customer has {T_col!r} == 0: nobody was observed after the first "
-                                      "purchase", fix="set the calibration end after the first purchases")
-        if not np.any((x > 0) & pos):
-            raise DataValidationError("no customer made a repeat purchase, so r, alpha, s and beta cannot be "
-                                      "estimated", fix="use a longer calibration period or more customers")
-        data, wc = _compress(x[pos], tx[pos], T[pos], w=w[pos])
+        data, wc = self._summary_patterns(
+            summary, {"frequency": frequency_col, "recency": recency_col, "T": T_col}, _rfm_logic,
+            weights_col, customer_id_col, event="purchase",
+            unobserved_fix="set the calibration end after the first purchases",
+            no_repeat_fix="use a longer calibration period or more customers")
         if initial_params is None:
             rate = max((wc @ data[0]) / max(wc @ data[2], 1e-12), 1e-6)
             # start where purchase and drop-out rates have the observed scale
             x0 = np.array([1.0, 1.0 / rate, 1.0, float(np.average(data[2], weights=wc)) + 1.0])
         else:
-            x0 = np.asarray(initial_params, dtype=float)
-            if x0.shape != (4,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-                raise ParameterError("initial_params must be 4 positive numbers (r, alpha, s, beta)",
-                                     fix="pass e.g. initial_params=[0.5, 10, 0.5, 10]")
+            x0 = _initial(initial_params, 4, "r, alpha, s, beta", "[0.5, 10, 0.5, 10]")
         self._fit_compressed(_pnbd_negll, data, wc, x0)
         return self
 

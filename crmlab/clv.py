@@ -54,22 +54,25 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
-from ._threads import single_thread as _single_thread
+from ._bgbb import _hessian_covariance, _initial, _log_wald_interval, _minimise_log_params
 from .base import Fitter, summary_frame
 from .errors import ConvergenceError, DataValidationError, NotFittedError, ParameterError
 from .validation import (
+    _check_column_args,
+    _check_scalar_option,
+    _float_values,
+    _tz_naive,
     check_binary,
     check_ci_level,
     check_count,
     check_dates,
     check_frame,
-    check_option,
     check_random_state,
     check_scalar,
     check_timestamp,
@@ -100,7 +103,6 @@ __all__ = [
 TIME_UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 """Length of one model time unit in days (``M`` = an average month, 365.25 / 12 days)."""
 
-_LOG_BOUND = 12.0  # |log(parameter)| beyond this (x 1.6e5) = the parameter ran off
 _MAX_HORIZON = 1200  # periods of a CLV horizon (100 years of months): a typo guard
 _MAX_PERIODS = 10_000_000  # renewal periods / periods survived: beyond this the dates are wrong
 
@@ -110,36 +112,12 @@ _MAX_PERIODS = 10_000_000  # renewal periods / periods survived: beyond this the
 # ------------------------------------------------------------------------------------
 def _time_unit(time_unit: str) -> float:
     try:
-        return TIME_UNIT_DAYS[_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
+        return TIME_UNIT_DAYS[_check_scalar_option(time_unit, "time_unit", list(TIME_UNIT_DAYS))]
     except ParameterError as err:
         close = str(time_unit).strip().upper()[:1]
         hint = f"did you mean time_unit={close!r}? " if close in TIME_UNIT_DAYS else ""
         raise ParameterError(err.problem, fix=f"{hint}use 'W' (weeks, as in the BG/NBD papers), 'D' (days) or "
                                                 "'M' (months of 30.4375 days)") from None
-
-
-def _check_column_args(optional=(), **cols) -> None:
-    """Each ``*_col`` argument names one column: a label such as a string, not a list or None."""
-    for arg, col in cols.items():
-        if col is None and arg in optional:
-            continue
-        if col is None or isinstance(col, (list, tuple, set, dict, pd.Index, pd.Series, np.ndarray)) \
-                or not isinstance(col, Hashable):
-            raise ParameterError(f"{arg} names one column, got {type(col).__name__} {str(col)[:60]}",
-                                 fix=f"pass the column's name as a string, e.g. {arg}='...'")
-
-
-def _option(value, name: str, options: list):
-    """check_option for one scalar choice (a DataFrame or array would make ``in`` ambiguous)."""
-    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray, list, dict, set)):
-        raise ParameterError(f"{name} must be one of {options}, got a {type(value).__name__}",
-                             fix=f"pass one of {options}")
-    return check_option(value, name, options)
-
-
-def _naive(dates: pd.Series) -> pd.Series:
-    """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone."""
-    return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
 
 
 def summary_from_transactions(
@@ -187,7 +165,7 @@ def summary_from_transactions(
     unit = _time_unit(time_unit)
     end = check_timestamp(as_of, "as_of")
     cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
-    _option(merge_same_day, "merge_same_day", [True, False])
+    _check_scalar_option(merge_same_day, "merge_same_day", [True, False])
     _check_column_args(optional=("amount_col",), customer_id_col=customer_id_col, date_col=date_col,
                        amount_col=amount_col)
     if cal is not None and cal >= end:
@@ -197,7 +175,7 @@ def summary_from_transactions(
     amount = [amount_col] if amount_col is not None else []
     check_frame(transactions, "transactions", required=[customer_id_col, date_col, *amount],
                 no_nan=[customer_id_col, *amount], numeric=amount, non_negative=amount)
-    when = _naive(check_dates(transactions, date_col, "transactions"))
+    when = _tz_naive(check_dates(transactions, date_col, "transactions"))
     _check_not_after(when, end, cal, date_col)
     day = when.dt.floor("D")
     df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()})
@@ -289,8 +267,8 @@ def contract_periods(
     period = float(check_scalar(period_days, "period_days", low=0, low_inclusive=False))
     _check_column_args(start_col=start_col, end_col=end_col)
     check_frame(contracts, "contracts", required=[start_col, end_col])
-    s = _naive(check_dates(contracts, start_col, "contracts"))
-    e = _naive(check_dates(contracts, end_col, "contracts", allow_nat=True))
+    s = _tz_naive(check_dates(contracts, start_col, "contracts"))
+    e = _tz_naive(check_dates(contracts, end_col, "contracts", allow_nat=True))
     for col, dates in ((start_col, s), (end_col, e)):
         late = (dates > obs).fillna(False).to_numpy(dtype=bool)
         if late.any():
@@ -364,15 +342,8 @@ def _check_history(x, tx, T, name="summary", f="frequency", r="recency", t="T") 
 
 def _non_negative_array(t, name: str) -> np.ndarray:
     """A finite, non-negative number or array of numbers (any shape) as floats."""
-    if t is None or isinstance(t, (str, bytes, pd.DataFrame)):
-        raise ParameterError(f"{name} must be a number or an array of numbers, got {type(t).__name__}",
-                             fix=f"pass {name} as a number, a list, a numpy array or a Series")
-    if isinstance(t, pd.Series) and not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)):
-        raise ParameterError(f"{name} must be numeric, got dtype {t.dtype}", fix=coding_advice(t, name, "numeric"))
-    try:
-        arr = np.asarray(t, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
+    arr = _float_values(t, name, "a number or an array of numbers",
+                        f"pass {name} as a number, a list, a numpy array or a Series")
     bad = ~np.isfinite(arr) | (arr < 0)
     if np.any(bad):
         n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
@@ -401,36 +372,6 @@ def _history(frequency, recency, T, t=None):
     out = _broadcast(**arrays)
     _check_history(*out[-3:], name="the purchase history")
     return out
-
-
-def _ci(params: np.ndarray, se: np.ndarray, level: float):
-    """Wald interval on the log scale (keeps positive parameters positive)."""
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an unidentified parameter: bound inf
-        k = np.exp(z * se / params)
-    return params / k, params * k
-
-
-def _numeric_hessian(grad, theta: np.ndarray, g0: np.ndarray | None = None) -> np.ndarray:
-    """Finite differences of an analytic gradient (natural-scale parameters).
-
-    Forward differences from ``g0`` (the gradient at ``theta``) when given — one gradient per
-    parameter, which matters on a million customers — else central differences.
-    """
-    k = len(theta)
-    H = np.zeros((k, k))
-    for i in range(k):
-        h = 1e-5 * max(abs(theta[i]), 1e-3)
-        up = theta.copy()
-        up[i] += h
-        if g0 is None:
-            dn = theta.copy()
-            dn[i] -= h
-            H[:, i] = (grad(up) - grad(dn)) / (2 * h)
-        else:
-            H[:, i] = (grad(up) - g0) / h
-    return (H + H.T) / 2
-
 
 
 class _BTYDFitter(Fitter):
@@ -499,33 +440,10 @@ class _BTYDFitter(Fitter):
     # -- fitting ---------------------------------------------------------------------------
     def _optimise(self, negll, x0: np.ndarray, n_obs: float):
         """Minimise the mean negative log-likelihood over log-parameters; returns natural params."""
-        pen = float(self.penalizer_coef)
-
-        def obj(z):
-            value, grad = negll(np.exp(z))
-            # the penalty pulls log-parameters towards 0 (parameters towards 1)
-            return value / n_obs + pen * np.sum(z ** 2), grad * np.exp(z) / n_obs + 2 * pen * z
-
-        with np.errstate(all="ignore"), _single_thread():
-            res = optimize.minimize(obj, np.log(x0), jac=True, method="L-BFGS-B",
-                                    bounds=[(-2 * _LOG_BOUND, 2 * _LOG_BOUND)] * len(x0),
-                                    options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
-        fix = ("add a small penalty, e.g. penalizer_coef=0.001 (it pulls the parameters towards 1), "
-               f"or fit on more data: {self._data_hint}")
-        if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
-            raise ConvergenceError(f"the {self._what} fit produced non-finite values", fix=fix)
-        runaway = [n for n, z in zip(self._model_params, res.x, strict=True) if abs(z) > _LOG_BOUND]
-        if runaway:
-            vals = ", ".join(f"{n}={np.exp(z):.3g}" for n, z in zip(self._model_params, res.x, strict=True))
-            raise ConvergenceError(
-                f"the {self._what} fit did not converge: parameter(s) {runaway} ran off to the boundary "
-                f"({vals}); the data cannot identify them", fix=fix)
-        gnorm = float(np.max(np.abs(res.jac))) if res.jac is not None else 0.0
-        if not res.success and gnorm > 1e-4:
-            raise ConvergenceError(f"the {self._what} fit did not converge ({res.message}; max |gradient| "
-                                   f"{gnorm:.2g})", fix=fix)
-        self._fix = fix
-        return np.exp(res.x), res
+        theta, res, self._fix = _minimise_log_params(
+            negll, x0, n_obs, penalizer_coef=self.penalizer_coef, names=self._model_params, what=self._what,
+            data_hint=self._data_hint, maxiter=2000, ftol=1e-13)
+        return theta, res
 
     def _finish(self, theta, negll, n_rows: int, w: np.ndarray):
         names = list(self._model_params)
@@ -536,17 +454,7 @@ class _BTYDFitter(Fitter):
             g = negll(th)[1]
             return g + n_obs * float(self.penalizer_coef) * 2 * np.log(th) / th
 
-        with _single_thread():
-            H = _numeric_hessian(grad, theta, grad(theta) if n_obs > 50_000 else None)
-        try:
-            with np.errstate(all="ignore"):
-                cov = np.linalg.inv(H)
-            ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
-        except np.linalg.LinAlgError:
-            ok = False
-        if not ok:
-            raise ConvergenceError(f"the {self._what} fit converged to a point where the information matrix "
-                                   "is singular, so no standard errors exist", fix=self._fix)
+        cov = _hessian_covariance(grad, theta, self._what, self._fix, forward=n_obs > 50_000)
         self.params_ = pd.Series(theta, index=names, name="estimate")
         self.log_likelihood_ = float(-nll)
         self.n_customers_ = n_obs
@@ -563,7 +471,7 @@ class _BTYDFitter(Fitter):
         keep positive bounds); NaN errors and bounds for a model built by :meth:`from_params`."""
         est = self.params_.to_numpy(dtype=float)
         se = self.standard_errors_.to_numpy(dtype=float)
-        lo, hi = _ci(est, se, self.ci_level)
+        lo, hi = _log_wald_interval(est, se, self.ci_level)
         return summary_frame(est, se, lo, hi, index=list(self.params_.index), ci_level=self.ci_level)
 
     def _repr_fitted(self) -> str:
@@ -919,17 +827,6 @@ class BetaGeoFitter(_BTYDFitter):
                             synthetic=synthetic)
 
 
-def _initial(values, k: int, names: str, example: str) -> np.ndarray:
-    try:
-        x0 = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        x0 = np.array([])
-    if x0.shape != (k,) or np.any(~np.isfinite(x0)) or np.any(x0 <= 0):
-        raise ParameterError(f"initial_params must be {k} positive numbers ({names})",
-                             fix=f"pass e.g. initial_params={example}")
-    return x0
-
-
 # ------------------------------------------------------------------------------------
 # Gamma-Gamma
 # ------------------------------------------------------------------------------------
@@ -1210,7 +1107,7 @@ class ShiftedBetaGeometricFitter(_BTYDFitter):
         al, be = self._theta()
         d = float(check_scalar(discount_rate, "discount_rate", low=0, high=1))
         n = check_count(periods_survived, "periods_survived", 0, _MAX_PERIODS)
-        _option(convention, "convention", ["crmlab", "fader_hardie"])
+        _check_scalar_option(convention, "convention", ["crmlab", "fader_hardie"])
         if d == 0 and al <= 1:
             raise ParameterError(f"with alpha = {al:.3g} <= 1 the undiscounted expected lifetime is infinite",
                                  fix="pass a discount rate > 0 (a per-period rate, e.g. 0.01 for monthly contracts)")
@@ -1469,13 +1366,13 @@ def tracking_table(
     unit = _time_unit(time_unit)
     end = check_timestamp(as_of, "as_of")
     cal = check_timestamp(calibration_end, "calibration_end", allow_none=True)
-    _option(merge_same_day, "merge_same_day", [True, False])
+    _check_scalar_option(merge_same_day, "merge_same_day", [True, False])
     _check_column_args(customer_id_col=customer_id_col, date_col=date_col)
     if cal is not None and cal >= end:
         raise ParameterError(f"calibration_end ({cal.date()}) must be before as_of ({end.date()})",
                              fix="choose a calibration end inside the observation period")
     check_frame(transactions, "transactions", required=[customer_id_col, date_col], no_nan=[customer_id_col])
-    when = _naive(check_dates(transactions, date_col, "transactions"))
+    when = _tz_naive(check_dates(transactions, date_col, "transactions"))
     _check_not_after(when, end, cal, date_col)
     day = when.dt.floor("D")
     df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()})

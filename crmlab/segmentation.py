@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,13 +50,15 @@ from ._threads import single_thread as _single_thread
 from .base import Fitter
 from .errors import ColumnError, DataValidationError, ParameterError
 from .validation import (
+    _check_column_args,
+    _check_scalar_option,
+    _tz_naive,
     check_count,
     check_dates,
     check_frame,
     check_in_range,
     check_no_nan,
     check_numeric,
-    check_option,
     check_probability,
     check_scalar,
     check_timestamp,
@@ -185,7 +186,7 @@ def rfm_table(
     Purchases dated after ``as_of`` are an error (filter them first).
     """
     check_count(bins, "bins", 2, 10)
-    _option(monetary, "monetary", ["sum", "mean"])
+    _check_scalar_option(monetary, "monetary", ["sum", "mean"])
     when = check_timestamp(as_of, "as_of")
     _check_column_args(optional=("profit_col",), customer_id_col=customer_id_col, date_col=date_col,
                        amount_col=amount_col, profit_col=profit_col)
@@ -193,7 +194,7 @@ def rfm_table(
     cols = [customer_id_col, date_col, amount_col, *profit]
     check_frame(transactions, "transactions", required=cols, no_nan=[customer_id_col, amount_col, *profit],
                 numeric=[amount_col, *profit], non_negative=[amount_col])
-    d = _naive(check_dates(transactions, date_col, "transactions"))
+    d = _tz_naive(check_dates(transactions, date_col, "transactions"))
     _check_not_after(d, when, date_col)
     df = pd.DataFrame({"cid": transactions[customer_id_col].to_numpy(), "d": d.to_numpy(),
                        "amt": transactions[amount_col].to_numpy(dtype=float)})
@@ -222,30 +223,6 @@ def rfm_table(
     return out
 
 
-def _check_column_args(optional=(), **cols) -> None:
-    """Each ``*_col`` argument names one column: a label such as a string, not a list or None."""
-    for arg, col in cols.items():
-        if col is None and arg in optional:
-            continue
-        if col is None or isinstance(col, (list, tuple, set, dict, pd.Index, pd.Series, np.ndarray)) \
-                or not isinstance(col, Hashable):
-            raise ParameterError(f"{arg} names one column, got {type(col).__name__} {str(col)[:60]}",
-                                 fix=f"pass the column's name as a string, e.g. {arg}='...'")
-
-
-def _option(value, name: str, options: list):
-    """check_option for one scalar choice (a DataFrame or array would make ``in`` ambiguous)."""
-    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray, list, dict, set)):
-        raise ParameterError(f"{name} must be one of {options}, got a {type(value).__name__}",
-                             fix=f"pass one of {options}")
-    return check_option(value, name, options)
-
-
-def _naive(dates: pd.Series) -> pd.Series:
-    """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone."""
-    return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
-
-
 def _check_not_after(dates: pd.Series, as_of: pd.Timestamp, date_col: str) -> None:
     late = (dates > as_of).to_numpy()
     if late.any():
@@ -269,8 +246,8 @@ def rfm_segments(rfm: pd.DataFrame, scheme: str = "grid", rules=None, reference:
     >>> rfm_segments(rfm).tolist()
     ['champions', 'hibernating', 'need_attention']
     """
-    _option(scheme, "scheme", ["grid", "cn8"])
-    _option(reference, "reference", ["mean", "median"])
+    _check_scalar_option(scheme, "scheme", ["grid", "cn8"])
+    _check_scalar_option(reference, "reference", ["mean", "median"])
     if scheme == "grid":
         check_frame(rfm, "rfm", required=["R", "F"], numeric=["R", "F"], no_nan=["R", "F"])
         rules = RFM_GRID_SEGMENTS if rules is None else rules
@@ -768,7 +745,7 @@ def loyalty_transitions(transactions: pd.DataFrame, period_ends, *, customer_id_
                              fix="use monthly or quarterly period ends (at most 400)")
     _check_column_args(customer_id_col=customer_id_col, date_col=date_col, amount_col=amount_col)
     check_frame(transactions, "transactions", required=[customer_id_col, date_col, amount_col])
-    d = _naive(check_dates(transactions, date_col, "transactions"))
+    d = _tz_naive(check_dates(transactions, date_col, "transactions"))
     states = {}
     for end in ends:
         sub = transactions[(d <= end).to_numpy()]

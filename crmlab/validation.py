@@ -17,7 +17,7 @@ crmlab.errors.DataValidationError: transactions['amount'] has 1 negative value(s
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -607,16 +607,8 @@ def check_array(x, name: str, *, finite: bool = True, non_negative: bool = False
     >>> check_array([1, 2.5], "t")
     array([1. , 2.5])
     """
-    if x is None or isinstance(x, (str, bytes, pd.DataFrame)):
-        raise ParameterError(f"{name} must be a 1-D list or array of numbers, got {type(x).__name__}",
-                             fix=f"pass {name} as a list, numpy array or Series of numbers")
-    if isinstance(x, pd.Series) and not (pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x)):
-        raise ParameterError(f"{name} must be numeric, got dtype {x.dtype}", fix=coding_advice(x, name, "numeric"))
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err
-    arr = np.atleast_1d(arr)
+    arr = np.atleast_1d(_float_values(x, name, "a 1-D list or array of numbers",
+                                      f"pass {name} as a list, numpy array or Series of numbers"))
     if arr.ndim != 1:
         raise ParameterError(f"{name} must be 1-D, got shape {arr.shape}", fix=f"pass one value per row: {name}.ravel()")
     if arr.size < min_size:
@@ -768,3 +760,61 @@ def check_column_list(value, name: str, *, allow_empty: bool = False) -> list:
     if dup:
         raise ParameterError(f"{name} names column(s) {dup} more than once", fix="name each column once")
     return cols
+
+
+def _check_column_args(optional=(), **cols) -> None:
+    """Each ``*_col`` argument names one column: a label such as a string, not a list or None.
+
+    >>> _check_column_args(date_col=["date"])
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: date_col names one column, got list ['date']. Fix: pass the column's name as a string, e.g. date_col='...'
+    """
+    for arg, col in cols.items():
+        if col is None and arg in optional:
+            continue
+        if col is None or isinstance(col, (list, tuple, set, dict, pd.Index, pd.Series, np.ndarray)) \
+                or not isinstance(col, Hashable):
+            raise ParameterError(f"{arg} names one column, got {type(col).__name__} {str(col)[:60]}",
+                                 fix=f"pass the column's name as a string, e.g. {arg}='...'")
+
+
+def _check_scalar_option(value, name: str, options: list):
+    """:func:`check_option` for one scalar choice (a DataFrame or array would make ``in`` ambiguous).
+
+    >>> _check_scalar_option("sum", "monetary", ["sum", "mean"])
+    'sum'
+    """
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray, list, dict, set)):
+        raise ParameterError(f"{name} must be one of {options}, got a {type(value).__name__}",
+                             fix=f"pass one of {options}")
+    return check_option(value, name, options)
+
+
+def _tz_naive(dates: pd.Series) -> pd.Series:
+    """Time-zone-aware dates compared with a plain as_of would raise in pandas: drop the zone.
+
+    >>> _tz_naive(pd.Series(pd.to_datetime(["2024-01-01 08:00"]).tz_localize("Asia/Shanghai"))).iloc[0]
+    Timestamp('2024-01-01 00:00:00')
+    """
+    return dates.dt.tz_convert(None) if getattr(dates.dt, "tz", None) is not None else dates
+
+
+def _float_values(x, name: str, what: str, fix: str) -> np.ndarray:
+    """``x`` as a float array of any shape, refusing None, text, frames and non-numeric values.
+
+    ``what`` ("a number or an array of numbers") and ``fix`` word the refusal of None, text and frames.
+
+    >>> _float_values(pd.Series(["Yes", "No"]), "churn", "numbers", "pass numbers")
+    Traceback (most recent call last):
+    ...
+    crmlab.errors.ParameterError: churn must be numeric, got dtype object. Fix: map the two labels to 1/0, e.g. df['churn'] = df['churn'].map({'Yes': 1, 'No': 0})
+    """
+    if x is None or isinstance(x, (str, bytes, pd.DataFrame)):
+        raise ParameterError(f"{name} must be {what}, got {type(x).__name__}", fix=fix)
+    if isinstance(x, pd.Series) and not (pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x)):
+        raise ParameterError(f"{name} must be numeric, got dtype {x.dtype}", fix=coding_advice(x, name, "numeric"))
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"{name} must hold numbers only", fix=f"convert {name} with pd.to_numeric first") from err

@@ -409,6 +409,8 @@ def test_bgbb_bad_ids_weights_and_settings():
         BetaGeoBetaBinomFitter().fit(_bgbb_frame(w=0), weights_col="w")
     with pytest.raises(ParameterError, match="initial_params"):
         BetaGeoBetaBinomFitter().fit(_bgbb_frame(), initial_params=[1, 1, 1])
+    with pytest.raises(ParameterError, match=r"4 positive numbers \(alpha, beta, gamma, delta\)"):
+        BetaGeoBetaBinomFitter().fit(_bgbb_frame(), initial_params=["a", 1, 1, 1])
     with pytest.raises(ParameterError, match="did you mean"):
         BetaGeoBetaBinomFitter(se_method="bootsrap")
     with pytest.raises(ParameterError, match="0.95"):
@@ -469,6 +471,9 @@ def test_pareto_nbd_bad_ids_and_predictions(pnbd):
         ParetoNBDFitter().fit(d, customer_id_col="customer_id")
     with pytest.raises(DataValidationError, match="duplicated"):
         ParetoNBDFitter().fit(d.set_index("customer_id"))
+    for bad in ([1, 2], [1, 2, 3, -1], "abcd", [1, "x", 1, 1]):
+        with pytest.raises(ParameterError, match=r"4 positive numbers \(r, alpha, s, beta\)"):
+            ParetoNBDFitter().fit(_rfm(), initial_params=bad)
     with pytest.raises(NotFittedError):
         ParetoNBDFitter().conditional_probability_alive(1, 1, 39)
     with pytest.raises(NotFittedError):

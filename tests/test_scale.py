@@ -495,6 +495,15 @@ def test_streamed_log_is_deterministic_and_blockwise(tmp_path):
         sp.generate_world_parquet(tmp_path / "e", seed=1, mode="fast")
     with pytest.raises(ParameterError, match="World"):
         sp.write_world_parquet({"customers": pd.DataFrame()}, tmp_path / "e")
+    with pytest.raises(ParameterError, match="params must be a WorldParams"):
+        sp.stream_transactions_parquet(tmp_path / "e", seed=5, n_customers=10, months=12, params={"r": 1})
+    clash = tmp_path / "taken.csv"
+    clash.write_text("x")
+    with pytest.raises(ParameterError, match="exists and is not a folder"):
+        sp.stream_transactions_parquet(clash, seed=5, n_customers=10, months=12)
+    with pytest.raises(ParameterError, match="exists and is not a folder"):
+        sp.write_world_parquet(sp.load_world_parquet(tmp_path / "a"), clash)
+    assert clash.read_text() == "x" and not (tmp_path / "e").exists()
 
 
 def test_streamed_log_recovers_the_planted_purchase_model(tmp_path):

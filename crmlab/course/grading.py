@@ -55,6 +55,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import CrmlabError, DatasetNotFoundError, OutputExistsError, ParameterError
 from ..validation import check_scalar
+from .selfcheck import _strip_prompts
 
 __all__ = [
     "ExerciseBuild",
@@ -258,19 +259,6 @@ def _parse_master(nb) -> _Master:
 # --------------------------------------------------------------------------------------------
 
 _SOLUTION_TAIL = re.compile(r"\s*#\s?SOLUTION\b.*$")
-
-
-def _strip_prompts(text: str) -> str:
-    out = []
-    for line in text.split("\n"):
-        stripped = line.lstrip()
-        if stripped.startswith(">>> ") or stripped == ">>>":
-            out.append(stripped[4:])
-        elif stripped.startswith("... ") or stripped == "...":
-            out.append(stripped[4:] if stripped.startswith("... ") else "")
-        else:
-            out.append(line)
-    return "\n".join(out)
 
 
 def _norm_line(line: str) -> str:

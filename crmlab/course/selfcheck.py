@@ -52,6 +52,7 @@ class CheckResult:
 
 
 def _strip_prompts(code: str) -> str:
+    """Test code as otter stores it (doctest-style ``>>>``/``...`` prompts) as plain Python."""
     out = []
     for line in code.split("\n"):
         stripped = line.lstrip()

@@ -133,6 +133,34 @@ def _pick(rng: np.random.Generator, group: np.ndarray, probs) -> np.ndarray:
     return out
 
 
+def _month_bounds(start_ts: pd.Timestamp, months: int, legacy_months: int):
+    """Month starts from ``legacy_months`` before ``start_ts`` to the window end (timestamps, days from start)."""
+    bounds_ts = pd.date_range(start_ts - pd.DateOffset(months=legacy_months), periods=legacy_months + months + 1,
+                              freq="MS")
+    return bounds_ts, ((bounds_ts - start_ts) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+
+
+def _repeat_times(rng: np.random.Generator, x: np.ndarray, N: np.ndarray, T: np.ndarray):
+    """The first ``x`` of ``N`` Poisson event times on [0, T] of each customer (BG/NBD repeat purchases).
+
+    Sorted uniforms are cumulative Exp(1) spacings over their total S_{N+1}. Returns the times
+    (customer by customer, in order), the customer of each time and where each customer's run starts.
+    """
+    m = len(x)
+    tot = int(x.sum())
+    owner = np.repeat(np.arange(m), x)
+    cs = np.cumsum(rng.exponential(size=tot))
+    starts = np.concatenate([[0], np.cumsum(x)[:-1]])
+    has = x > 0
+    before = np.zeros(m)  # cumulative sum before each customer's block
+    before[has & (starts > 0)] = cs[starts[has & (starts > 0)] - 1]
+    s_k = cs - np.repeat(before, x)
+    s_x = np.zeros(m)
+    s_x[has] = cs[starts[has] + x[has] - 1] - before[has]
+    total = s_x + rng.gamma(N - x + 1.0)
+    return T[owner] * s_k / total[owner], owner, starts
+
+
 # ------------------------------------------------------------------------------------
 # ACSI structure
 # ------------------------------------------------------------------------------------
@@ -289,9 +317,6 @@ def generate_world(
     """
     start_ts = _check_args(seed, n_customers, months, start)
     p = params if params is not None else WorldParams()
-    if not isinstance(p, WorldParams):
-        raise ParameterError(f"params must be a WorldParams, got {type(p).__name__}",
-                             fix="build one with crmlab.synth.WorldParams().override({...})")
     _check_params(p)
     seed, n, months = int(seed), int(n_customers), int(months)
     n_b2b = int(round(n * p.customers.share_b2b))
@@ -302,8 +327,7 @@ def generate_world(
             f"and {n - n_b2b} B2C customers; the world needs at least 10 and 100",
             fix="raise n_customers or choose share_b2b so that both groups are that large")
     L = p.customers.legacy_months
-    bounds_ts = pd.date_range(start_ts - pd.DateOffset(months=L), periods=L + months + 1, freq="MS")
-    bounds = ((bounds_ts - start_ts) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    bounds_ts, bounds = _month_bounds(start_ts, months, L)
     cal = _Calendar(start_ts, bounds_ts[-1], months, L, bounds)
 
     steps = ["customers", "satisfaction", "purchases", "b2b panel", "monthly simulation",
@@ -440,20 +464,8 @@ class _Generator:
         T = (self.window_days - signup) / 7.0  # weeks from sign-up to window end
         N = rng.poisson(lam * T)  # repeat purchases if nobody ever dropped out
         x = np.minimum(J, N)
-        # times of the first x events of a Poisson process on [0, T] given N events:
-        # sorted uniforms = cumulative Exp(1) spacings / their total (S_{N+1})
-        tot = int(x.sum())
-        owner = np.repeat(np.arange(m), x)
-        cs = np.cumsum(rng.exponential(size=tot))
-        starts = np.concatenate([[0], np.cumsum(x)[:-1]])
+        t_rep, owner, starts = _repeat_times(rng, x, N, T)  # weeks after sign-up
         has = x > 0
-        before = np.zeros(m)  # cumulative sum before each customer's block
-        before[has & (starts > 0)] = cs[starts[has & (starts > 0)] - 1]
-        s_k = cs - np.repeat(before, x)
-        s_x = np.zeros(m)
-        s_x[has] = cs[starts[has] + x[has] - 1] - before[has]
-        total = s_x + rng.gamma(N - x + 1.0)
-        t_rep = T[owner] * s_k / total[owner]  # weeks after sign-up
         died = J <= N
         death = np.full(m, np.inf)
         last = np.zeros(m)

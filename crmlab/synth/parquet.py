@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import DatasetNotFoundError, ParameterError
 from ..validation import check_count
+from .generate import _check_args, _labels, _month_bounds, _pick, _repeat_times
 from .params import BRANCHES, CATEGORIES, CHANNELS, WorldParams, _check_params
 from .world import DATETIME_COLUMNS, World
 
@@ -73,6 +74,15 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, str(path), coerce_timestamps="us", allow_truncated_timestamps=False)
 
 
+def _folder(out_dir) -> Path:
+    """The output folder, created if needed (a file at that path is refused)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def write_world_parquet(world: World, out_dir) -> Path:
     """Write every table of ``world`` as ``<table>.parquet`` plus its meta data and truth.
 
@@ -89,10 +99,7 @@ def write_world_parquet(world: World, out_dir) -> Path:
     if not isinstance(world, World):
         raise ParameterError(f"world must be a crmlab World, got {type(world).__name__}",
                              fix="pass crmlab.synth.generate_world(...) or crmlab.datasets.load_world()")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(out_dir)
     for name, df in world.tables.items():
         _write(_typed(df, name), out / f"{name}.parquet")
     meta = {**world.meta, "format": "parquet"}
@@ -135,21 +142,6 @@ def load_world_parquet(data_dir) -> World:
 # ------------------------------------------------------------------------------------------
 # streaming: customers and transactions block by block
 # ------------------------------------------------------------------------------------------
-def _labels(values) -> np.ndarray:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = list(values)
-    return arr
-
-
-def _pick(rng, group, probs):
-    probs = np.asarray(probs, dtype=float)
-    out = np.zeros(len(group), dtype=np.int64)
-    for g in np.unique(group):
-        idx = np.flatnonzero(group == g)
-        out[idx] = rng.choice(probs.shape[1], len(idx), p=probs[g] / probs[g].sum())
-    return out
-
-
 def _stream_block(seed: int, block: int, n: int, id0: int, tx0: int, m0: int, start: pd.Timestamp,
                   bounds: np.ndarray, p: WorldParams) -> dict[str, pd.DataFrame]:
     """Customers ``id0 + 1 .. id0 + n``, their purchases and memberships, and their latent truth."""
@@ -195,18 +187,7 @@ def _stream_block(seed: int, block: int, n: int, id0: int, tx0: int, m0: int, st
     T = (window_days - signup) / 7.0
     N = rng.poisson(lam * T)
     x = np.minimum(J, N)
-    tot = int(x.sum())
-    owner = np.repeat(np.arange(m), x)
-    cs = np.cumsum(rng.exponential(size=tot))
-    starts = np.concatenate([[0], np.cumsum(x)[:-1]]).astype(np.int64)
-    has = x > 0
-    before = np.zeros(m)
-    before[has & (starts > 0)] = cs[starts[has & (starts > 0)] - 1]
-    s_k = cs - np.repeat(before, x)
-    s_x = np.zeros(m)
-    s_x[has] = cs[starts[has] + x[has] - 1] - before[has]
-    total = s_x + rng.gamma(N - x + 1.0)
-    t_rep = T[owner] * s_k / total[owner]
+    t_rep, owner, _ = _repeat_times(rng, x, N, T)
     own_all = np.concatenate([np.arange(m), owner])
     day_all = signup[own_all] + np.concatenate([np.zeros(m), t_rep]) * 7.0
     keep = day_all >= 0  # legacy customers' purchases before the window are not in the log
@@ -297,8 +278,6 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .generate import _check_args
-
     if (n_customers is None) == (n_transactions is None):
         raise ParameterError("give exactly one of n_customers and n_transactions",
                              fix="e.g. n_transactions=100_000_000 for a 100M-row log")
@@ -306,17 +285,9 @@ def stream_transactions_parquet(out_dir, *, seed: int, n_customers: int | None =
                         "n_customers" if n_customers is not None else "n_transactions", 1, 10_000_000_000)
     start_ts = _check_args(seed, 200, months, start)
     p = params if params is not None else WorldParams()
-    if not isinstance(p, WorldParams):
-        raise ParameterError(f"params must be a WorldParams, got {type(p).__name__}",
-                             fix="build one with crmlab.synth.WorldParams().override({...})")
     _check_params(p)
-    L = p.customers.legacy_months
-    bounds_ts = pd.date_range(start_ts - pd.DateOffset(months=L), periods=L + months + 1, freq="MS")
-    bounds = ((bounds_ts - start_ts) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"{out} exists and is not a folder", fix="choose a folder path")
-    out.mkdir(parents=True, exist_ok=True)
+    bounds_ts, bounds = _month_bounds(start_ts, months, p.customers.legacy_months)
+    out = _folder(out_dir)
     writers: dict[str, pq.ParquetWriter] = {}
     (out / "truth").mkdir(exist_ok=True)
     n_cust = n_tx = n_mem = block = 0
