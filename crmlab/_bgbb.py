@@ -191,7 +191,12 @@ def _history_arrays(negative_fix: str, **values) -> list[np.ndarray]:
     """
     out = []
     for label, v in values.items():
-        a = np.asarray(v, dtype=float)
+        try:
+            a = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise DataValidationError(f"{label} must hold numbers, got {type(v).__name__} with non-numeric values",
+                                      fix=f"convert {label} with pd.to_numeric(..., errors='coerce') and drop "
+                                          "the customers it cannot read") from None
         if a.ndim > 1:
             raise ParameterError(f"{label} must be a number or a 1-D array", fix=f"pass {label} as a list or Series")
         if np.any(~np.isfinite(a)):
@@ -199,7 +204,12 @@ def _history_arrays(negative_fix: str, **values) -> list[np.ndarray]:
         if np.any(a < 0):
             raise DataValidationError(f"{label} has negative values", fix=negative_fix.format(label=label))
         out.append(a)
-    return np.broadcast_arrays(*out)
+    try:
+        return np.broadcast_arrays(*out)
+    except ValueError:
+        sizes = ", ".join(f"{label} {a.size}" for label, a in zip(values, out, strict=True))
+        raise ParameterError(f"the history arrays have different lengths ({sizes})",
+                             fix="pass one value per customer in each, or a single number for all") from None
 
 
 class _BTYDFitter(Fitter):

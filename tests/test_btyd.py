@@ -592,3 +592,19 @@ def test_results_contract(cls):
     mod.test_fitter_contract(cls, None)
     model = mod.CASES[cls](None)[0]
     assert repr(model).startswith(cls.__name__) and "not fitted" in repr(model)
+
+
+@pytest.mark.parametrize("model", ["bgbb", "pnbd"])
+def test_prediction_histories_of_different_lengths_or_text_are_refused(model):
+    """Bare numpy errors before: ValueError from broadcasting, or from float('a')."""
+    if model == "bgbb":
+        fit = BetaGeoBetaBinomFitter.from_params(**FHS)
+        call = fit.conditional_probability_alive
+    else:
+        fit = ParetoNBDFitter.from_params(**FHL)
+        call = fit.conditional_probability_alive
+    with pytest.raises(ParameterError, match=r"different lengths \(frequency 3, recency 2.*Fix: pass one value"):
+        call([1, 2, 3], [1, 2], [6, 6, 6])
+    with pytest.raises(DataValidationError, match="frequency must hold numbers.*Fix: convert frequency"):
+        call(["a"], [1], [6])
+    assert np.shape(call([1, 2, 3], [1, 2, 3], 6)) == (3,), "one number for all customers still broadcasts"
