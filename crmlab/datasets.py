@@ -532,6 +532,25 @@ def data_dictionary_markdown(meta: dict | None = None) -> str:
 _CDNOW_FILES = {"transactions": "CDNOW_sample.txt", "summary": "cdnow_customers_summary_with_transactions.csv"}
 
 
+def _real_file(folder: str, name: str, path, what: str) -> Path:
+    """The file ``name`` of the real data set ``datasets/real/<folder>``, or of ``path`` (the
+    folder holding it, or the file itself), with one error wording for all real-data loaders."""
+    if path is None:
+        path = _shipped_dir("real", folder)
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
+                             fix=f"pass e.g. path='data/{folder}' (the folder) or the file itself")
+    path = Path(path)
+    file = path / name if path.is_dir() else path
+    if not file.is_file():
+        raise DatasetNotFoundError(
+            f"{what} file {file} is missing",
+            fix=f"pass path= the folder holding {name!r} (or the file itself); the shipped copy lives in "
+                f"datasets/real/{folder} (restore it from the repository, see its README.md; an installed "
+                f"package carries it as crmlab/_data/real/{folder}: reinstall crmlab)")
+    return file
+
+
 def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd.DataFrame:
     """The CDNOW sample of Fader & Hardie: REAL data (2,357 customers, 1997-01 to 1998-06).
 
@@ -556,19 +575,7 @@ def load_cdnow(kind: str = "transactions", path: str | Path | None = None) -> pd
     from .validation import check_option
 
     check_option(kind, "kind", list(_CDNOW_FILES))
-    if path is None:
-        path = _shipped_dir("real", "cdnow")
-    if not isinstance(path, (str, os.PathLike)):
-        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
-                             fix="pass e.g. path='data/cdnow' (the folder) or the file itself")
-    path = Path(path)
-    file = path / _CDNOW_FILES[kind] if path.is_dir() else path
-    if not file.is_file():
-        raise DatasetNotFoundError(
-            f"CDNOW file {file} is missing",
-            fix=f"pass path= the folder holding {_CDNOW_FILES[kind]!r} (or the file itself); the shipped copy "
-                "lives in datasets/real/cdnow (restore it from the repository, see its README.md; an installed package "
-                "carries it as crmlab/_data/real/cdnow: reinstall crmlab)")
+    file = _real_file("cdnow", _CDNOW_FILES[kind], path, "CDNOW")
     try:
         if kind == "transactions":
             tx = pd.read_csv(file, sep=r"\s+", header=None,
@@ -605,18 +612,7 @@ def load_donations(path: str | Path | None = None) -> pd.DataFrame:
     >>> d.shape, int(d["weights"].sum())
     ((22, 4), 11104)
     """
-    if path is None:
-        path = _shipped_dir("real", "donations")
-    if not isinstance(path, (str, os.PathLike)):
-        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
-                             fix="pass e.g. path='data/donations' (the folder) or the file itself")
-    path = Path(path)
-    file = path / "donations.csv" if path.is_dir() else path
-    if not file.is_file():
-        raise DatasetNotFoundError(f"donation file {file} is missing",
-                                   fix="pass path= the folder holding 'donations.csv'; the shipped copy lives in "
-                                       "datasets/real/donations (restore it from the repository, see its README.md; an installed "
-                                       "package carries it as crmlab/_data/real/donations: reinstall crmlab)")
+    file = _real_file("donations", "donations.csv", path, "donation")
     df = pd.read_csv(file)
     need = {"frequency", "recency", "periods", "weights"}
     if not need <= set(df.columns):
@@ -645,18 +641,7 @@ def load_ecsi_mobile(kind: str = "survey", path: str | Path | None = None) -> pd
 
     check_option(kind, "kind", ["survey", "published"])
     files = {"survey": "mobi_250.txt", "published": "published_estimates.csv"}
-    if path is None:
-        path = _shipped_dir("real", "ecsi_mobile")
-    if not isinstance(path, (str, os.PathLike)):
-        raise ParameterError(f"path must be a folder or a file name, got {type(path).__name__}",
-                             fix="pass e.g. path='data/ecsi_mobile' (the folder) or the file itself")
-    path = Path(path)
-    file = path / files[kind] if path.is_dir() else path
-    if not file.is_file():
-        raise DatasetNotFoundError(f"ECSI mobile file {file} is missing",
-                                   fix=f"pass path= the folder holding {files[kind]!r}; the shipped copy lives in "
-                                       "datasets/real/ecsi_mobile (restore it from the repository, see its README.md; an installed "
-                                       "package carries it as crmlab/_data/real/ecsi_mobile: reinstall crmlab)")
+    file = _real_file("ecsi_mobile", files[kind], path, "ECSI mobile")
     if kind == "survey":
         return pd.read_csv(file, sep="\t", dtype="int64")
     return pd.read_csv(file)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from crmlab import datasets
-from crmlab.errors import CrmlabError, DatasetNotFoundError, DataValidationError
+from crmlab.errors import CrmlabError, DatasetNotFoundError, DataValidationError, ParameterError
 from crmlab.synth import TABLE_NAMES
 
 SHIPPED = Path(__file__).resolve().parent.parent / "datasets"
@@ -250,3 +250,13 @@ def test_neither_copy_names_both_places_and_the_reinstall(tmp_path, monkeypatch)
     for loader in (datasets.load_cdnow, datasets.load_donations, datasets.load_ecsi_mobile):
         with pytest.raises(DatasetNotFoundError, match="reinstall crmlab"):
             loader()
+
+
+@pytest.mark.parametrize("loader,name", [("load_cdnow", "CDNOW_sample.txt"), ("load_donations", "donations.csv"),
+                                         ("load_ecsi_mobile", "mobi_250.txt")])
+def test_real_data_loaders_name_the_missing_file_and_the_fix(loader, name, tmp_path):
+    load = getattr(datasets, loader)
+    with pytest.raises(DatasetNotFoundError, match=rf"{name}.* is missing.*Fix: pass path= the folder holding"):
+        load(path=tmp_path)
+    with pytest.raises(ParameterError, match=r"path must be a folder or a file name, got int.*Fix: pass e\.g\."):
+        load(path=3)
