@@ -24,7 +24,7 @@ import pytest
 from crmlab import datasets
 from crmlab.cli import main
 from crmlab.course import grading
-from crmlab.errors import CrmlabError, OutputExistsError, ParameterError
+from crmlab.errors import CrmlabError, DatasetNotFoundError, OutputExistsError, ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 WELCOME = "00-welcome-and-data-tour"
@@ -708,3 +708,33 @@ def test_hand_graded_questions_become_columns_to_fill_in(tmp_path):
     assert "| q7 | 3.5 | 4 | graded by hand |" in (out / "feedback" / "mei" / f"{name}.md").read_text()
     moodle = pd.read_csv(out / "gradebook-moodle.csv").set_index("ID number")
     assert moodle.loc["mei", name] == auto + 5.5
+
+
+def test_a_chinese_master_that_would_grade_differently_is_refused(tmp_path):
+    """The twin is graded with the English build, so only its prose may differ; a missing twin, or
+    one whose points, tests or answer key were changed, is refused before otter runs."""
+    import copy
+
+    folder = tmp_path / WELCOME
+    (folder / "zh").mkdir(parents=True)
+    master = folder / f"{WELCOME}.ipynb"
+    shutil.copy(MASTER, master)
+    with pytest.raises(DatasetNotFoundError, match=r"has no zh twin.*Fix: crmlab translate sync"):
+        grading.build_twin(master, tmp_path / "out")
+    twin = nbformat.read(grading.twin_masters(MASTER)["zh"], as_version=4)
+    hidden = next(c for c in twin.cells if c.cell_type == "code" and "hidden: true" in c.source)
+    hidden.source += "\nassert True  # a changed hidden test"
+    nbformat.write(twin, folder / "zh" / f"{WELCOME}.ipynb")
+    with pytest.raises(ParameterError, match=r"does not grade like .*q\d: hidden differs.*Fix: crmlab translate sync"):
+        grading.build_twin(master, tmp_path / "out")
+    assert not (tmp_path / "out").exists(), "nothing is built from a refused twin"
+    spec = grading.grading_spec(MASTER)
+    other = copy.deepcopy(spec)
+    other["questions"][0]["points"] += 1
+    choice = next(q for q in other["questions"] if q["choice"])
+    choice["choice"]["key"] = "a" if choice["choice"]["key"] != "a" else "b"
+    problems = grading.twin_spec_differences(spec, other)
+    assert problems[0] == f"{spec['questions'][0]['name']}: points differs"
+    assert any(f"{choice['name']}: multiple-choice" in p for p in problems)
+    assert grading.twin_spec_differences(spec, {**spec, "questions": spec["questions"][:-1]})[0].startswith("questions differ")
+    assert grading.twin_spec_differences(spec, grading.grading_spec(grading.twin_masters(MASTER)["zh"])) == []
