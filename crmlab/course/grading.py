@@ -921,19 +921,18 @@ def build_all(exercises_dir="exercises", out_dir="build/exercises", names=None,
 
 
 STUDENT_COPIES = "notebooks/exercises"
-#: translated masters live beside the English one (exercises/NN-topic/zh/NN-topic.ipynb); their
-#: builds go to BUILD/zh/NAME and their student copies to notebooks/exercises/zh/
-TWIN_LANGUAGES = ("zh",)
-
-
 def twin_masters(master) -> dict[str, Path]:
-    """The translated masters of an English master that exist, by language.
+    """The translated masters of an English master that exist, by language: the Chinese twin
+    (:func:`crmlab.course.translation.twin_path`, ``exercises/NN-topic/zh/NN-topic.ipynb``),
+    built to ``BUILD/zh/NAME`` and published to ``notebooks/exercises/zh/``.
 
     >>> sorted(twin_masters("exercises/00-welcome-and-data-tour/00-welcome-and-data-tour.ipynb"))
     ['zh']
     """
-    master = Path(master)
-    return {lang: p for lang in TWIN_LANGUAGES if (p := master.parent / lang / master.name).is_file()}
+    from .translation import twin_path
+
+    twin = twin_path(master)
+    return {"zh": twin} if twin.is_file() else {}
 
 
 def twin_spec_differences(spec: dict, twin: dict) -> list[str]:

@@ -50,6 +50,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import CrmlabError, ParameterError
+from .translation import twin_path
 
 __all__ = ["build_site", "assemble", "check_site", "expected_pages", "public_modules",
            "glossary_anchor", "missing_twins", "SiteBuild", "SiteError", "LANGUAGES",
@@ -181,11 +182,9 @@ def _course_notebooks(root: Path, lang: str) -> list[tuple[str, Path]]:
     """
     out = []
     for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb")):
-        twin = path if lang == "en" else root / "notebooks" / lang / path.name
-        out.append((f"notebooks/{path.stem}", twin))
+        out.append((f"notebooks/{path.stem}", path if lang == "en" else twin_path(path)))
     for path in sorted((root / "notebooks" / "research").glob("*.ipynb")):
-        twin = path if lang == "en" else root / "notebooks" / lang / "research" / path.name
-        out.append((f"notebooks/research/{path.stem}", twin))
+        out.append((f"notebooks/research/{path.stem}", path if lang == "en" else twin_path(path)))
     return out
 
 
@@ -204,8 +203,8 @@ def missing_twins(root=None, lang: str = "zh") -> list[str]:
     _check_lang(lang)
     missing = [str(src.relative_to(root)) for _, src in _course_notebooks(root, lang) if not src.is_file()]
     if lang != "en":
-        missing += [f"exercises/{name}/{lang}/{name}.ipynb" for name in _exercise_names(root)
-                    if not (root / "exercises" / name / lang / f"{name}.ipynb").is_file()]
+        twins = [twin_path(root / "exercises" / name / f"{name}.ipynb") for name in _exercise_names(root)]
+        missing += [str(t.relative_to(root)) for t in twins if not t.is_file()]
     return missing
 
 
@@ -918,8 +917,8 @@ def expected_pages(root=None, *, exercises: bool = True) -> list[str]:
     pages += [f"en/datasets/real/{folder}/README.html" for folder, _, _ in _real_datasets(root)]
     if exercises:
         pages += [f"en/exercises/{n}/{n}.html" for n in _exercise_names(root)]
-        pages += [f"{lang}/exercises/{n}/{n}.html" for lang in LANGUAGES if lang != "en"
-                  for n in _exercise_names(root) if (root / "exercises" / n / lang / f"{n}.ipynb").is_file()]
+        pages += [f"zh/exercises/{n}/{n}.html" for n in _exercise_names(root)
+                  if twin_path(root / "exercises" / n / f"{n}.ipynb").is_file()]
     return pages
 
 
